@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * restore_process(2): argument handling.
+ *
+ * This file only copies and checks what the launcher passed; it changes no
+ * state.  Reading the image and rebuilding the process live beside it in
+ * kernel/spice/.
+ */
+
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/syscalls.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/spice.h>
+
+static void restore_process_abi_checks(void)
+{
+	/* Same layout on every arch: no holes, no compat handler needed. */
+	BUILD_BUG_ON(sizeof(struct restore_process_args) != RESTORE_PROCESS_ARGS_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct restore_process_fd) != 16);
+}
+
+static int restore_process_copy_args(struct restore_process_args *args,
+				     const struct restore_process_args __user *uargs,
+				     size_t usize)
+{
+	int err;
+
+	if (usize < RESTORE_PROCESS_ARGS_SIZE_VER0)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	err = copy_struct_from_user(args, sizeof(*args), uargs, usize);
+	if (err)
+		return err;
+
+	if (args->reserved)
+		return -EINVAL;
+	if (args->nr_fd_map > RESTORE_PROCESS_MAX_FD_MAP)
+		return -E2BIG;
+	if (!args->nr_fd_map && args->fd_map)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Copy the fd map and check each entry: numbers in range, no image fd twice,
+ * every launcher fd open.  Returns the map (NULL when empty) or an ERR_PTR.
+ */
+static struct restore_process_fd *
+restore_process_copy_fd_map(const struct restore_process_args *args)
+{
+	struct restore_process_fd *map;
+	unsigned int i, j;
+	int err = -EINVAL;
+
+	if (!args->nr_fd_map)
+		return NULL;
+	map = vmemdup_array_user(u64_to_user_ptr(args->fd_map), args->nr_fd_map,
+				 sizeof(*map));
+	if (IS_ERR(map))
+		return map;
+
+	for (i = 0; i < args->nr_fd_map; i++) {
+		struct restore_process_fd *e = &map[i];
+
+		if (e->flags || e->reserved || e->image_fd < 0)
+			goto fail;
+		/* The map is at most RESTORE_PROCESS_MAX_FD_MAP long. */
+		for (j = 0; j < i; j++)
+			if (map[j].image_fd == e->image_fd)
+				goto fail;
+	}
+	for (i = 0; i < args->nr_fd_map; i++) {
+		CLASS(fd_raw, f)(map[i].fd);
+
+		if (map[i].fd < 0 || fd_empty(f)) {
+			err = -EBADF;
+			goto fail;
+		}
+	}
+	return map;
+fail:
+	kvfree(map);
+	return ERR_PTR(err);
+}
+
+/* The image must be a regular file open for reading. */
+static int restore_process_check_image(int image_fd)
+{
+	CLASS(fd, f)(image_fd);
+
+	if (fd_empty(f))
+		return -EBADF;
+	if (!(fd_file(f)->f_mode & FMODE_READ))
+		return -EBADF;
+	if (!S_ISREG(file_inode(fd_file(f))->i_mode))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * sys_restore_process - Turn the calling process into one saved in an image.
+ * @image_fd: Descriptor of the snapshot image, a regular file open for
+ *            reading.
+ * @uargs:    Pointer to a &struct restore_process_args.
+ * @usize:    Size of *@uargs as the caller knows it; at least
+ *            %RESTORE_PROCESS_ARGS_SIZE_VER0 and at most %PAGE_SIZE.
+ * @flags:    Bitmask of RESTORE_PROCESS_* flags.
+ *
+ * Validates the image and everything it refers to, then replaces the
+ * calling process with the one the image describes, as execve() replaces
+ * the program.  The caller's credentials, namespaces, cgroups and limits
+ * are kept.  Before that point any failure returns an error and leaves the
+ * caller unchanged.
+ *
+ * Return: %SPICE_ABI_VERSION for %RESTORE_PROCESS_ABI_VERSION; does not
+ * return on success; else a negative error:
+ *
+ * - -EINVAL: @flags has an unknown bit; %RESTORE_PROCESS_ABI_VERSION with
+ *   other arguments; @usize is below %RESTORE_PROCESS_ARGS_SIZE_VER0; a
+ *   reserved field or fd-map flag is not zero; @fd_map is set without
+ *   @nr_fd_map; an fd-map entry has a negative or repeated @image_fd; the
+ *   image is not a regular file.
+ * - -EPERM: The caller lacks CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) in
+ *   its user namespace.
+ * - -E2BIG: @usize is above %PAGE_SIZE, or the caller's struct is larger
+ *   than the kernel's and the extra bytes are not zero; @nr_fd_map is above
+ *   %RESTORE_PROCESS_MAX_FD_MAP.
+ * - -EFAULT: @uargs or @fd_map is not readable.
+ * - -EBADF: @image_fd is not open for reading, or an fd-map @fd is not open.
+ * - -ENOMEM: The fd map could not be copied into the kernel.
+ * - -EOPNOTSUPP: Valid arguments: restoring a process is not built yet.
+ */
+SYSCALL_DEFINE4(restore_process, int, image_fd,
+		const struct restore_process_args __user *, uargs,
+		size_t, usize, unsigned int, flags)
+{
+	struct restore_process_args args;
+	struct restore_process_fd *fd_map;
+	int err;
+
+	restore_process_abi_checks();
+
+	if (flags & ~RESTORE_PROCESS_ABI_VERSION)
+		return -EINVAL;
+	if (flags & RESTORE_PROCESS_ABI_VERSION) {
+		if (image_fd != -1 || uargs || usize)
+			return -EINVAL;
+		return SPICE_ABI_VERSION;
+	}
+
+	if (!checkpoint_restore_ns_capable(current_user_ns()))
+		return -EPERM;
+
+	err = restore_process_copy_args(&args, uargs, usize);
+	if (err)
+		return err;
+	err = restore_process_check_image(image_fd);
+	if (err)
+		return err;
+	fd_map = restore_process_copy_fd_map(&args);
+	if (IS_ERR(fd_map))
+		return PTR_ERR(fd_map);
+
+	err = -EOPNOTSUPP;
+	kvfree(fd_map);
+	return err;
+}
