@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Spice: a Linux 6.12 patch series.  This Makefile prepares build/linux
+# (pristine upstream plus the series as commits), builds the kernel, the
+# selftests and the tools, and boots them in QEMU.
+#
+#   make check                 build, boot, run the spice kselftests, host tests
+#                              and lint; ends with "N passed, N failed, N skipped"
+#   make check KCONFIG=debug   the same on a KASAN/UBSAN/lockdep/kmemleak kernel
+#   make check KCONFIG=nospice the same on a kernel without CONFIG_SPICE
+#   make demo                  build, boot, run the selftests and a short demo
+#   make qemu                  boot the kernel with a shell on the console
+#   make image                 build/image/: bzImage, initramfs, run-qemu.sh
+#   make series                build/series/: the patches, checked by checkpatch
+#   make lint                  sparse, W=1 and kernel-doc on the Spice sources
+#
+#   KSRC=/path/to/linux-6.12.y  base the series on that tree instead of
+#                               Debian's linux-source-6.12
+#   ACCEL=kvm|tcg               skip the KVM probe
+
+SHELL := /bin/bash
+KSRC ?= /usr/src/linux-source-6.12.tar.xz
+KCONFIG ?= default
+ACCEL ?= auto
+NPROC := $(shell nproc)
+
+BUILD := $(CURDIR)/build
+TREE := $(BUILD)/linux
+OBJ := $(BUILD)/obj-$(KCONFIG)
+LOGS := $(BUILD)/logs
+GUEST := $(BUILD)/guest-$(KCONFIG)
+RESULTS := $(BUILD)/results-$(KCONFIG)
+STEP := $(CURDIR)/harness/step.sh
+
+FRAGMENTS_default := harness/configs/spice.config
+FRAGMENTS_debug := $(FRAGMENTS_default) harness/configs/debug.config
+FRAGMENTS_nospice := $(FRAGMENTS_default) harness/configs/nospice.config
+FRAGMENTS := $(FRAGMENTS_$(KCONFIG))
+ifeq ($(FRAGMENTS),)
+$(error KCONFIG must be default, debug or nospice)
+endif
+
+# Kbuild runs in its own environment: our command-line variables (KCONFIG,
+# KSRC...) must not leak into it through MAKEFLAGS.
+KMAKE := env -u MAKEFLAGS -u MAKEOVERRIDES -u MAKELEVEL \
+	make -C $(TREE) O=$(OBJ) CC="ccache gcc" HOSTCC="ccache gcc" \
+	LOCALVERSION= -j$(NPROC)
+BZIMAGE := $(OBJ)/arch/x86/boot/bzImage
+KSFT := $(OBJ)/kselftest/kselftest_install
+INITRD := $(GUEST)/initramfs.cpio.gz
+DISK := $(BUILD)/disk.img
+QEMU_ARGS := --kernel $(BZIMAGE) --initrd $(INITRD) --accel $(ACCEL)
+export SPICE_ACCEL_CACHE := $(BUILD)/accel
+
+.PHONY: all deps tree kernel selftests initramfs check demo qemu image series lint clean
+all: initramfs
+
+deps:
+	@harness/deps.sh build guest
+
+tree: deps
+	@$(STEP) tree $(LOGS)/tree.log harness/prepare-tree.sh $(CURDIR) $(TREE) $(KSRC)
+
+$(OBJ)/.config: $(FRAGMENTS) harness/kconfig.sh | tree
+	@$(STEP) config-$(KCONFIG) $(LOGS)/config-$(KCONFIG).log \
+		harness/kconfig.sh $(TREE) $(OBJ) $(FRAGMENTS)
+
+kernel: tree $(OBJ)/.config
+	@$(STEP) kernel-$(KCONFIG) $(LOGS)/kernel-$(KCONFIG).log $(KMAKE) bzImage
+
+selftests: kernel
+	@$(STEP) selftests $(LOGS)/selftests-$(KCONFIG).log \
+		$(KMAKE) TARGETS=spice kselftest-install
+
+initramfs: selftests
+	@$(STEP) initramfs $(LOGS)/initramfs-$(KCONFIG).log \
+		harness/mkinitramfs.sh $(INITRD) $(GUEST)/root $(KSFT)
+
+$(DISK):
+	@mkdir -p $(BUILD)
+	@truncate -s 2G $@.tmp && mkfs.ext4 -q -F $@.tmp && mv $@.tmp $@
+
+# Every check runs even when an earlier one fails; the summary line counts
+# them all and fails the target if any failed.
+check: initramfs $(DISK)
+	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+	@harness/check-guest.sh $(RESULTS)/kselftest.tap $(GUEST)/run \
+		$(QEMU_ARGS) --disk $(DISK) --hostroot || true
+	@$(STEP) host-tests $(LOGS)/host-tests.log \
+		python3 harness/tests/run.py $(RESULTS)/host-tests.tap || true
+	@$(STEP) series $(LOGS)/series.log \
+		harness/series.sh $(CURDIR) $(TREE) $(BUILD)/series $(RESULTS)/series.tap || true
+	@$(STEP) lint $(LOGS)/lint-$(KCONFIG).log \
+		harness/lint.sh $(TREE) $(KMAKE) -- $(RESULTS)/lint.tap || true
+	@python3 harness/results.py summary $(RESULTS)/*.tap
+
+series: tree
+	@$(STEP) series $(LOGS)/series.log \
+		harness/series.sh $(CURDIR) $(TREE) $(BUILD)/series $(BUILD)/series.tap
+	@cat $(BUILD)/series.tap
+
+lint: kernel
+	@$(STEP) lint $(LOGS)/lint-$(KCONFIG).log harness/lint.sh $(TREE) $(KMAKE) -- $(BUILD)/lint.tap
+	@cat $(BUILD)/lint.tap
+
+demo: initramfs $(DISK)
+	@harness/run-qemu.sh $(QEMU_ARGS) --mode demo --disk $(DISK) --hostroot --out $(GUEST)/demo
+
+qemu: initramfs $(DISK)
+	@harness/run-qemu.sh $(QEMU_ARGS) --mode shell --disk $(DISK) --hostroot
+
+clean:
+	rm -rf $(BUILD)

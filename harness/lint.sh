@@ -1,0 +1,54 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# lint.sh TREE KMAKE-COMMAND... -- TAPFILE
+#
+# sparse (C=2), W=1 and kernel-doc over the Spice sources of TREE; one TAP
+# line per check, failing on any report about a Spice file.
+set -uo pipefail
+
+tree=$1
+shift
+kmake=()
+while [ "$1" != -- ]; do kmake+=("$1"); shift; done
+tap=$2
+
+# The Spice sources: what the series adds in kernel directories.
+srcdirs=$(cd "$tree" && git diff --name-only --diff-filter=A spice-base spice |
+	grep -E '^(mm|kernel|fs|arch/x86/kernel)/.*\.c$' | xargs -r -n1 dirname | sort -u)
+kdoc_files=$(cd "$tree" && git diff --name-only --diff-filter=A spice-base spice |
+	grep -E '^(mm|kernel|fs|arch|include)/.*\.[ch]$')
+
+: >"$tap"
+n=0
+result() { # status name [note]
+	n=$((n + 1))
+	if [ "$1" = ok ]; then echo "ok $n $2" >>"$tap"
+	else echo "not ok $n $2 # $3" >>"$tap"; echo "lint: $2: $3" >&2; fi
+}
+
+# Build the Spice directories with sparse on every file and W=1.
+log=$(mktemp)
+for d in $srcdirs; do
+	"${kmake[@]}" C=2 W=1 "$d/" >"$log" 2>&1
+	rc=$?
+	reports=$(grep -E "(^|/)($d/|include/(uapi/)?linux/spice\.h)[^:]*:[0-9]+:([0-9]+:)? (warning|error):" "$log")
+	if [ $rc -eq 0 ] && [ -z "$reports" ]; then
+		result ok "sparse and W=1 on $d"
+	else
+		echo "$reports" | sed 's/^/  /' >&2
+		result fail "sparse and W=1 on $d" "$(echo "$reports" | grep -c .) reports (build exit $rc)"
+	fi
+done
+rm -f "$log"
+
+for f in $kdoc_files; do
+	reports=$(cd "$tree" && scripts/kernel-doc -none -Wall "$f" 2>&1)
+	if [ -z "$reports" ]; then
+		result ok "kernel-doc on $f"
+	else
+		echo "$reports" | sed 's/^/  /' >&2
+		result fail "kernel-doc on $f" "$(echo "$reports" | wc -l) reports"
+	fi
+done
+! grep -q '^not ok' "$tap"

@@ -1,0 +1,125 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run-qemu.sh [options]: boot the Spice kernel in QEMU.
+#
+#   --kernel FILE    bzImage                    (default: ./bzImage)
+#   --initrd FILE    initramfs                  (default: ./initramfs.cpio.gz)
+#   --mode MODE      check: run the spice kselftests, print their TAP, exit
+#                    demo:  the same, then the demo
+#                    shell: an interactive shell on the console
+#   --disk FILE      attach FILE as the image disk (virtio-blk, cache=none)
+#   --hostroot       export the host's / read-only over virtio-9p (guest: /host)
+#   --accel A        auto (default), kvm or tcg
+#   --timeout SECS   kill the guest after SECS (check/demo; default 900)
+#   --out DIR        where console.log and tap.log go (default: .)
+#   --append ARGS    extra kernel command-line words
+#
+# In check and demo modes the kernel console goes to DIR/console.log and the
+# guest's results (second serial port) to stdout and DIR/tap.log.  The exit
+# status is 0 when the guest finished, 2 on a guest timeout, 3 when the guest
+# stopped before finishing (panic, crash).
+set -euo pipefail
+
+kernel=bzImage initrd=initramfs.cpio.gz mode=check disk= hostroot=0
+accel=auto timeout=900 out=. append= mem=${SPICE_GUEST_MEM:-2G} smp=${SPICE_GUEST_CPUS:-2}
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=$2; shift ;;
+	--initrd) initrd=$2; shift ;;
+	--mode) mode=$2; shift ;;
+	--disk) disk=$2; shift ;;
+	--hostroot) hostroot=1 ;;
+	--accel) accel=$2; shift ;;
+	--timeout) timeout=$2; shift ;;
+	--out) out=$2; shift ;;
+	--append) append=$2; shift ;;
+	*) echo "run-qemu.sh: unknown option $1" >&2; exit 64 ;;
+	esac
+	shift
+done
+
+for f in "$kernel" "$initrd"; do
+	[ -r "$f" ] || { echo "run-qemu.sh: cannot read $f" >&2; exit 64; }
+done
+mkdir -p "$out"
+
+bios=()
+[ -r /usr/share/qemu/qboot.rom ] && bios=(-bios /usr/share/qemu/qboot.rom)
+cmdline="console=ttyS0 panic=-1 i8042.noaux=1 tsc=reliable"
+
+base_args() {
+	echo -machine q35 -m "$mem" -smp "$smp" -display none -no-reboot -nic none
+}
+
+accel_args() {
+	case "$1" in
+	kvm) echo -accel kvm -cpu host ;;
+	tcg) echo -accel tcg,thread=multi -cpu max ;;
+	esac
+}
+
+# KVM is used only after a guest has been seen to boot with it: /dev/kvm can
+# exist where nested virtualisation hangs the guest.
+probe_kvm() {
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
+	timeout -k 2 20 qemu-system-x86_64 $(base_args) $(accel_args kvm) "${bios[@]}" \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "$cmdline SPICE_MODE=probe" \
+		-serial null -serial stdio </dev/null 2>/dev/null | grep -q SPICE-PROBE-OK
+}
+
+if [ "$accel" = auto ]; then
+	cache=${SPICE_ACCEL_CACHE:-}
+	if [ -n "$cache" ] && [ -r "$cache" ]; then
+		accel=$(cat "$cache")
+	elif probe_kvm; then
+		accel=kvm
+	else
+		accel=tcg
+	fi
+	[ -n "$cache" ] && echo "$accel" >"$cache"
+fi
+echo "run-qemu.sh: accelerator $accel" >&2
+
+dev_args=()
+if [ -n "$disk" ]; then
+	# cache=none (O_DIRECT on the host): a cold read in the guest really
+	# reaches the disk.  Filesystems without O_DIRECT fall back to the
+	# host page cache, and say so.
+	if dd if="$disk" of=/dev/null bs=4096 count=1 iflag=direct status=none 2>/dev/null; then
+		dev_args+=(-drive "file=$disk,if=virtio,format=raw,cache=none,aio=native")
+	else
+		echo "run-qemu.sh: no O_DIRECT on $disk's filesystem; using cache=writeback" >&2
+		dev_args+=(-drive "file=$disk,if=virtio,format=raw,cache=writeback")
+	fi
+fi
+if [ "$hostroot" = 1 ]; then
+	dev_args+=(-fsdev "local,id=hostroot,path=/,readonly=on,security_model=none,multidevs=remap"
+		   -device "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot")
+fi
+
+qemu=(qemu-system-x86_64 $(base_args) $(accel_args "$accel") "${bios[@]}"
+      -kernel "$kernel" -initrd "$initrd" "${dev_args[@]}")
+
+if [ "$mode" = shell ]; then
+	exec "${qemu[@]}" -serial mon:stdio -append "$cmdline SPICE_MODE=shell $append"
+fi
+
+rm -f "$out/console.log" "$out/tap.log"
+set +e
+timeout -k 5 "$timeout" "${qemu[@]}" \
+	-serial "file:$out/console.log" -serial stdio \
+	-append "$cmdline SPICE_MODE=$mode $append" </dev/null | tee "$out/tap.log"
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+	echo "run-qemu.sh: guest timed out after ${timeout}s" >&2
+	exit 2
+fi
+if [ "$rc" != 0 ] || ! grep -q '^SPICE-GUEST-DONE' "$out/tap.log"; then
+	echo "run-qemu.sh: guest stopped before finishing (qemu status $rc); see $out/console.log" >&2
+	exit 3
+fi
+exit 0
