@@ -52,7 +52,7 @@ DISK := $(BUILD)/disk.img
 QEMU_ARGS := --kernel $(BZIMAGE) --initrd $(INITRD) --accel $(ACCEL)
 export SPICE_ACCEL_CACHE := $(BUILD)/accel
 
-.PHONY: all deps tree kernel selftests initramfs check demo qemu image series lint clean
+.PHONY: all deps tree kernel selftests tools initramfs check demo qemu image series lint clean
 all: initramfs
 
 deps:
@@ -72,9 +72,23 @@ selftests: kernel
 	@$(STEP) selftests $(LOGS)/selftests-$(KCONFIG).log \
 		$(KMAKE) TARGETS=spice kselftest-install
 
-initramfs: selftests
+# libspice and the spice tool, built against the series' uapi headers
+# (installed by the selftests step) and installed for the guest.
+TOOLS_OUT := $(OBJ)/spice-tools
+TOOLS_DEST := $(GUEST)/dest
+TOOLS_MAKE := env -u MAKEFLAGS -u MAKEOVERRIDES -u MAKELEVEL make \
+	KHDR_INCLUDES="-isystem $(OBJ)/usr/include" prefix=/usr
+tools: selftests
+	@$(STEP) tools $(LOGS)/tools-$(KCONFIG).log bash -c '\
+		rm -rf $(TOOLS_DEST) && \
+		$(TOOLS_MAKE) -C $(TREE)/tools/lib/spice OUTPUT=$(TOOLS_OUT)/lib/ \
+			DESTDIR=$(TOOLS_DEST) install tests && \
+		$(TOOLS_MAKE) -C $(TREE)/tools/spice OUTPUT=$(TOOLS_OUT)/ \
+			LIBSPICE_OUTPUT=$(TOOLS_OUT)/lib/ DESTDIR=$(TOOLS_DEST) install'
+
+initramfs: selftests tools
 	@$(STEP) initramfs $(LOGS)/initramfs-$(KCONFIG).log \
-		harness/mkinitramfs.sh $(INITRD) $(GUEST)/root $(KSFT)
+		harness/mkinitramfs.sh $(INITRD) $(GUEST)/root $(KSFT) $(TOOLS_DEST)
 
 $(DISK):
 	@mkdir -p $(BUILD)
@@ -88,6 +102,8 @@ check: initramfs $(DISK)
 		$(QEMU_ARGS) --disk $(DISK) --hostroot || true
 	@$(STEP) host-tests $(LOGS)/host-tests.log \
 		python3 harness/tests/run.py $(RESULTS)/host-tests.tap || true
+	@$(STEP) libspice-tests $(LOGS)/libspice-tests.log bash -c \
+		'for t in $(TOOLS_OUT)/lib/tests/test-*; do $$t; done >$(RESULTS)/libspice.tap' || true
 	@$(STEP) series $(LOGS)/series.log \
 		harness/series.sh $(CURDIR) $(TREE) $(BUILD)/series $(RESULTS)/series.tap || true
 	@$(STEP) lint $(LOGS)/lint-$(KCONFIG).log \
@@ -108,6 +124,13 @@ demo: initramfs $(DISK)
 
 qemu: initramfs $(DISK)
 	@harness/run-qemu.sh $(QEMU_ARGS) --mode shell --disk $(DISK) --hostroot
+
+IMAGE := $(BUILD)/image
+image: initramfs
+	@rm -rf $(IMAGE) && mkdir -p $(IMAGE)
+	@cp $(BZIMAGE) $(INITRD) harness/run-qemu.sh $(IMAGE)/
+	@cp harness/image-README $(IMAGE)/README
+	@echo "  image        $(IMAGE): $$(ls $(IMAGE) | tr '\n' ' ')"
 
 clean:
 	rm -rf $(BUILD)

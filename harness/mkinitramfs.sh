@@ -21,6 +21,7 @@ for applet in $("$root/bin/busybox" --list); do
 	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
 done
 install -m 0755 "$here/guest/init" "$root/init"
+install -m 0755 "$here/guest/demo.sh" "$root/usr/bin/spice-demo"
 cp -a "$ksft" "$root/kselftest"
 for dest in "$@"; do
 	cp -a "$dest/." "$root/"

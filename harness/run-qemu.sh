@@ -3,8 +3,8 @@
 #
 # run-qemu.sh [options]: boot the Spice kernel in QEMU.
 #
-#   --kernel FILE    bzImage                    (default: ./bzImage)
-#   --initrd FILE    initramfs                  (default: ./initramfs.cpio.gz)
+#   --kernel FILE    bzImage                    (default: bzImage beside this script)
+#   --initrd FILE    initramfs                  (default: initramfs.cpio.gz beside it)
 #   --mode MODE      check: run the spice kselftests, print their TAP, exit
 #                    demo:  the same, then the demo
 #                    shell: an interactive shell on the console
@@ -14,6 +14,8 @@
 #   --timeout SECS   kill the guest after SECS (check/demo; default 900)
 #   --out DIR        where console.log and tap.log go (default: .)
 #   --append ARGS    extra kernel command-line words
+#   --verdict        check mode: also count the results and exit 1 if a test
+#                    failed (for use without the host-side harness)
 #
 # In check and demo modes the kernel console goes to DIR/console.log and the
 # guest's results (second serial port) to stdout and DIR/tap.log.  The exit
@@ -21,7 +23,8 @@
 # stopped before finishing (panic, crash).
 set -euo pipefail
 
-kernel=bzImage initrd=initramfs.cpio.gz mode=check disk= hostroot=0
+here=$(dirname "$(realpath "$0")")
+kernel=$here/bzImage initrd=$here/initramfs.cpio.gz mode=check disk= hostroot=0 verdict=0
 accel=auto timeout=900 out=. append= mem=${SPICE_GUEST_MEM:-2G} smp=${SPICE_GUEST_CPUS:-2}
 
 while [ $# -gt 0 ]; do
@@ -35,6 +38,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift ;;
 	--out) out=$2; shift ;;
 	--append) append=$2; shift ;;
+	--verdict) verdict=1 ;;
 	*) echo "run-qemu.sh: unknown option $1" >&2; exit 64 ;;
 	esac
 	shift
@@ -122,4 +126,16 @@ if [ "$rc" != 0 ] || ! grep -q '^SPICE-GUEST-DONE' "$out/tap.log"; then
 	echo "run-qemu.sh: guest stopped before finishing (qemu status $rc); see $out/console.log" >&2
 	exit 3
 fi
-exit 0
+[ "$verdict" = 1 ] || exit 0
+
+# Leaf results: subtests ("# ok"); a program with no subtests counts as one;
+# a program that failed although its subtests passed counts as a failure.
+awk '
+	/^# (not )?ok / { n++; if ($2 == "not") { f++; pf++ } else if ($0 ~ /# SKIP/) s++; else p++ }
+	/^(not )?ok / {
+		if (!n) { if ($1 == "not") f++; else if ($0 ~ /# SKIP/) s++; else p++ }
+		else if ($1 == "not" && !pf) f++
+		n = 0; pf = 0
+	}
+	END { printf "%d passed, %d failed, %d skipped\n", p, f, s; exit f > 0 }
+' "$out/tap.log"
