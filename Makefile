@@ -84,7 +84,8 @@ tools: selftests
 		$(TOOLS_MAKE) -C $(TREE)/tools/lib/spice OUTPUT=$(TOOLS_OUT)/lib/ \
 			DESTDIR=$(TOOLS_DEST) install tests && \
 		$(TOOLS_MAKE) -C $(TREE)/tools/spice OUTPUT=$(TOOLS_OUT)/ \
-			LIBSPICE_OUTPUT=$(TOOLS_OUT)/lib/ DESTDIR=$(TOOLS_DEST) install'
+			LIBSPICE_OUTPUT=$(TOOLS_OUT)/lib/ DESTDIR=$(TOOLS_DEST) install && \
+		install -D -t $(TOOLS_DEST)/usr/lib/spice/tests $(TOOLS_OUT)/lib/tests/test-*'
 
 initramfs: selftests tools
 	@$(STEP) initramfs $(LOGS)/initramfs-$(KCONFIG).log \

@@ -3,8 +3,8 @@
 """Turn what the guest printed into flat TAP results, and count results.
 
   results.py guest TAP_LOG CONSOLE_LOG OUT.tap
-      Parse the kselftest TAP (nested, "# "-prefixed subtests) that the guest
-      wrote, and scan the kernel console for BUG, WARNING, KASAN, UBSAN,
+      Parse the TAP documents that the guest wrote (the kselftests first,
+      then one per "SPICE-SECTION name" line; "# "-prefixed subtests nest), and scan the kernel console for BUG, WARNING, KASAN, UBSAN,
       lockdep and kmemleak reports.  Writes one flat TAP line per leaf test,
       plus a failure for each problem: a missing or short plan, a test
       binary that failed after its subtests passed, a guest that did not
@@ -151,6 +151,19 @@ def scan_console(lines):
     return problems
 
 
+def split_sections(lines):
+    """The guest's stream is TAP documents, each after "SPICE-SECTION name"."""
+    sections, name, current = [], "kselftest", []
+    for line in lines:
+        if line.startswith("SPICE-SECTION "):
+            sections.append((name, current))
+            name, current = line.split(None, 1)[1].strip(), []
+        else:
+            current.append(line)
+    sections.append((name, current))
+    return [(n, c) for n, c in sections if n != "kselftest" or c or len(sections) == 1]
+
+
 def guest(tap_path, console_path, out_path):
     with open(tap_path, errors="replace") as f:
         tap = f.readlines()
@@ -159,7 +172,12 @@ def guest(tap_path, console_path, out_path):
             console = f.readlines()
     except FileNotFoundError:
         console = []
-    results = parse_kselftest(tap)
+    results = []
+    for name, lines in split_sections(tap):
+        for r in parse_kselftest(lines):
+            if name != "kselftest":
+                r.name = f"{name}: {r.name}"
+            results.append(r)
     if not any(line.startswith("SPICE-GUEST-DONE") for line in tap):
         results.append(Result("fail", "guest run", "the guest did not finish"))
     results += scan_console(console)

@@ -111,6 +111,17 @@ class Guest(unittest.TestCase):
         self.assertEqual(1, counts["fail"])
         self.assertEqual("guest run", r[-1].name)
 
+    def test_sections_are_separate_documents(self):
+        section = "SPICE-SECTION libspice\nTAP version 13\n1..2\nok 1 a\nnot ok 2 b\n"
+        r, counts = self.run_guest(PASSING + section + "SPICE-GUEST-DONE\n", "")
+        self.assertEqual({"pass": 3, "fail": 1, "skip": 1}, counts)
+        self.assertEqual("libspice: b", r[-1].name)
+
+    def test_section_without_plan_fails(self):
+        section = "SPICE-SECTION libspice\nok 1 a\n"
+        _, counts = self.run_guest(PASSING + section + "SPICE-GUEST-DONE\n", "")
+        self.assertEqual(1, counts["fail"])
+
     def test_kernel_warning_fails_a_passing_run(self):
         _, counts = self.run_guest(PASSING + "SPICE-GUEST-DONE\n",
                                    "[ 2.0] WARNING: CPU: 1 PID: 70 at mm/gup.c:1 x\n")

@@ -27,7 +27,10 @@ static int abi_version;
 
 static int probe_abi_version(void)
 {
+	int saved = errno;
 	long ret = syscall(__NR_mmap_restore, NULL, 0, MMAP_RESTORE_ABI_VERSION);
+
+	errno = saved;
 
 	/*
 	 * Only a Spice kernel answers the query with a positive version; a
@@ -47,9 +50,17 @@ int spice_abi_version(void)
 	return v;
 }
 
-static int ret_or_errno(long ret)
+/* syscall(2) with the error returned as -errno and errno left alone. */
+static int spice_syscall(long nr, long a, long b, long c, long d)
 {
-	return ret < 0 ? -errno : (int)ret;
+	int saved = errno;
+	long ret = syscall(nr, a, b, c, d);
+
+	if (ret < 0) {
+		ret = -errno;
+		errno = saved;
+	}
+	return (int)ret;
 }
 
 int spice_mmap_restore(const struct mmap_restore_args *args, size_t size,
@@ -59,7 +70,7 @@ int spice_mmap_restore(const struct mmap_restore_args *args, size_t size,
 
 	if (v < 0)
 		return v;
-	return ret_or_errno(syscall(__NR_mmap_restore, args, size, flags));
+	return spice_syscall(__NR_mmap_restore, (long)args, (long)size, flags, 0);
 }
 
 int spice_restore_process(int image_fd, const struct restore_process_args *args,
@@ -69,6 +80,6 @@ int spice_restore_process(int image_fd, const struct restore_process_args *args,
 
 	if (v < 0)
 		return v;
-	return ret_or_errno(syscall(__NR_restore_process, image_fd, args, size,
-				    flags));
+	return spice_syscall(__NR_restore_process, image_fd, (long)args,
+			     (long)size, flags);
 }
