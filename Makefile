@@ -40,6 +40,11 @@ ifeq ($(FRAGMENTS),)
 $(error KCONFIG must be default, debug or nospice)
 endif
 
+# ccache: hash paths relative to the checkout, so that another clone of the
+# repository (CI) reuses this one's cache.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+
 # Kbuild runs in its own environment: our command-line variables (KCONFIG,
 # KSRC...) must not leak into it through MAKEFLAGS.
 KMAKE := env -u MAKEFLAGS -u MAKEOVERRIDES -u MAKELEVEL \

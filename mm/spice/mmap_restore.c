@@ -2,26 +2,24 @@
 /*
  * mmap_restore(2): argument handling.
  *
- * This file only copies and checks what user space passed; it changes no
- * state.  The memory restore itself lives beside it in mm/spice/.
+ * This file copies and checks what user space passed, takes the files it
+ * names, and runs the three steps of mm/spice/internal.h.
  */
 
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/security.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/syscalls.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/spice.h>
 
-#define MMAP_RESTORE_FLAGS	(MMAP_RESTORE_REPLACE | MMAP_RESTORE_ASYNC)
+#include "internal.h"
 
-/* The user arrays, copied in; freed by mmap_restore_free_tables(). */
-struct mmap_restore_tables {
-	struct mmap_restore_region *regions;
-	struct mmap_restore_interval *intervals;
-	struct mmap_restore_ws_range *ws;
-};
+#define MMAP_RESTORE_FLAGS	(MMAP_RESTORE_REPLACE | MMAP_RESTORE_ASYNC)
 
 static void mmap_restore_abi_checks(void)
 {
@@ -64,13 +62,6 @@ static int mmap_restore_copy_args(struct mmap_restore_args *args,
 	return 0;
 }
 
-static void mmap_restore_free_tables(struct mmap_restore_tables *t)
-{
-	kvfree(t->regions);
-	kvfree(t->intervals);
-	kvfree(t->ws);
-}
-
 /* vmemdup_array_user() with NULL for an empty array instead of ZERO_SIZE_PTR. */
 static void *mmap_restore_dup_array(u64 uptr, u32 nr, size_t size)
 {
@@ -84,39 +75,106 @@ static int mmap_restore_copy_tables(struct mmap_restore_tables *t,
 {
 	void *p;
 
-	memset(t, 0, sizeof(*t));
+	t->nr_regions = args->nr_regions;
+	t->nr_intervals = args->nr_intervals;
+	t->nr_ws = args->nr_ws;
 	p = mmap_restore_dup_array(args->regions, args->nr_regions,
 				   sizeof(*t->regions));
 	if (IS_ERR(p))
-		goto fail;
+		return PTR_ERR(p);
 	t->regions = p;
 	p = mmap_restore_dup_array(args->intervals, args->nr_intervals,
 				   sizeof(*t->intervals));
 	if (IS_ERR(p))
-		goto fail;
+		return PTR_ERR(p);
 	t->intervals = p;
 	p = mmap_restore_dup_array(args->ws, args->nr_ws, sizeof(*t->ws));
 	if (IS_ERR(p))
-		goto fail;
+		return PTR_ERR(p);
 	t->ws = p;
 	return 0;
-fail:
-	mmap_restore_free_tables(t);
-	return PTR_ERR(p);
 }
 
-/* The image must be open for reading, as read(2) would require. */
-static int mmap_restore_check_image(int image_fd)
+/* The image must be a regular file open for reading, as read(2) needs. */
+static int mmap_restore_get_image(struct spice_restore *sr, int image_fd)
 {
-	CLASS(fd, f)(image_fd);
+	struct file *file;
 
 	if (image_fd == -1)
 		return 0;
-	if (fd_empty(f))
+	file = fget(image_fd);
+	if (!file)
 		return -EBADF;
-	if (!(fd_file(f)->f_mode & FMODE_READ))
+	sr->image = file;
+	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
+	if (!S_ISREG(file_inode(file)->i_mode))
+		return -EINVAL;
+	sr->image_size = i_size_read(file_inode(file));
 	return 0;
+}
+
+/*
+ * Take each region's backing file and make the checks mmap() would make,
+ * so that mapping cannot fail on them later.
+ */
+static int mmap_restore_get_files(struct spice_restore *sr)
+{
+	u32 i;
+	int err;
+
+	sr->regions = kvcalloc(sr->t.nr_regions, sizeof(*sr->regions), GFP_KERNEL);
+	if (!sr->regions)
+		return -ENOMEM;
+
+	for (i = 0; i < sr->t.nr_regions; i++) {
+		const struct mmap_restore_region *r = &sr->t.regions[i];
+		bool shared = r->flags & MMAP_RESTORE_REGION_SHARED;
+		unsigned long mflags = shared ? MAP_SHARED : MAP_PRIVATE;
+		struct file *file = NULL;
+
+		sr->regions[i].uregion = r;
+		err = security_mmap_addr(r->start);
+		if (err)
+			return err;
+		if (r->fd != -1) {
+			file = fget(r->fd);
+			if (!file)
+				return -EBADF;
+			sr->regions[i].file = file;
+			if (!(file->f_mode & FMODE_READ))
+				return -EACCES;
+			if (shared && (r->prot & PROT_WRITE) &&
+			    (!(file->f_mode & FMODE_WRITE) || IS_APPEND(file_inode(file))))
+				return -EACCES;
+			if ((r->prot & PROT_EXEC) && path_noexec(&file->f_path))
+				return -EPERM;
+			if (!file->f_op->mmap)
+				return -ENODEV;
+		}
+		err = security_mmap_file(file, r->prot, mflags);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void mmap_restore_free(struct spice_restore *sr)
+{
+	u32 i;
+
+	spice_put_pages(sr);
+	if (sr->regions) {
+		for (i = 0; i < sr->t.nr_regions; i++)
+			if (sr->regions[i].file)
+				fput(sr->regions[i].file);
+		kvfree(sr->regions);
+	}
+	if (sr->image)
+		fput(sr->image);
+	kvfree(sr->t.regions);
+	kvfree(sr->t.intervals);
+	kvfree(sr->t.ws);
 }
 
 /**
@@ -126,31 +184,52 @@ static int mmap_restore_check_image(int image_fd)
  *         %MMAP_RESTORE_ARGS_SIZE_VER0 and at most %PAGE_SIZE.
  * @flags: Bitmask of MMAP_RESTORE_* flags.
  *
- * Maps every region of @uargs into the caller's address space, with its
- * pages taken from the image, from zero or from the region's backing file,
- * and populates the working set before returning.  Nothing changes before
- * every argument has been checked.
+ * Maps every region of @uargs into the caller's address space at its
+ * address, with its pages taken from the image, from zero or from the
+ * region's backing file, and populates the working set and every page whose
+ * contents only the image holds before returning.  Everything is checked
+ * before anything changes; a failure leaves no new mapping behind.
  *
  * Return: %SPICE_ABI_VERSION for %MMAP_RESTORE_ABI_VERSION, else 0 on
  * success or a negative error:
  *
  * - -EINVAL: @flags has an unknown bit; %MMAP_RESTORE_ABI_VERSION with other
- *   arguments; @usize is below %MMAP_RESTORE_ARGS_SIZE_VER0; a reserved field
- *   is not zero; @nr_regions is zero; @sync_pages without
- *   %MMAP_RESTORE_ASYNC; @stats and @stats_size disagree on being zero.
+ *   arguments; @usize is below %MMAP_RESTORE_ARGS_SIZE_VER0; a reserved
+ *   field is not zero; @nr_regions is zero; @sync_pages without
+ *   %MMAP_RESTORE_ASYNC; @stats and @stats_size disagree on being zero; the
+ *   image is not a regular file; a region, interval or working-set range is
+ *   unaligned, empty, outside the address space or its region, unsorted or
+ *   overlapping, has an unknown flag, protection bit or source, or a source
+ *   its region cannot have; image data lies outside the image; a written
+ *   working-set page lies in a region without %PROT_WRITE.
  * - -E2BIG: @usize is above %PAGE_SIZE, or the caller's struct is larger
  *   than the kernel's and the extra bytes are not zero; a count is above its
  *   MMAP_RESTORE_MAX_* limit.
- * - -EFAULT: @uargs or one of the arrays it points to is not readable.
- * - -EBADF: @image_fd is neither -1 nor a descriptor open for reading.
- * - -ENOMEM: The arrays could not be copied into the kernel.
- * - -EOPNOTSUPP: Valid arguments: the memory restore is not built yet.
+ * - -EFAULT: @uargs or one of the arrays it points to is not readable;
+ *   @stats is not writable.
+ * - -EBADF: @image_fd is neither -1 nor a descriptor open for reading; an
+ *   interval uses the image but @image_fd is -1; a region's @fd is not open.
+ * - -EACCES: A backing file is not open for reading, or a shared writable
+ *   region's file is not open for writing or is append-only.
+ * - -EPERM: %PROT_EXEC on a file from a noexec mount; a region below
+ *   mmap_min_addr; a security module refused the mapping.
+ * - -ENODEV: A backing file cannot be memory-mapped.
+ * - -EOVERFLOW: A region's file offset plus length passes the largest file.
+ * - -EEXIST: A region overlaps a mapping and %MMAP_RESTORE_REPLACE is not
+ *   set.
+ * - -ENOMEM: Out of memory, over the memcg limit, over RLIMIT_AS or the map
+ *   count, or more pages to populate than the machine has.
+ * - -EINTR: A fatal signal arrived.
+ * - -EIO: Reading the image or a backing file failed, or the image shrank.
+ * - -EOPNOTSUPP: %MMAP_RESTORE_ASYNC, or a shared anonymous region: not
+ *   supported yet.
  */
 SYSCALL_DEFINE3(mmap_restore, const struct mmap_restore_args __user *, uargs,
 		size_t, usize, unsigned int, flags)
 {
-	struct mmap_restore_tables tables;
 	struct mmap_restore_args args;
+	struct spice_restore sr = { .flags = flags };
+	void __user *ustats;
 	int err;
 
 	mmap_restore_abi_checks();
@@ -166,12 +245,40 @@ SYSCALL_DEFINE3(mmap_restore, const struct mmap_restore_args __user *, uargs,
 	err = mmap_restore_copy_args(&args, uargs, usize, flags);
 	if (err)
 		return err;
-	err = mmap_restore_copy_tables(&tables, &args);
+	err = mmap_restore_copy_tables(&sr.t, &args);
 	if (err)
-		return err;
-	err = mmap_restore_check_image(args.image_fd);
-	if (!err)
+		goto out;
+	err = mmap_restore_get_image(&sr, args.image_fd);
+	if (err)
+		goto out;
+	err = spice_check_tables(&sr.t, sr.image_size, !!sr.image, TASK_SIZE);
+	if (err)
+		goto out;
+	err = mmap_restore_get_files(&sr);
+	if (err)
+		goto out;
+	/* Asynchronous population needs the fault path for pending pages. */
+	if (flags & MMAP_RESTORE_ASYNC) {
 		err = -EOPNOTSUPP;
-	mmap_restore_free_tables(&tables);
+		goto out;
+	}
+	/* Fail on an unwritable stats buffer before changing anything. */
+	ustats = u64_to_user_ptr(args.stats);
+	if (ustats && clear_user(ustats, args.stats_size)) {
+		err = -EFAULT;
+		goto out;
+	}
+
+	err = spice_plan_pages(&sr);
+	if (!err)
+		err = spice_load_pages(&sr);
+	if (!err)
+		err = spice_install(&sr);
+	if (!err && ustats &&
+	    copy_to_user(ustats, &sr.stats, min_t(size_t, args.stats_size,
+						  sizeof(sr.stats))))
+		err = -EFAULT;
+out:
+	mmap_restore_free(&sr);
 	return err;
 }

@@ -3,8 +3,9 @@
  * Spice selftests: the ABI of restore_process() and mmap_restore().
  *
  * Flags, argument-struct sizes, reserved fields, counts, pointers and file
- * descriptors, each with its documented error; valid arguments leave the
- * caller unchanged until the calls' semantics land (-EOPNOTSUPP).
+ * descriptors, each with its documented error, and the caller unchanged by
+ * an error.  restore_process() returns -EOPNOTSUPP for valid arguments
+ * until its semantics land.
  */
 
 #define _GNU_SOURCE
@@ -89,12 +90,12 @@ FIXTURE_TEARDOWN(mmap_restore_abi)
 {
 }
 
-/* Valid arguments: not implemented yet, and nothing was mapped. */
+/* Valid arguments map the page; unmap it again for the next call. */
 #define EXPECT_MMAP_RESTORE_VALID(args, size, flags)				\
 	do {									\
-		EXPECT_EQ(-1, sys_mmap_restore(args, size, flags));		\
-		EXPECT_EQ(EOPNOTSUPP, errno);					\
-		EXPECT_TRUE(range_is_unmapped(self->hole, self->page_size));	\
+		EXPECT_EQ(0, sys_mmap_restore(args, size, flags));		\
+		EXPECT_FALSE(range_is_unmapped(self->hole, self->page_size));	\
+		munmap(self->hole, self->page_size);				\
 	} while (0)
 
 #define EXPECT_MMAP_RESTORE_ERR(err, args, size, flags)			\
@@ -239,8 +240,10 @@ TEST_F(mmap_restore_abi, sync_pages_needs_async)
 {
 	self->args.sync_pages = 16;
 	EXPECT_MMAP_RESTORE_ERR(EINVAL, &self->args, sizeof(self->args), 0);
-	EXPECT_MMAP_RESTORE_VALID(&self->args, sizeof(self->args),
-				  MMAP_RESTORE_ASYNC);
+	/* Asynchronous population is not built yet: a documented error. */
+	EXPECT_MMAP_RESTORE_ERR(EOPNOTSUPP, &self->args, sizeof(self->args),
+				MMAP_RESTORE_ASYNC);
+	EXPECT_TRUE(range_is_unmapped(self->hole, self->page_size));
 }
 
 TEST_F(mmap_restore_abi, stats_pointer_and_size)
@@ -285,7 +288,7 @@ TEST_F(mmap_restore_abi, image_fd)
 	close(path);
 }
 
-TEST_F(mmap_restore_abi, valid_args_change_nothing)
+TEST_F(mmap_restore_abi, valid_args_map_the_region)
 {
 	EXPECT_MMAP_RESTORE_VALID(&self->args, sizeof(self->args), 0);
 	EXPECT_MMAP_RESTORE_VALID(&self->args, sizeof(self->args),

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmap_restore(2): create the mappings and install their pages.
+ *
+ * Everything happens under one hold of mmap_lock for writing, so no other
+ * thread of the caller can fault on a new mapping before its pages are in
+ * place, and a failure can take every new mapping away again before anyone
+ * sees it.  The page contents were read beforehand (load.c): no I/O here.
+ *
+ * Page-table entries go in by runs: one page-table lock per run of pages
+ * that share a page table, as do_anonymous_page() and filemap_map_pages()
+ * would set them one fault at a time.
+ */
+
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/pgtable.h>
+#include <linux/rmap.h>
+#include <linux/swap.h>
+#include <linux/userfaultfd_k.h>
+
+#include "../internal.h"
+#include "internal.h"
+
+/* Counters to add to the mm once a run is in. */
+struct spice_counts {
+	long anon;
+	long file;
+	long shmem;
+};
+
+static unsigned long spice_map_flags(const struct mmap_restore_region *r)
+{
+	unsigned long flags = MAP_FIXED;
+
+	flags |= r->flags & MMAP_RESTORE_REGION_SHARED ? MAP_SHARED : MAP_PRIVATE;
+	if (r->fd == -1)
+		flags |= MAP_ANONYMOUS;
+	if (r->flags & MMAP_RESTORE_REGION_GROWSDOWN)
+		flags |= MAP_GROWSDOWN;
+	return flags;
+}
+
+/* Map every region; mmap_lock is held for writing. */
+static int spice_map_regions(struct spice_restore *sr, struct list_head *uf)
+{
+	struct mm_struct *mm = current->mm;
+	u32 i;
+
+	/* Without MMAP_RESTORE_REPLACE, check every region before any change. */
+	if (!(sr->flags & MMAP_RESTORE_REPLACE)) {
+		for (i = 0; i < sr->t.nr_regions; i++) {
+			const struct mmap_restore_region *r = &sr->t.regions[i];
+
+			if (find_vma_intersection(mm, r->start, r->start + r->len))
+				return -EEXIST;
+		}
+	}
+
+	for (i = 0; i < sr->t.nr_regions; i++) {
+		const struct mmap_restore_region *r = &sr->t.regions[i];
+		struct spice_region *sreg = &sr->regions[i];
+		unsigned long populate, addr;
+
+		addr = do_mmap(sreg->file, r->start, r->len, r->prot,
+			       spice_map_flags(r), 0, r->pgoff >> PAGE_SHIFT,
+			       &populate, uf);
+		if (IS_ERR_VALUE(addr))
+			return (int)addr;
+		sreg->mapped = true;
+		if (WARN_ON_ONCE(addr != r->start))
+			return -EINVAL;
+		/*
+		 * The new VMA may have merged with a neighbour; either way it
+		 * stays write-locked, away from per-VMA-lock faults, until
+		 * mmap_lock is released.
+		 */
+		sreg->vma = vma_lookup(mm, addr);
+		if (WARN_ON_ONCE(!sreg->vma))
+			return -EINVAL;
+		vma_start_write(sreg->vma);
+	}
+	return 0;
+}
+
+static void spice_unmap_regions(struct spice_restore *sr, struct list_head *uf)
+{
+	u32 i;
+
+	for (i = 0; i < sr->t.nr_regions; i++) {
+		const struct mmap_restore_region *r = &sr->t.regions[i];
+
+		if (sr->regions[i].mapped)
+			do_munmap(current->mm, r->start, r->len, uf);
+		sr->regions[i].mapped = false;
+	}
+}
+
+/* Set one page's entry; the PTE lock is held and the entry is none. */
+static void spice_set_pte(struct vm_area_struct *vma, struct spice_page *p,
+			  pte_t *pte, struct spice_counts *c)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct folio *folio = p->folio;
+	struct page *page;
+	pte_t entry;
+
+	switch (p->kind) {
+	case SPICE_PAGE_ZERO_RO:
+		entry = pte_mkspecial(pfn_pte(my_zero_pfn(p->addr), vma->vm_page_prot));
+		set_pte_at(mm, p->addr, pte, entry);
+		return;
+	case SPICE_PAGE_FILE_RO:
+		/* As filemap_map_pages() maps a cached page: read-only. */
+		page = folio_file_page(folio, p->offset >> PAGE_SHIFT);
+		flush_icache_pages(vma, page, 1);
+		entry = pte_sw_mkyoung(mk_pte(page, vma->vm_page_prot));
+		folio_add_file_rmap_ptes(folio, page, 1, vma);
+		if (mm_counter_file(folio) == MM_SHMEMPAGES)
+			c->shmem++;
+		else
+			c->file++;
+		break;
+	default:
+		/* A private copy, exclusive to this mm: as do_anonymous_page(). */
+		page = &folio->page;
+		flush_icache_pages(vma, page, 1);
+		entry = pte_sw_mkyoung(mk_pte(page, vma->vm_page_prot));
+		if (vma->vm_flags & VM_WRITE)
+			entry = pte_mkwrite(pte_mkdirty(entry), vma);
+		folio_add_new_anon_rmap(folio, vma, p->addr, RMAP_EXCLUSIVE);
+		folio_add_lru_vma(folio, vma);
+		c->anon++;
+		break;
+	}
+	/* The page's reference now belongs to the page table. */
+	p->folio = NULL;
+	set_pte_at(mm, p->addr, pte, entry);
+}
+
+static bool spice_page_needs_anon_vma(const struct spice_page *p)
+{
+	return p->kind == SPICE_PAGE_IMAGE || p->kind == SPICE_PAGE_ZERO ||
+	       p->kind == SPICE_PAGE_FILE_COPY;
+}
+
+/* Install pages[from..to), which share one page table; its lock is held. */
+static void spice_install_locked(struct spice_restore *sr, struct vm_area_struct *vma,
+				 size_t from, size_t to, pte_t *start_pte,
+				 struct spice_counts *c)
+{
+	unsigned long base = sr->pages[from].addr;
+	size_t j;
+
+	for (j = from; j < to; j++) {
+		struct spice_page *p = &sr->pages[j];
+		pte_t *pte = start_pte + ((p->addr - base) >> PAGE_SHIFT);
+
+		/* Past the end of a file, or left to a fault. */
+		if (!p->folio && p->kind != SPICE_PAGE_ZERO_RO)
+			continue;
+		/* New mappings have no entries; be safe all the same. */
+		if (WARN_ON_ONCE(!pte_none(ptep_get(pte))))
+			continue;
+		spice_set_pte(vma, p, pte, c);
+		update_mmu_cache_range(NULL, vma, p->addr, pte, 1);
+		sr->stats.pages_populated++;
+	}
+}
+
+/*
+ * Install pages[*i...] that share a page table and a VMA, under one PTE
+ * lock.  Advances *i past them.
+ */
+static int spice_install_run(struct spice_restore *sr, size_t *i)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long addr = sr->pages[*i].addr;
+	unsigned long end_addr = pmd_addr_end(addr, ULONG_MAX);
+	struct spice_counts c = {};
+	struct vm_area_struct *vma;
+	bool need_anon_vma = false;
+	spinlock_t *ptl;	/* the lock of the page table of the run */
+	size_t end;
+	pte_t *pte;
+
+	vma = vma_lookup(mm, addr);
+	if (WARN_ON_ONCE(!vma))
+		return -EINVAL;
+	end_addr = min(end_addr, vma->vm_end);
+	for (end = *i; end < sr->nr_pages && sr->pages[end].addr < end_addr; end++)
+		need_anon_vma |= spice_page_needs_anon_vma(&sr->pages[end]);
+	if (need_anon_vma && anon_vma_prepare(vma))
+		return -ENOMEM;
+
+	pte = get_locked_pte(mm, addr, &ptl);
+	if (!pte)
+		return -ENOMEM;
+	spice_install_locked(sr, vma, *i, end, pte, &c);
+	pte_unmap_unlock(pte, ptl);
+
+	add_mm_counter(mm, MM_ANONPAGES, c.anon);
+	add_mm_counter(mm, MM_FILEPAGES, c.file);
+	add_mm_counter(mm, MM_SHMEMPAGES, c.shmem);
+	*i = end;
+	return 0;
+}
+
+/**
+ * spice_install - Map the regions and install the loaded pages.
+ * @sr: The call, with its pages loaded.
+ *
+ * Return: 0, or -EEXIST (a region overlaps a mapping and
+ * %MMAP_RESTORE_REPLACE is not set), -EINTR (fatal signal while waiting for
+ * mmap_lock), -ENOMEM, or an error of mmap().  On error no new mapping is
+ * left; with %MMAP_RESTORE_REPLACE the replaced ranges stay unmapped.
+ */
+int spice_install(struct spice_restore *sr)
+{
+	struct mm_struct *mm = current->mm;
+	LIST_HEAD(uf);
+	size_t i = 0;
+	int err;
+
+	if (mmap_write_lock_killable(mm))
+		return -EINTR;
+
+	err = spice_map_regions(sr, &uf);
+	while (!err && i < sr->nr_pages)
+		err = spice_install_run(sr, &i);
+	if (err)
+		spice_unmap_regions(sr, &uf);
+
+	mmap_write_unlock(mm);
+	userfaultfd_unmap_complete(mm, &uf);
+	return err;
+}

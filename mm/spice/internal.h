@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Spice memory restore: what the parts of mm/spice/ share.
+ *
+ * A call goes through three steps, each in its own file:
+ *  - regions.c checks the tables (pure logic, no state);
+ *  - load.c decides which pages to populate and reads their contents into
+ *    new folios, without holding mmap_lock;
+ *  - install.c creates the mappings and installs the folios' page-table
+ *    entries in batches, under one hold of mmap_lock for writing.
+ */
+#ifndef _MM_SPICE_INTERNAL_H
+#define _MM_SPICE_INTERNAL_H
+
+#include <linux/types.h>
+#include <uapi/linux/spice.h>
+
+struct file;
+struct folio;
+struct vm_area_struct;
+
+/* The user arrays of one call, copied in. */
+struct mmap_restore_tables {
+	struct mmap_restore_region *regions;
+	struct mmap_restore_interval *intervals;
+	struct mmap_restore_ws_range *ws;
+	u32 nr_regions;
+	u32 nr_intervals;
+	u32 nr_ws;
+};
+
+/* Where the contents of a populated page come from. */
+enum spice_page_kind {
+	SPICE_PAGE_IMAGE,	/* private copy, read from the image */
+	SPICE_PAGE_ZERO,	/* private zeroed copy */
+	SPICE_PAGE_ZERO_RO,	/* the shared zero page, read-only */
+	SPICE_PAGE_FILE_COPY,	/* private copy of a backing-file page */
+	SPICE_PAGE_FILE_RO,	/* the backing file's page-cache page, read-only */
+};
+
+/* One page to populate; @folio holds one reference until installed. */
+struct spice_page {
+	unsigned long addr;
+	u64 offset;		/* image or file offset, per @kind */
+	struct folio *folio;
+	u32 region;
+	u8 kind;
+	u8 ws;			/* from the working-set list */
+};
+
+/* A checked region and what the call made of it. */
+struct spice_region {
+	const struct mmap_restore_region *uregion;
+	struct file *file;	/* backing file (reference held), or NULL */
+	struct vm_area_struct *vma;
+	bool mapped;		/* created by this call: unmap on failure */
+};
+
+/* Everything one call works on. */
+struct spice_restore {
+	struct mmap_restore_tables t;
+	struct spice_region *regions;
+	struct file *image;
+	loff_t image_size;
+	unsigned int flags;
+
+	struct spice_page *pages;
+	size_t nr_pages;
+
+	struct mmap_restore_stats stats;
+};
+
+/* regions.c */
+int spice_check_tables(const struct mmap_restore_tables *t,
+		       loff_t image_size, bool have_image,
+		       unsigned long task_size);
+const struct mmap_restore_interval *
+spice_find_interval(const struct mmap_restore_tables *t,
+		    const struct mmap_restore_region *r, unsigned long addr);
+
+/* load.c */
+int spice_plan_pages(struct spice_restore *sr);
+int spice_load_pages(struct spice_restore *sr);
+void spice_put_pages(struct spice_restore *sr);
+
+/* install.c */
+int spice_install(struct spice_restore *sr);
+
+#endif /* _MM_SPICE_INTERNAL_H */

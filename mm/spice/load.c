@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmap_restore(2): which pages to populate, and their contents.
+ *
+ * Everything here runs before mmap_lock is taken: the image is read into
+ * new folios, charged to the caller's memcg, and backing-file pages are
+ * brought into the page cache.  install.c then only sets page-table
+ * entries, so no I/O ever happens under mmap_lock.
+ */
+
+#include <linux/bvec.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/memcontrol.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/pagemap.h>
+#include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/swap.h>
+#include <linux/uio.h>
+
+#include "../internal.h"
+#include "internal.h"
+
+/* Largest single read of image data: 1 MiB of contiguous pages. */
+#define SPICE_READ_BATCH	256
+
+static bool spice_region_is_file(const struct mmap_restore_region *r)
+{
+	return r->fd != -1;
+}
+
+/* Classify one page of region @ri; @write is the working-set write bit. */
+static void spice_classify(const struct spice_restore *sr, u32 ri,
+			   unsigned long addr, bool write, bool ws,
+			   struct spice_page *p)
+{
+	const struct mmap_restore_region *r = &sr->t.regions[ri];
+	const struct mmap_restore_interval *iv;
+	u32 source;
+
+	iv = spice_find_interval(&sr->t, r, addr);
+	if (iv)
+		source = iv->source;
+	else
+		source = spice_region_is_file(r) ? MMAP_RESTORE_SRC_FILE :
+						  MMAP_RESTORE_SRC_ZERO;
+
+	p->addr = addr;
+	p->region = ri;
+	p->ws = ws;
+	p->folio = NULL;
+	switch (source) {
+	case MMAP_RESTORE_SRC_IMAGE:
+		p->kind = SPICE_PAGE_IMAGE;
+		p->offset = iv->offset + (addr - iv->addr);
+		break;
+	case MMAP_RESTORE_SRC_ZERO:
+		/*
+		 * In a file mapping a missing page would show the file: give
+		 * it a zeroed private copy.  In anonymous memory an unwritten
+		 * page can share the zero page, as a read fault would.
+		 */
+		p->kind = spice_region_is_file(r) || write ? SPICE_PAGE_ZERO :
+							    SPICE_PAGE_ZERO_RO;
+		p->offset = 0;
+		break;
+	default:
+		p->offset = r->pgoff + (addr - r->start);
+		/* Writes to a shared mapping go to the file itself. */
+		if (write && !(r->flags & MMAP_RESTORE_REGION_SHARED))
+			p->kind = SPICE_PAGE_FILE_COPY;
+		else
+			p->kind = SPICE_PAGE_FILE_RO;
+		break;
+	}
+}
+
+/*
+ * Pages whose contents a fault could not produce: image data, and zero
+ * runs of file mappings.  They are populated whether or not the working
+ * set names them.
+ */
+static bool spice_interval_is_eager(const struct mmap_restore_region *r,
+				    const struct mmap_restore_interval *iv)
+{
+	return iv->source == MMAP_RESTORE_SRC_IMAGE ||
+	       (iv->source == MMAP_RESTORE_SRC_ZERO && spice_region_is_file(r));
+}
+
+static u64 spice_count_pages(const struct spice_restore *sr)
+{
+	const struct mmap_restore_tables *t = &sr->t;
+	u64 n = 0;
+	u32 i, j;
+
+	for (i = 0; i < t->nr_ws; i++)
+		n += t->ws[i].nr_pages;
+	for (i = 0; i < t->nr_regions; i++) {
+		const struct mmap_restore_region *r = &t->regions[i];
+
+		for (j = 0; j < r->nr_intervals; j++) {
+			const struct mmap_restore_interval *iv =
+				&t->intervals[r->first_interval + j];
+
+			if (spice_interval_is_eager(r, iv))
+				n += iv->len >> PAGE_SHIFT;
+		}
+	}
+	return n;
+}
+
+static int spice_page_addr_cmp(const void *a, const void *b)
+{
+	const struct spice_page *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	/* The working-set entry of a page comes first and is kept. */
+	return (int)y->ws - (int)x->ws;
+}
+
+static u32 spice_region_index(const struct spice_restore *sr, unsigned long addr)
+{
+	u32 lo = 0, hi = sr->t.nr_regions;
+
+	/* The regions are sorted and @addr lies in one (checked). */
+	while (hi - lo > 1) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (addr < sr->t.regions[mid].start)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return lo;
+}
+
+/**
+ * spice_plan_pages - List the pages to populate.
+ * @sr: The call, with checked tables.
+ *
+ * The working set, then every page that only population can give its
+ * contents; sorted by address, each page once.
+ *
+ * Return: 0, or -ENOMEM (also when more pages are asked for than the
+ * machine has).
+ */
+int spice_plan_pages(struct spice_restore *sr)
+{
+	const struct mmap_restore_tables *t = &sr->t;
+	struct spice_page *pages;
+	u64 total = spice_count_pages(sr);
+	size_t n = 0, i, out;
+	u32 ri, j, k;
+
+	if (total > totalram_pages())
+		return -ENOMEM;
+	sr->nr_pages = 0;
+	if (!total)
+		return 0;
+	pages = kvmalloc_array(total, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+
+	for (j = 0; j < t->nr_ws; j++) {
+		const struct mmap_restore_ws_range *w = &t->ws[j];
+		bool write = w->flags & MMAP_RESTORE_WS_WRITE;
+
+		ri = spice_region_index(sr, w->addr);
+		for (k = 0; k < w->nr_pages; k++)
+			spice_classify(sr, ri, w->addr + ((unsigned long)k << PAGE_SHIFT),
+				       write, true, &pages[n++]);
+	}
+	for (ri = 0; ri < t->nr_regions; ri++) {
+		const struct mmap_restore_region *r = &t->regions[ri];
+
+		for (j = 0; j < r->nr_intervals; j++) {
+			const struct mmap_restore_interval *iv =
+				&t->intervals[r->first_interval + j];
+			unsigned long addr;
+
+			if (!spice_interval_is_eager(r, iv))
+				continue;
+			for (addr = iv->addr; addr < iv->addr + iv->len; addr += PAGE_SIZE)
+				spice_classify(sr, ri, addr, false, false, &pages[n++]);
+		}
+	}
+
+	sort(pages, n, sizeof(*pages), spice_page_addr_cmp, NULL);
+	for (i = 0, out = 0; i < n; i++) {
+		if (out && pages[out - 1].addr == pages[i].addr)
+			continue;
+		pages[out++] = pages[i];
+	}
+	sr->pages = pages;
+	sr->nr_pages = out;
+	return 0;
+}
+
+static bool spice_kind_is_private(u8 kind)
+{
+	return kind == SPICE_PAGE_IMAGE || kind == SPICE_PAGE_ZERO ||
+	       kind == SPICE_PAGE_FILE_COPY;
+}
+
+/* Allocation is done in batches of this many pages. */
+#define SPICE_ALLOC_BATCH	64
+
+struct spice_alloc_batch {
+	struct page *pages[SPICE_ALLOC_BATCH];
+	size_t idx[SPICE_ALLOC_BATCH];
+};
+
+/*
+ * Allocate the private folios of one kind (zeroed or not) with the bulk
+ * allocator, under the caller's memory policy, charged to its memcg.
+ */
+static int spice_alloc_private(struct spice_restore *sr, bool zero)
+{
+	gfp_t gfp = GFP_HIGHUSER_MOVABLE | (zero ? __GFP_ZERO : 0);
+	struct spice_alloc_batch *b;
+	size_t i = 0;
+	int err = 0;
+
+	b = kmalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return -ENOMEM;
+
+	while (!err) {
+		unsigned long want = 0, k;
+
+		for (; i < sr->nr_pages && want < SPICE_ALLOC_BATCH; i++) {
+			u8 kind = sr->pages[i].kind;
+			bool zeroed = kind == SPICE_PAGE_ZERO;
+
+			if (spice_kind_is_private(kind) && zeroed == zero)
+				b->idx[want++] = i;
+		}
+		if (!want)
+			break;
+
+		memset(b->pages, 0, sizeof(b->pages));
+		alloc_pages_bulk_array_mempolicy(gfp, want, b->pages);
+		for (k = 0; k < want; k++) {
+			struct folio *folio;
+
+			if (!b->pages[k]) {
+				err = -ENOMEM;
+				continue;
+			}
+			folio = page_folio(b->pages[k]);
+			if (err || mem_cgroup_charge(folio, current->mm, GFP_KERNEL)) {
+				folio_put(folio);
+				err = -ENOMEM;
+				continue;
+			}
+			folio_throttle_swaprate(folio, GFP_KERNEL);
+			sr->pages[b->idx[k]].folio = folio;
+		}
+		if (!err && fatal_signal_pending(current))
+			err = -EINTR;
+	}
+	kfree(b);
+	return err;
+}
+
+static int spice_offset_cmp(const void *a, const void *b, const void *priv)
+{
+	const struct spice_page *pages = priv;
+	u64 x = pages[*(const size_t *)a].offset;
+	u64 y = pages[*(const size_t *)b].offset;
+
+	return x == y ? 0 : (x < y ? -1 : 1);
+}
+
+/* Read @nr image pages, contiguous in the image from @pos, in one request. */
+static int spice_read_run(struct spice_restore *sr, struct bio_vec *bv,
+			  unsigned int nr, loff_t pos)
+{
+	size_t len = (size_t)nr << PAGE_SHIFT;
+	struct iov_iter iter;
+	ssize_t ret;
+
+	iov_iter_bvec(&iter, ITER_DEST, bv, nr, len);
+	while (iov_iter_count(&iter)) {
+		ret = vfs_iter_read(sr->image, &iter, &pos, 0);
+		if (ret < 0)
+			return ret;
+		/* The image was checked to hold this data: it shrank. */
+		if (!ret)
+			return -EIO;
+		sr->stats.io_requests++;
+		sr->stats.bytes_read += ret;
+	}
+	sr->stats.pages_read += nr;
+	return 0;
+}
+
+/*
+ * Read the image pages into their folios in offset order, merging pages
+ * that are contiguous in the image into one request: the working set is
+ * stored contiguously, so it comes in few large reads.
+ */
+static int spice_read_image(struct spice_restore *sr)
+{
+	struct bio_vec *bv;
+	size_t *order, n = 0, i;
+	int err = 0;
+
+	order = kvmalloc_array(sr->nr_pages, sizeof(*order), GFP_KERNEL);
+	bv = kmalloc_array(SPICE_READ_BATCH, sizeof(*bv), GFP_KERNEL);
+	if (!order || !bv) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < sr->nr_pages; i++)
+		if (sr->pages[i].kind == SPICE_PAGE_IMAGE)
+			order[n++] = i;
+	sort_r(order, n, sizeof(*order), spice_offset_cmp, NULL, sr->pages);
+
+	for (i = 0; i < n && !err;) {
+		loff_t pos = sr->pages[order[i]].offset;
+		unsigned int nr = 0;
+
+		do {
+			struct spice_page *p = &sr->pages[order[i]];
+
+			bvec_set_folio(&bv[nr++], p->folio, PAGE_SIZE, 0);
+			i++;
+		} while (i < n && nr < SPICE_READ_BATCH &&
+			 sr->pages[order[i]].offset == pos + ((u64)nr << PAGE_SHIFT));
+
+		err = spice_read_run(sr, bv, nr, pos);
+		if (!err && fatal_signal_pending(current))
+			err = -EINTR;
+	}
+out:
+	kfree(bv);
+	kvfree(order);
+	return err;
+}
+
+/*
+ * The uptodate page-cache folio of @index, read if needed; NULL when the
+ * filesystem offers no way to read it outside a fault.
+ */
+static struct folio *spice_read_file_folio(struct address_space *mapping,
+					   pgoff_t index, struct file *file)
+{
+	if (shmem_mapping(mapping))
+		return shmem_read_folio(mapping, index);
+	if (!mapping->a_ops->read_folio)
+		return NULL;
+	return read_mapping_folio(mapping, index, file);
+}
+
+/*
+ * Bring the backing-file pages into the page cache, starting readahead
+ * over each run of consecutive pages first, then take a reference on each
+ * page (to map) or copy it into its private folio.  Pages past the end of
+ * the file are left alone: touching them raises SIGBUS, as it did before.
+ */
+static int spice_get_file_pages(struct spice_restore *sr)
+{
+	size_t i, run_end = 0;
+
+	for (i = 0; i < sr->nr_pages; i++) {
+		struct spice_page *p = &sr->pages[i];
+		struct file *file = sr->regions[p->region].file;
+		struct address_space *mapping;
+		pgoff_t index, eof;
+		struct folio *folio;
+
+		if (p->kind != SPICE_PAGE_FILE_RO && p->kind != SPICE_PAGE_FILE_COPY)
+			continue;
+		mapping = file->f_mapping;
+		index = p->offset >> PAGE_SHIFT;
+		eof = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE);
+		if (index >= eof) {
+			if (p->folio)
+				folio_put(p->folio);
+			p->folio = NULL;
+			p->kind = SPICE_PAGE_FILE_RO;
+			continue;
+		}
+
+		if (i >= run_end) {
+			size_t j = i + 1;
+
+			while (j < sr->nr_pages && sr->pages[j].region == p->region &&
+			       sr->pages[j].addr == sr->pages[j - 1].addr + PAGE_SIZE)
+				j++;
+			run_end = j;
+			force_page_cache_readahead(mapping, file, index,
+						   min_t(unsigned long, j - i, eof - index));
+		}
+
+		folio = spice_read_file_folio(mapping, index, file);
+		if (!folio) {
+			/* No way to read it here: a fault will. */
+			if (p->folio)
+				folio_put(p->folio);
+			p->folio = NULL;
+			p->kind = SPICE_PAGE_FILE_RO;
+			continue;
+		}
+		if (IS_ERR(folio))
+			return PTR_ERR(folio);
+		if (p->kind == SPICE_PAGE_FILE_RO) {
+			p->folio = folio;
+			continue;
+		}
+		copy_highpage(folio_page(p->folio, 0), folio_file_page(folio, index));
+		folio_put(folio);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+	return 0;
+}
+
+/**
+ * spice_load_pages - Give every planned page its contents.
+ * @sr: The call, with its pages planned.
+ *
+ * Private pages get new folios, filled from the image, zeroed, or copied
+ * from the backing file; read-only file pages get a page-cache reference.
+ * On error the caller releases what was taken with spice_put_pages().
+ *
+ * Return: 0, or -ENOMEM, -EINTR (fatal signal), -EIO or another error of
+ * reading the image or a backing file.
+ */
+int spice_load_pages(struct spice_restore *sr)
+{
+	size_t i;
+	int err;
+
+	err = spice_alloc_private(sr, false);
+	if (!err)
+		err = spice_alloc_private(sr, true);
+	if (!err)
+		err = spice_read_image(sr);
+	if (!err)
+		err = spice_get_file_pages(sr);
+	if (err)
+		return err;
+
+	/* Order the contents before the PTEs that will expose them. */
+	for (i = 0; i < sr->nr_pages; i++)
+		if (spice_kind_is_private(sr->pages[i].kind))
+			__folio_mark_uptodate(sr->pages[i].folio);
+	return 0;
+}
+
+/**
+ * spice_put_pages - Drop the references of pages that were not installed.
+ * @sr: The call.
+ */
+void spice_put_pages(struct spice_restore *sr)
+{
+	size_t i;
+
+	for (i = 0; i < sr->nr_pages; i++) {
+		if (sr->pages[i].folio)
+			folio_put(sr->pages[i].folio);
+		sr->pages[i].folio = NULL;
+	}
+	kvfree(sr->pages);
+	sr->pages = NULL;
+	sr->nr_pages = 0;
+}

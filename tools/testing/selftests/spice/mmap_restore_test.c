@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Spice selftests: what mmap_restore() restores.
+ *
+ * Contents from each source (image, zero, backing file) in anonymous and
+ * file-backed regions, populated pages that take no fault, the maps view,
+ * protections, ordinary-memory behaviour afterwards (fork COW, munmap,
+ * mprotect, MADV_DONTNEED), replacement, and the counters.  Images live on
+ * tmpfs and, when the guest has it, on the ext4 image disk.
+ */
+
+#define _GNU_SOURCE
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+
+#include "../kselftest_harness.h"
+#include "mmap_restore_util.h"
+
+#define IMAGE_SEED	0x1111
+#define FILE_SEED	0x2222
+#define IMAGE_PAGES	64
+
+FIXTURE(restore) {
+	int image;		/* IMAGE_PAGES pages of IMAGE_SEED */
+	int backing;		/* 16 pages of FILE_SEED */
+	char *at;		/* 64 free pages */
+	struct restore_call c;
+};
+
+FIXTURE_VARIANT(restore) {
+	const char *dir;
+};
+
+FIXTURE_VARIANT_ADD(restore, tmpfs) {
+	.dir = "/tmp",
+};
+
+FIXTURE_VARIANT_ADD(restore, ext4) {
+	.dir = "/images",
+};
+
+FIXTURE_SETUP(restore)
+{
+	struct statfs sfs;
+
+	if (!spice_supported())
+		SKIP(return, "kernel without CONFIG_SPICE");
+	if (statfs(variant->dir, &sfs) || access(variant->dir, W_OK))
+		SKIP(return, "%s is not available", variant->dir);
+	if (!strcmp(variant->dir, "/images") && sfs.f_type != 0xEF53)
+		SKIP(return, "no ext4 image disk at /images");
+
+	self->image = make_pattern_file(variant->dir, IMAGE_SEED, IMAGE_PAGES,
+					O_RDONLY);
+	ASSERT_LE(0, self->image);
+	self->backing = make_pattern_file(variant->dir, FILE_SEED, 16, O_RDONLY);
+	ASSERT_LE(0, self->backing);
+	self->at = free_range(64 * PS);
+	ASSERT_NE(NULL, self->at);
+	call_init(&self->c, self->image);
+}
+
+FIXTURE_TEARDOWN(restore)
+{
+	if (self->at)
+		munmap(self->at, 64 * PS);
+	close(self->image);
+	close(self->backing);
+}
+
+/*
+ * Anonymous region: pages 0-3 from image pages 10-13 and 8-9 from image
+ * pages 20-21, a zero run 4-7, the rest zero by default; the working set
+ * holds 0-3 (written) and 8-9.
+ */
+static void anon_call(struct restore_call *c, char *at)
+{
+	add_region(c, at, 16, PROT_READ | PROT_WRITE, -1, 0, 0);
+	add_interval(c, 0, 4, MMAP_RESTORE_SRC_IMAGE, 10);
+	add_interval(c, 4, 4, MMAP_RESTORE_SRC_ZERO, 0);
+	add_interval(c, 8, 2, MMAP_RESTORE_SRC_IMAGE, 20);
+	add_ws(c, at, 0, 4, 1);
+	add_ws(c, at, 8, 2, 0);
+}
+
+TEST_F(restore, anonymous_contents)
+{
+	char *at = self->at;
+	int i;
+
+	anon_call(&self->c, at);
+	ASSERT_EQ(0, call_restore(&self->c, 0));
+
+	for (i = 0; i < 4; i++)
+		EXPECT_TRUE(page_has_pattern(at + i * PS, IMAGE_SEED, 10 + i));
+	for (i = 4; i < 8; i++)
+		EXPECT_TRUE(page_is_zero(at + i * PS));
+	for (i = 8; i < 10; i++)
+		EXPECT_TRUE(page_has_pattern(at + i * PS, IMAGE_SEED, 20 + i - 8));
+	for (i = 10; i < 16; i++)
+		EXPECT_TRUE(page_is_zero(at + i * PS));
+
+	/* Image pages are read whether or not the working set names them. */
+	EXPECT_EQ(6, self->c.stats.pages_read);
+	EXPECT_EQ(6 * PS, self->c.stats.bytes_read);
+	/* Two runs, each contiguous in the image: two reads. */
+	EXPECT_EQ(2, self->c.stats.io_requests);
+	EXPECT_EQ(6, self->c.stats.pages_populated);
+	EXPECT_EQ(0, self->c.stats.pages_deferred);
+}
+
+TEST_F(restore, working_set_takes_no_fault)
+{
+	char *at = self->at;
+	long before, after;
+	int i;
+
+	anon_call(&self->c, self->at);
+	ASSERT_EQ(0, call_restore(&self->c, 0));
+
+	before = minor_faults();
+	for (i = 0; i < 4; i++)
+		__atomic_store_n(&at[i * PS], 1, __ATOMIC_RELAXED);
+	for (i = 8; i < 10; i++)
+		__atomic_load_n(&at[i * PS], __ATOMIC_RELAXED);
+	/* Private copies are installed writable: no fault on a write either. */
+	__atomic_store_n(&at[8 * PS], 1, __ATOMIC_RELAXED);
+	after = minor_faults();
+	EXPECT_EQ(0, after - before);
+}
+
+TEST_F(restore, anonymous_maps_line)
+{
+	const char *line;
+
+	anon_call(&self->c, self->at);
+	ASSERT_EQ(0, call_restore(&self->c, 0));
+	line = maps_line(self->at);
+	EXPECT_NE(NULL, strstr(line, " rw-p "));
+	/* Anonymous memory stays anonymous: no file in the maps line. */
+	EXPECT_EQ(NULL, strchr(line, '/'));
+	TH_LOG("%s", line);
+}
+
+/*
+ * File region over the backing file: page 2 overlaid with image data, page
+ * 3 zeroed, the rest from the file.  Working set: 0 read, 1 written, 2.
+ */
+TEST_F(restore, file_overlay)
+{
+	char *at = self->at;
+	char buf[PS];
+	long before;
+	int i;
+
+	add_region(&self->c, at, 8, PROT_READ | PROT_WRITE, self->backing, 4, 0);
+	add_interval(&self->c, 2, 1, MMAP_RESTORE_SRC_IMAGE, 20);
+	add_interval(&self->c, 3, 1, MMAP_RESTORE_SRC_ZERO, 0);
+	add_ws(&self->c, at, 0, 1, 0);
+	add_ws(&self->c, at, 1, 1, 1);
+	add_ws(&self->c, at, 2, 1, 0);
+	ASSERT_EQ(0, call_restore(&self->c, 0));
+
+	before = minor_faults();
+	EXPECT_TRUE(page_has_pattern(at, FILE_SEED, 4));
+	at[PS] = at[PS];
+	EXPECT_TRUE(page_has_pattern(at + 2 * PS, IMAGE_SEED, 20));
+	EXPECT_EQ(0, minor_faults() - before);
+
+	EXPECT_TRUE(page_has_pattern(at + PS, FILE_SEED, 5));
+	EXPECT_TRUE(page_is_zero(at + 3 * PS));
+	for (i = 4; i < 8; i++)
+		EXPECT_TRUE(page_has_pattern(at + i * PS, FILE_SEED, 4 + i));
+
+	/* The mapping is private: the file does not see writes. */
+	at[PS + 8] = 0x77;
+	ASSERT_EQ(PS, pread(self->backing, buf, PS, 5 * PS));
+	EXPECT_TRUE(page_has_pattern(buf, FILE_SEED, 5));
+
+	/* A file region shows its file. */
+	EXPECT_NE(NULL, strstr(maps_line(at), "spice-test-"));
+	/* Working-set pages 0-2, and the zero page 3 a fault would not give. */
+	EXPECT_EQ(4, self->c.stats.pages_populated);
+	EXPECT_EQ(1, self->c.stats.pages_read);
+}
+
+TEST_F(restore, read_only_region)
+{
+	char *at = self->at;
+	pid_t pid;
+	int status;
+
+	add_region(&self->c, at, 4, PROT_READ, -1, 0, 0);
+	add_interval(&self->c, 0, 4, MMAP_RESTORE_SRC_IMAGE, 0);
+	add_ws(&self->c, at, 0, 4, 0);
+	ASSERT_EQ(0, call_restore(&self->c, 0));
+	EXPECT_TRUE(page_has_pattern(at + 3 * PS, IMAGE_SEED, 3));
+	EXPECT_NE(NULL, strstr(maps_line(at), " r--p "));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		at[0] = 1;
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+}
+
+TEST_F(restore, prot_none_and_exec)
+{
+	/* "mov $42, %eax; ret" */
+	static const unsigned char insn[] = { 0xb8, 42, 0, 0, 0, 0xc3 };
+	char *at = self->at;
+	int (*fn)(void);
+	int img;
+
+	img = make_pattern_file("/tmp", 1, 1, O_RDWR);
+	ASSERT_LE(0, img);
+	ASSERT_EQ(sizeof(insn), pwrite(img, insn, sizeof(insn), 0));
+	call_init(&self->c, img);
+	add_region(&self->c, at, 2, PROT_NONE, -1, 0, 0);
+	add_region(&self->c, at + 4 * PS, 1, PROT_READ | PROT_EXEC, -1, 0, 0);
+	add_interval(&self->c, 0, 1, MMAP_RESTORE_SRC_IMAGE, 0);
+	add_ws(&self->c, at + 4 * PS, 0, 1, 0);
+	ASSERT_EQ(0, call_restore(&self->c, 0));
+	close(img);
+
+	EXPECT_NE(NULL, strstr(maps_line(at), " ---p "));
+	EXPECT_NE(NULL, strstr(maps_line(at + 4 * PS), " r-xp "));
+	fn = (int (*)(void))(at + 4 * PS);
+	EXPECT_EQ(42, fn());
+}
+
+TEST_F(restore, overlap_needs_replace)
+{
+	char *at = self->at;
+	char *old;
+
+	old = mmap(at + 2 * PS, PS, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ(at + 2 * PS, old);
+	old[0] = 0x42;
+
+	add_region(&self->c, at, 4, PROT_READ | PROT_WRITE, -1, 0, 0);
+	add_interval(&self->c, 0, 4, MMAP_RESTORE_SRC_IMAGE, 0);
+	EXPECT_EQ(-1, call_restore(&self->c, 0));
+	EXPECT_EQ(EEXIST, errno);
+	/* Nothing changed: the old page is intact, its neighbours unmapped. */
+	EXPECT_EQ(0x42, old[0]);
+	EXPECT_TRUE(all_unmapped(at, 2 * PS));
+
+	EXPECT_EQ(0, call_restore(&self->c, MMAP_RESTORE_REPLACE));
+	EXPECT_TRUE(page_has_pattern(at + 2 * PS, IMAGE_SEED, 2));
+}
+
+TEST_F(restore, failure_leaves_nothing)
+{
+	char *at = self->at;
+	int closed = dup(0);
+
+	ASSERT_LE(0, closed);
+	close(closed);
+	/* A good first region, a second one whose file is not open. */
+	add_region(&self->c, at, 4, PROT_READ | PROT_WRITE, -1, 0, 0);
+	add_interval(&self->c, 0, 4, MMAP_RESTORE_SRC_IMAGE, 0);
+	add_region(&self->c, at + 8 * PS, 4, PROT_READ, closed, 0, 0);
+	EXPECT_EQ(-1, call_restore(&self->c, 0));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_TRUE(all_unmapped(at, 16 * PS));
+	/* Stats are only written on success. */
+	EXPECT_EQ(0, self->c.stats.pages_populated);
+}
+
+TEST_F(restore, fork_copies_on_write)
+{
+	char *at = self->at;
+	pid_t pid;
+	int status;
+
+	anon_call(&self->c, at);
+	ASSERT_EQ(0, call_restore(&self->c, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (!page_has_pattern(at, IMAGE_SEED, 10))
+			_exit(1);
+		memset(at, 0x33, PS);
+		_exit(at[100] == 0x33 ? 0 : 2);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_TRUE(page_has_pattern(at, IMAGE_SEED, 10));
+}
+
+TEST_F(restore, ordinary_memory_afterwards)
+{
+	char *at = self->at;
+
+	anon_call(&self->c, at);
+	ASSERT_EQ(0, call_restore(&self->c, 0));
+
+	/* MADV_DONTNEED frees anonymous memory: it reads back as zero. */
+	ASSERT_EQ(0, madvise(at, PS, MADV_DONTNEED));
+	EXPECT_TRUE(page_is_zero(at));
+	ASSERT_EQ(0, mprotect(at + PS, PS, PROT_READ));
+	EXPECT_TRUE(page_has_pattern(at + PS, IMAGE_SEED, 11));
+	ASSERT_EQ(0, munmap(at + 2 * PS, PS));
+	EXPECT_TRUE(all_unmapped(at + 2 * PS, PS));
+	EXPECT_TRUE(page_has_pattern(at + 3 * PS, IMAGE_SEED, 13));
+	/* mremap moves restored pages like any others. */
+	EXPECT_EQ(at + 32 * PS, mremap(at + 8 * PS, 2 * PS, 2 * PS,
+				       MREMAP_MAYMOVE | MREMAP_FIXED, at + 32 * PS));
+	EXPECT_TRUE(page_has_pattern(at + 33 * PS, IMAGE_SEED, 21));
+}
+
+TEST_F(restore, many_regions_one_call)
+{
+	char *at = self->at;
+	int i;
+
+	/* Eight regions, each one image page, alternating protections. */
+	for (i = 0; i < 8; i++) {
+		add_region(&self->c, at + 2 * i * PS, 1,
+			   i & 1 ? PROT_READ : PROT_READ | PROT_WRITE, -1, 0, 0);
+		add_interval(&self->c, 0, 1, MMAP_RESTORE_SRC_IMAGE, 30 + i);
+	}
+	ASSERT_EQ(0, call_restore(&self->c, 0));
+	for (i = 0; i < 8; i++)
+		EXPECT_TRUE(page_has_pattern(at + 2 * i * PS, IMAGE_SEED, 30 + i));
+	/* One contiguous run of the image: one read. */
+	EXPECT_EQ(1, self->c.stats.io_requests);
+}
+
+TEST_F(restore, unwritten_zero_pages_share_the_zero_page)
+{
+	char *at = self->at;
+
+	add_region(&self->c, at, 4, PROT_READ | PROT_WRITE, -1, 0, 0);
+	add_ws(&self->c, at, 0, 2, 0);
+	add_ws(&self->c, at, 2, 2, 1);
+	ASSERT_EQ(0, call_restore(&self->c, 0));
+	EXPECT_EQ(4, self->c.stats.pages_populated);
+	EXPECT_EQ(0, self->c.stats.pages_read);
+	EXPECT_TRUE(page_is_zero(at) && page_is_zero(at + 3 * PS));
+	/* Writing the shared zero page takes a copy: the others stay zero. */
+	at[0] = 1;
+	EXPECT_TRUE(page_is_zero(at + PS));
+}
+
+TEST_HARNESS_MAIN
