@@ -218,10 +218,13 @@ struct spice_alloc_batch {
 /*
  * Allocate the private folios of one kind (zeroed or not) with the bulk
  * allocator, under the caller's memory policy, charged to its memcg.
+ * __GFP_RETRY_MAYFAIL: running out of memory, or over the memcg limit, is
+ * an error the caller gets back, not a reason to invoke the OOM killer.
  */
 static int spice_alloc_private(struct spice_restore *sr, bool zero)
 {
-	gfp_t gfp = GFP_HIGHUSER_MOVABLE | (zero ? __GFP_ZERO : 0);
+	gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_RETRY_MAYFAIL | __GFP_NOWARN |
+		    (zero ? __GFP_ZERO : 0);
 	struct spice_alloc_batch *b;
 	size_t i = 0;
 	int err = 0;
@@ -253,7 +256,8 @@ static int spice_alloc_private(struct spice_restore *sr, bool zero)
 				continue;
 			}
 			folio = page_folio(b->pages[k]);
-			if (err || mem_cgroup_charge(folio, current->mm, GFP_KERNEL)) {
+			if (err || mem_cgroup_charge(folio, current->mm,
+						     GFP_KERNEL | __GFP_RETRY_MAYFAIL)) {
 				folio_put(folio);
 				err = -ENOMEM;
 				continue;
