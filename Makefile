@@ -57,7 +57,8 @@ DISK := $(BUILD)/disk.img
 QEMU_ARGS := --kernel $(BZIMAGE) --initrd $(INITRD) --accel $(ACCEL)
 export SPICE_ACCEL_CACHE := $(BUILD)/accel
 
-.PHONY: all deps tree kernel selftests tools initramfs check demo qemu image series lint clean
+.PHONY: all deps tree kernel selftests tools initramfs check demo qemu image series lint \
+	bench-populate clean
 all: initramfs
 
 deps:
@@ -130,6 +131,19 @@ demo: initramfs $(DISK)
 
 qemu: initramfs $(DISK)
 	@harness/run-qemu.sh $(QEMU_ARGS) --mode shell --disk $(DISK) --hostroot
+
+# Benchmarks: in the guest, on the image disk; a table on stdout and JSON
+# under build/bench/.  BENCH_MIB and BENCH_REPS size the run.
+BENCH_MIB ?= 64
+BENCH_REPS ?= 10
+BENCH := $(BUILD)/bench
+bench-populate: initramfs $(DISK)
+	@mkdir -p $(BENCH)
+	@harness/run-qemu.sh $(QEMU_ARGS) --mode bench-populate --disk $(DISK) \
+		--out $(GUEST)/bench --timeout 5400 \
+		--append "SPICE_BENCH_MIB=$(BENCH_MIB) SPICE_BENCH_REPS=$(BENCH_REPS)" >/dev/null
+	@python3 harness/bench_report.py populate $(GUEST)/bench/tap.log \
+		$(GUEST)/bench/console.log $(BENCH)/populate.json
 
 IMAGE := $(BUILD)/image
 image: initramfs

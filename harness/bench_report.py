@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn a benchmark's guest output into JSON and a table.
+
+  bench_report.py populate TAP_LOG CONSOLE_LOG OUT.json
+
+The guest prints the benchmark's JSON between SPICE-BENCH-BEGIN and
+SPICE-BENCH-END.  The report adds, for every run, the ratio of its median
+time to mmap_restore's median in the same access pattern and cache state,
+all measured in the same guest run.
+"""
+
+import json
+import re
+import sys
+
+
+def extract(tap_path):
+    with open(tap_path, errors="replace") as f:
+        text = f.read()
+    m = re.search(r"SPICE-BENCH-BEGIN\n(.*?)\nSPICE-BENCH-END", text, re.S)
+    if not m:
+        raise SystemExit(f"bench_report: no benchmark output in {tap_path}")
+    return json.loads(m.group(1).strip())
+
+
+def accelerator(console_path):
+    try:
+        with open(console_path, errors="replace") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return "unknown"
+    return "kvm" if "Hypervisor detected: KVM" in text and "tcg" not in text.lower() else "tcg"
+
+
+def populate(doc, accel):
+    doc["accelerator"] = accel
+    base = {(r["access"], r["cache"]): r["ms_median"]
+            for r in doc["runs"] if r["method"] == "mmap_restore"}
+    for r in doc["runs"]:
+        b = base.get((r["access"], r["cache"]))
+        r["ratio_to_mmap_restore"] = round(r["ms_median"] / b, 2) if b else None
+
+    print(f"populate benchmark: {doc['mib']} MiB region, {doc['ws_pages']} of "
+          f"{doc['pages']} pages in the working set, {doc['reps']} runs each, "
+          f"device {doc['device'] or '?'}, {accel.upper()}"
+          + (" (times are emulated: compare ratios)" if accel == "tcg" else ""))
+    head = (f"{'access':10} {'cache':5} {'method':20} {'median ms':>10} "
+            f"{'min':>8} {'max':>8} {'faults':>7} {'read IOs':>8} {'read KiB':>9} "
+            f"{'x mmap_restore':>14}")
+    print(head)
+    print("-" * len(head))
+    for r in doc["runs"]:
+        ratio = r["ratio_to_mmap_restore"]
+        print(f"{r['access']:10} {r['cache']:5} {r['method']:20} "
+              f"{r['ms_median']:10.1f} {r['ms_min']:8.1f} {r['ms_max']:8.1f} "
+              f"{r['faults_median']:7.0f} {r['read_ios_median']:8.0f} "
+              f"{r['read_kib_median']:9.0f} "
+              f"{(f'{ratio:.2f}' if ratio is not None else '-'):>14}")
+
+
+def main(argv):
+    if len(argv) != 5 or argv[1] != "populate":
+        print(__doc__, file=sys.stderr)
+        return 64
+    doc = extract(argv[2])
+    populate(doc, accelerator(argv[3]))
+    with open(argv[4], "w") as f:
+        json.dump(doc, f, indent=1)
+    print(f"written: {argv[4]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
