@@ -142,8 +142,7 @@ bench-populate: initramfs $(DISK)
 	@harness/run-qemu.sh $(QEMU_ARGS) --mode bench-populate --disk $(DISK) \
 		--out $(GUEST)/bench --timeout 5400 \
 		--append "SPICE_BENCH_MIB=$(BENCH_MIB) SPICE_BENCH_REPS=$(BENCH_REPS)" >/dev/null
-	@python3 harness/bench_report.py populate $(GUEST)/bench/tap.log \
-		$(GUEST)/bench/console.log $(BENCH)/populate.json
+	@python3 harness/bench_report.py populate $(GUEST)/bench $(BENCH)/populate.json
 
 IMAGE := $(BUILD)/image
 image: initramfs

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 """Turn a benchmark's guest output into JSON and a table.
 
-  bench_report.py populate TAP_LOG CONSOLE_LOG OUT.json
+  bench_report.py populate RUN_DIR OUT.json
+
+RUN_DIR is run-qemu.sh's --out directory (tap.log, accel).
 
 The guest prints the benchmark's JSON between SPICE-BENCH-BEGIN and
 SPICE-BENCH-END.  The report adds, for every run, the ratio of its median
@@ -11,6 +13,7 @@ all measured in the same guest run.
 """
 
 import json
+import os
 import re
 import sys
 
@@ -24,13 +27,13 @@ def extract(tap_path):
     return json.loads(m.group(1).strip())
 
 
-def accelerator(console_path):
+def accelerator(run_dir):
+    """What run-qemu.sh used: kvm, or tcg (software emulation)."""
     try:
-        with open(console_path, errors="replace") as f:
-            text = f.read()
+        with open(os.path.join(run_dir, "accel")) as f:
+            return f.read().strip() or "unknown"
     except FileNotFoundError:
         return "unknown"
-    return "kvm" if "Hypervisor detected: KVM" in text and "tcg" not in text.lower() else "tcg"
 
 
 def populate(doc, accel):
@@ -45,14 +48,14 @@ def populate(doc, accel):
           f"{doc['pages']} pages in the working set, {doc['reps']} runs each, "
           f"device {doc['device'] or '?'}, {accel.upper()}"
           + (" (times are emulated: compare ratios)" if accel == "tcg" else ""))
-    head = (f"{'access':10} {'cache':5} {'method':20} {'median ms':>10} "
+    head = (f"{'access':10} {'cache':5} {'method':22} {'median ms':>10} "
             f"{'min':>8} {'max':>8} {'faults':>7} {'read IOs':>8} {'read KiB':>9} "
             f"{'x mmap_restore':>14}")
     print(head)
     print("-" * len(head))
     for r in doc["runs"]:
         ratio = r["ratio_to_mmap_restore"]
-        print(f"{r['access']:10} {r['cache']:5} {r['method']:20} "
+        print(f"{r['access']:10} {r['cache']:5} {r['method']:22} "
               f"{r['ms_median']:10.1f} {r['ms_min']:8.1f} {r['ms_max']:8.1f} "
               f"{r['faults_median']:7.0f} {r['read_ios_median']:8.0f} "
               f"{r['read_kib_median']:9.0f} "
@@ -60,14 +63,14 @@ def populate(doc, accel):
 
 
 def main(argv):
-    if len(argv) != 5 or argv[1] != "populate":
+    if len(argv) != 4 or argv[1] != "populate":
         print(__doc__, file=sys.stderr)
         return 64
-    doc = extract(argv[2])
-    populate(doc, accelerator(argv[3]))
-    with open(argv[4], "w") as f:
+    doc = extract(os.path.join(argv[2], "tap.log"))
+    populate(doc, accelerator(argv[2]))
+    with open(argv[3], "w") as f:
         json.dump(doc, f, indent=1)
-    print(f"written: {argv[4]}")
+    print(f"written: {argv[3]}")
     return 0
 
 

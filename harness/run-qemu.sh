@@ -17,8 +17,9 @@
 #   --verdict        check mode: also count the results and exit 1 if a test
 #                    failed (for use without the host-side harness)
 #
-# In check and demo modes the kernel console goes to DIR/console.log and the
-# guest's results (second serial port) to stdout and DIR/tap.log.  The exit
+# In check and demo modes the kernel console goes to DIR/console.log, the
+# guest's results (second serial port) to stdout and DIR/tap.log, and the
+# accelerator used (kvm or tcg) to DIR/accel.  The exit
 # status is 0 when the guest finished, 2 on a guest timeout, 3 when the guest
 # stopped before finishing (panic, crash).
 set -euo pipefail
@@ -112,6 +113,7 @@ if [ "$mode" = shell ]; then
 fi
 
 rm -f "$out/console.log" "$out/tap.log"
+echo "$accel" >"$out/accel"
 set +e
 timeout -k 5 "$timeout" "${qemu[@]}" \
 	-serial "file:$out/console.log" -serial stdio \

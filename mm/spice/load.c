@@ -281,7 +281,12 @@ static int spice_offset_cmp(const void *a, const void *b, const void *priv)
 	return x == y ? 0 : (x < y ? -1 : 1);
 }
 
-/* Read @nr image pages, contiguous in the image from @pos, in one request. */
+/*
+ * Read @nr image pages, contiguous in the image from @pos, in one request.
+ * An image opened with O_DIRECT is read straight into the new folios,
+ * without the page cache; otherwise it goes through the cache, where
+ * repeated restores of one image find it.
+ */
 static int spice_read_run(struct spice_restore *sr, struct bio_vec *bv,
 			  unsigned int nr, loff_t pos)
 {

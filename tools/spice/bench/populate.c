@@ -39,6 +39,7 @@
 
 #define PS		4096UL
 #define MAX_REPS	64
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct setup {
 	const char *dir;
@@ -327,12 +328,11 @@ static void build_tables(const struct setup *s, const unsigned long *order)
 	};
 }
 
-static char *restore_mmap_restore(const struct setup *s, bool random)
+static char *mmap_restore_from(const struct setup *s, int open_flags)
 {
-	int fd = open(s->spice_path, O_RDONLY);
+	int fd = open(s->spice_path, O_RDONLY | open_flags);
 	int err;
 
-	(void)random;
 	if (fd < 0)
 		return NULL;
 	tables.args.image_fd = fd;
@@ -345,6 +345,19 @@ static char *restore_mmap_restore(const struct setup *s, bool random)
 	return s->at;
 }
 
+static char *restore_mmap_restore(const struct setup *s, bool random)
+{
+	(void)random;
+	return mmap_restore_from(s, 0);
+}
+
+/* The image opened O_DIRECT: read into the pages, not the page cache. */
+static char *restore_mmap_restore_direct(const struct setup *s, bool random)
+{
+	(void)random;
+	return mmap_restore_from(s, O_DIRECT);
+}
+
 static const struct method methods[] = {
 	{ "read", restore_read },
 	{ "mmap+touch", restore_mmap_touch },
@@ -352,6 +365,7 @@ static const struct method methods[] = {
 	{ "MADV_WILLNEED", restore_willneed },
 	{ "MADV_POPULATE_WRITE", restore_populate_write },
 	{ "UFFDIO_COPY", restore_uffd_copy },
+	{ "mmap_restore+O_DIRECT", restore_mmap_restore_direct },
 	{ "mmap_restore", restore_mmap_restore },
 };
 
@@ -371,13 +385,13 @@ static void block_stat(const struct setup *s, long *ios, long *sectors)
 		fclose(f);
 }
 
-static void drop_caches(void)
+static void drop_page_cache(void)
 {
 	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
 
 	sync();
 	if (fd < 0 || write(fd, "3", 1) != 1)
-		die("drop_caches (run as root)");
+		die("dropping the page cache (run as root)");
 	close(fd);
 	usleep(200 * 1000);	/* let the guest settle */
 }
@@ -407,11 +421,11 @@ static bool bench_one(const struct setup *s, const struct method *m,
 		if (!p)
 			_exit(2);
 		for (i = 0; i < s->nws; i++) {
-			volatile uint64_t *w = (uint64_t *)(p + order[i] * PS);
+			uint64_t *w = (uint64_t *)(p + order[i] * PS);
 
 			if (s->written[order[i]])
-				w[1] = 1;
-			else if (*w != word_of(order[i]))
+				__atomic_store_n(&w[1], 1, __ATOMIC_RELAXED);
+			else if (__atomic_load_n(w, __ATOMIC_RELAXED) != word_of(order[i]))
 				_exit(3);
 		}
 		r.ms = now_ms() - t0;
@@ -475,6 +489,23 @@ static const char *find_device(const char *dir)
 	return name;
 }
 
+/* One element of the "runs" array; sorts the samples. */
+static void print_run(bool first, const char *method, bool random, bool cold,
+		      int n, double *ms, double *f, double *ios, double *kib)
+{
+	printf("%s{\"method\":\"%s\",", first ? "" : ",", method);
+	printf("\"access\":\"%s\",", random ? "random" : "sequential");
+	printf("\"cache\":\"%s\",\"n\":%d,", cold ? "cold" : "warm", n);
+	printf("\"ms_median\":%.3f,", median(ms, n));
+	printf("\"ms_min\":%.3f,\"ms_max\":%.3f,", ms[0], ms[n - 1]);
+	printf("\"faults_median\":%.0f,", median(f, n));
+	printf("\"read_ios_median\":%.0f,", median(ios, n));
+	printf("\"read_kib_median\":%.0f}", median(kib, n));
+}
+
+static const char usage[] =
+	"usage: spice-bench-populate [-d DIR] [-m MIB] [-r REPS]\n";
+
 int main(int argc, char **argv)
 {
 	struct setup s = { .dir = "/images", .pages = 16384, .reps = 10 };
@@ -484,11 +515,17 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "d:m:r:")) != -1) {
 		switch (opt) {
-		case 'd': s.dir = optarg; break;
-		case 'm': s.pages = strtoul(optarg, NULL, 0) * 256; break;
-		case 'r': s.reps = atoi(optarg); break;
+		case 'd':
+			s.dir = optarg;
+			break;
+		case 'm':
+			s.pages = strtoul(optarg, NULL, 0) * 256;
+			break;
+		case 'r':
+			s.reps = atoi(optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: spice-bench-populate [-d DIR] [-m MIB] [-r REPS]\n");
+			fputs(usage, stderr);
 			return 2;
 		}
 	}
@@ -510,15 +547,16 @@ int main(int argc, char **argv)
 		die("setup");
 	munmap(s.at, s.pages * PS);
 
-	printf("{\"mib\":%lu,\"pages\":%lu,\"ws_pages\":%lu,\"reps\":%d,\"device\":\"%s\",\"runs\":[",
-	       s.pages / 256, s.pages, s.nws, s.reps, s.device);
+	printf("{\"mib\":%lu,\"pages\":%lu,\"ws_pages\":%lu,", s.pages / 256,
+	       s.pages, s.nws);
+	printf("\"reps\":%d,\"device\":\"%s\",\"runs\":[", s.reps, s.device);
 	for (pat = 0; pat < 2; pat++) {
 		touch_order(&s, pat, order);
 		write_image(s.flat_path, &s, false, order);
 		write_image(s.spice_path, &s, true, order);
 		build_tables(&s, order);
 		for (cold = 1; cold >= 0; cold--) {
-			for (mi = 0; mi < (int)(sizeof(methods) / sizeof(methods[0])); mi++) {
+			for (mi = 0; mi < (int)ARRAY_SIZE(methods); mi++) {
 				double ms[MAX_REPS], f[MAX_REPS], ios[MAX_REPS], kib[MAX_REPS];
 				struct sample r;
 				int i, ok = 0;
@@ -528,7 +566,7 @@ int main(int argc, char **argv)
 					bench_one(&s, &methods[mi], order, pat, &r);
 				for (i = 0; i < s.reps; i++) {
 					if (cold)
-						drop_caches();
+						drop_page_cache();
 					if (!bench_one(&s, &methods[mi], order, pat, &r))
 						break;
 					ms[ok] = r.ms;
@@ -539,14 +577,8 @@ int main(int argc, char **argv)
 				}
 				if (!ok)
 					continue;
-				printf("%s{\"method\":\"%s\",\"access\":\"%s\",\"cache\":\"%s\","
-				       "\"n\":%d,\"ms_median\":%.3f,", first ? "" : ",",
-				       methods[mi].name, pat ? "random" : "sequential",
-				       cold ? "cold" : "warm", ok, median(ms, ok));
-				printf("\"ms_min\":%.3f,\"ms_max\":%.3f,", ms[0], ms[ok - 1]);
-				printf("\"faults_median\":%.0f,\"read_ios_median\":%.0f,"
-				       "\"read_kib_median\":%.0f}",
-				       median(f, ok), median(ios, ok), median(kib, ok));
+				print_run(first, methods[mi].name, pat, cold, ok,
+					  ms, f, ios, kib);
 				fflush(stdout);
 				first = false;
 			}
