@@ -178,6 +178,13 @@ def guest(tap_path, console_path, out_path):
             if name != "kselftest":
                 r.name = f"{name}: {r.name}"
             results.append(r)
+    kernels = [line.split(":", 1)[1].strip() for line in tap
+               if line.startswith("# guest kernel:")]
+    if kernels and kernels[0].endswith("-spice"):
+        results.append(Result("pass", f"guest runs the Spice kernel ({kernels[0]})"))
+    else:
+        results.append(Result("fail", "guest runs the Spice kernel",
+                              f"uname -r: {kernels[0] if kernels else 'not reported'}"))
     if not any(line.startswith("SPICE-GUEST-DONE") for line in tap):
         results.append(Result("fail", "guest run", "the guest did not finish"))
     results += scan_console(console)
