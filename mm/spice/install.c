@@ -97,8 +97,8 @@ static void spice_unmap_regions(struct spice_restore *sr, struct list_head *uf)
 }
 
 /* Set one page's entry; the PTE lock is held and the entry is none. */
-static void spice_set_pte(struct vm_area_struct *vma, struct spice_page *p,
-			  pte_t *pte, struct spice_counts *c)
+static void spice_set_pte(struct spice_restore *sr, struct vm_area_struct *vma,
+			  struct spice_page *p, pte_t *pte, struct spice_counts *c)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct folio *folio = p->folio;
@@ -106,6 +106,11 @@ static void spice_set_pte(struct vm_area_struct *vma, struct spice_page *p,
 	pte_t entry;
 
 	switch (p->kind) {
+	case SPICE_PAGE_PENDING:
+		set_pte_at(mm, p->addr, pte,
+			   spice_pending_pte(sr->image_slot, p->offset >> PAGE_SHIFT));
+		sr->stats.pages_deferred++;
+		return;
 	case SPICE_PAGE_ZERO_RO:
 		entry = pte_mkspecial(pfn_pte(my_zero_pfn(p->addr), vma->vm_page_prot));
 		set_pte_at(mm, p->addr, pte, entry);
@@ -156,13 +161,16 @@ static void spice_install_locked(struct spice_restore *sr, struct vm_area_struct
 		struct spice_page *p = &sr->pages[j];
 		pte_t *pte = start_pte + ((p->addr - base) >> PAGE_SHIFT);
 
-		/* Past the end of a file, or left to a fault. */
-		if (!p->folio && p->kind != SPICE_PAGE_ZERO_RO)
+		/* Past the end of a file, or left to an ordinary fault. */
+		if (!p->folio && p->kind != SPICE_PAGE_ZERO_RO &&
+		    p->kind != SPICE_PAGE_PENDING)
 			continue;
 		/* New mappings have no entries; be safe all the same. */
 		if (WARN_ON_ONCE(!pte_none(ptep_get(pte))))
 			continue;
-		spice_set_pte(vma, p, pte, c);
+		spice_set_pte(sr, vma, p, pte, c);
+		if (p->kind == SPICE_PAGE_PENDING)
+			continue;
 		update_mmu_cache_range(NULL, vma, p->addr, pte, 1);
 		sr->stats.pages_populated++;
 	}
@@ -206,6 +214,27 @@ static int spice_install_run(struct spice_restore *sr, size_t *i)
 	return 0;
 }
 
+/*
+ * The image's slot in the mm's table, for pending entries.  A slot taken
+ * by a call that then fails stays: it only holds a file reference.
+ */
+static int spice_get_slot(struct spice_restore *sr)
+{
+	size_t i;
+	int slot;
+
+	for (i = 0; i < sr->nr_pages; i++)
+		if (sr->pages[i].kind == SPICE_PAGE_PENDING)
+			break;
+	if (i == sr->nr_pages)
+		return 0;
+	slot = spice_mm_add_image(current->mm, sr->image);
+	if (slot < 0)
+		return slot;
+	sr->image_slot = slot;
+	return 0;
+}
+
 /**
  * spice_install - Map the regions and install the loaded pages.
  * @sr: The call, with its pages loaded.
@@ -226,6 +255,8 @@ int spice_install(struct spice_restore *sr)
 		return -EINTR;
 
 	err = spice_map_regions(sr, &uf);
+	if (!err)
+		err = spice_get_slot(sr);
 	while (!err && i < sr->nr_pages)
 		err = spice_install_run(sr, &i);
 	if (err)

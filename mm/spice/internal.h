@@ -8,14 +8,17 @@
  *    new folios, without holding mmap_lock;
  *  - install.c creates the mappings and installs the folios' page-table
  *    entries in batches, under one hold of mmap_lock for writing.
+ * Pages left for first touch get a SWP_SPICE entry instead (pending.c).
  */
 #ifndef _MM_SPICE_INTERNAL_H
 #define _MM_SPICE_INTERNAL_H
 
+#include <linux/pgtable.h>
 #include <linux/types.h>
 #include <uapi/linux/spice.h>
 
 struct file;
+struct mm_struct;
 struct folio;
 struct vm_area_struct;
 
@@ -36,6 +39,7 @@ enum spice_page_kind {
 	SPICE_PAGE_ZERO_RO,	/* the shared zero page, read-only */
 	SPICE_PAGE_FILE_COPY,	/* private copy of a backing-file page */
 	SPICE_PAGE_FILE_RO,	/* the backing file's page-cache page, read-only */
+	SPICE_PAGE_PENDING,	/* image data left to be read on first touch */
 };
 
 /* One page to populate; @folio holds one reference until installed. */
@@ -62,6 +66,7 @@ struct spice_restore {
 	struct spice_region *regions;
 	struct file *image;
 	loff_t image_size;
+	unsigned int image_slot;	/* in the mm's table, for pending pages */
 	unsigned int flags;
 
 	struct spice_page *pages;
@@ -85,5 +90,10 @@ void spice_put_pages(struct spice_restore *sr);
 
 /* install.c */
 int spice_install(struct spice_restore *sr);
+
+/* pending.c */
+bool spice_pending_possible(u64 image_page);
+pte_t spice_pending_pte(unsigned int slot, u64 image_page);
+int spice_mm_add_image(struct mm_struct *mm, struct file *image);
 
 #endif /* _MM_SPICE_INTERNAL_H */

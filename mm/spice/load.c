@@ -55,8 +55,13 @@ static void spice_classify(const struct spice_restore *sr, u32 ri,
 	p->folio = NULL;
 	switch (source) {
 	case MMAP_RESTORE_SRC_IMAGE:
-		p->kind = SPICE_PAGE_IMAGE;
 		p->offset = iv->offset + (addr - iv->addr);
+		/* Outside the working set, image data waits for first touch. */
+		if (!ws && !(sr->flags & MMAP_RESTORE_EAGER) &&
+		    spice_pending_possible(p->offset >> PAGE_SHIFT))
+			p->kind = SPICE_PAGE_PENDING;
+		else
+			p->kind = SPICE_PAGE_IMAGE;
 		break;
 	case MMAP_RESTORE_SRC_ZERO:
 		/*
@@ -80,9 +85,10 @@ static void spice_classify(const struct spice_restore *sr, u32 ri,
 }
 
 /*
- * Pages whose contents a fault could not produce: image data, and zero
- * runs of file mappings.  They are populated whether or not the working
- * set names them.
+ * Pages whose contents an ordinary fault could not produce: image data,
+ * and zero runs of file mappings.  They get an entry whether or not the
+ * working set names them: populated, or (image data outside the working
+ * set) a pending entry that a fault resolves.
  */
 static bool spice_interval_is_eager(const struct mmap_restore_region *r,
 				    const struct mmap_restore_interval *iv)
@@ -143,8 +149,8 @@ static u32 spice_region_index(const struct spice_restore *sr, unsigned long addr
  * spice_plan_pages - List the pages to populate.
  * @sr: The call, with checked tables.
  *
- * The working set, then every page that only population can give its
- * contents; sorted by address, each page once.
+ * The working set, then every page whose contents an ordinary fault would
+ * not give; sorted by address, each page once.
  *
  * Return: 0, or -ENOMEM (also when more pages are asked for than the
  * machine has).

@@ -19,7 +19,7 @@
 
 #include "internal.h"
 
-#define MMAP_RESTORE_FLAGS	(MMAP_RESTORE_REPLACE | MMAP_RESTORE_ASYNC)
+#define MMAP_RESTORE_FLAGS	(MMAP_RESTORE_REPLACE | MMAP_RESTORE_ASYNC | MMAP_RESTORE_EAGER)
 
 static void mmap_restore_abi_checks(void)
 {

@@ -152,8 +152,8 @@ struct mmap_restore_stats {
 	/** @io_requests: Read requests issued to the image file. */
 	__u64 io_requests;
 	/**
-	 * @pages_deferred: Working-set pages left to the asynchronous worker
-	 * (%MMAP_RESTORE_ASYNC).
+	 * @pages_deferred: Pages of image data left to be read on first
+	 * touch (or by the asynchronous worker, %MMAP_RESTORE_ASYNC).
 	 */
 	__u64 pages_deferred;
 };
@@ -212,11 +212,14 @@ struct mmap_restore_args {
  *   MAP_FIXED does; without it an overlap fails with -EEXIST.
  * - %MMAP_RESTORE_ASYNC: Return once &struct mmap_restore_args.sync_pages
  *   working-set pages are populated; a kernel worker populates the rest.
+ * - %MMAP_RESTORE_EAGER: Also read every page of image data outside the
+ *   working set before returning, instead of on its first touch.
  * - %MMAP_RESTORE_ABI_VERSION: Return %SPICE_ABI_VERSION; the other
  *   arguments must be NULL, 0 and no other flag.
  */
 #define MMAP_RESTORE_REPLACE		(1U << 0)
 #define MMAP_RESTORE_ASYNC		(1U << 1)
+#define MMAP_RESTORE_EAGER		(1U << 2)
 #define MMAP_RESTORE_ABI_VERSION	(1U << 31)
 
 /*

@@ -287,7 +287,8 @@ TEST(memcg_limit)
 	call_init(&c, image);
 	add_region(&c, at, pages, PROT_READ | PROT_WRITE, -1, 0, 0);
 	add_interval(&c, 0, pages, MMAP_RESTORE_SRC_IMAGE, 0);
-	EXPECT_EQ(-1, call_restore(&c, 0));
+	/* Eager: every page is read and charged during the call. */
+	EXPECT_EQ(-1, call_restore(&c, MMAP_RESTORE_EAGER));
 	EXPECT_EQ(ENOMEM, errno);
 	EXPECT_TRUE(all_unmapped(at, pages * PS));
 	after = read_long(path);

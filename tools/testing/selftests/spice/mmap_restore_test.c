@@ -327,11 +327,14 @@ TEST_F(restore, many_regions_one_call)
 			   i & 1 ? PROT_READ : PROT_READ | PROT_WRITE, -1, 0, 0);
 		add_interval(&self->c, 0, 1, MMAP_RESTORE_SRC_IMAGE, 30 + i);
 	}
-	ASSERT_EQ(0, call_restore(&self->c, 0));
-	for (i = 0; i < 8; i++)
-		EXPECT_TRUE(page_has_pattern(at + 2 * i * PS, IMAGE_SEED, 30 + i));
+	/* No working set: MMAP_RESTORE_EAGER reads the pages all the same. */
+	ASSERT_EQ(0, call_restore(&self->c, MMAP_RESTORE_EAGER));
 	/* One contiguous run of the image: one read. */
 	EXPECT_EQ(1, self->c.stats.io_requests);
+	EXPECT_EQ(8, self->c.stats.pages_populated);
+	EXPECT_EQ(0, self->c.stats.pages_deferred);
+	for (i = 0; i < 8; i++)
+		EXPECT_TRUE(page_has_pattern(at + 2 * i * PS, IMAGE_SEED, 30 + i));
 }
 
 TEST_F(restore, unwritten_zero_pages_share_the_zero_page)
@@ -348,6 +351,123 @@ TEST_F(restore, unwritten_zero_pages_share_the_zero_page)
 	/* Writing the shared zero page takes a copy: the others stay zero. */
 	at[0] = 1;
 	EXPECT_TRUE(page_is_zero(at + PS));
+}
+
+/*
+ * Pages outside the working set: left pending, read on first touch.  Region
+ * of 16 image pages (image pages 40-55), working set 0-3.
+ */
+static void lazy_call(struct restore_call *c, char *at)
+{
+	add_region(c, at, 16, PROT_READ | PROT_WRITE, -1, 0, 0);
+	add_interval(c, 0, 16, MMAP_RESTORE_SRC_IMAGE, 40);
+	add_ws(c, at, 0, 4, 0);
+}
+
+TEST_F(restore, lazy_pages_load_on_first_touch)
+{
+	char *at = self->at;
+	long before;
+	int i;
+
+	lazy_call(&self->c, at);
+	ASSERT_EQ(0, call_restore(&self->c, 0));
+	EXPECT_EQ(4, self->c.stats.pages_populated);
+	EXPECT_EQ(4, self->c.stats.pages_read);
+	EXPECT_EQ(12, self->c.stats.pages_deferred);
+
+	before = minor_faults();
+	EXPECT_TRUE(page_has_pattern(at + 9 * PS, IMAGE_SEED, 49));
+	/* One fault restored it. */
+	EXPECT_LE(1, minor_faults() - before);
+	for (i = 0; i < 16; i++)
+		EXPECT_TRUE(page_has_pattern(at + i * PS, IMAGE_SEED, 40 + i));
+	/* Restored pages are writable anonymous memory. */
+	at[10 * PS] = 1;
+	EXPECT_EQ(1, at[10 * PS]);
+	EXPECT_EQ(NULL, strchr(maps_line(at), '/'));
+}
+
+TEST_F(restore, lazy_pages_eager_flag)
+{
+	lazy_call(&self->c, self->at);
+	ASSERT_EQ(0, call_restore(&self->c, MMAP_RESTORE_EAGER));
+	EXPECT_EQ(16, self->c.stats.pages_populated);
+	EXPECT_EQ(16, self->c.stats.pages_read);
+	EXPECT_EQ(0, self->c.stats.pages_deferred);
+	EXPECT_TRUE(page_has_pattern(self->at + 15 * PS, IMAGE_SEED, 55));
+}
+
+TEST_F(restore, lazy_pages_across_fork)
+{
+	char *at = self->at;
+	pid_t pid;
+	int status;
+
+	lazy_call(&self->c, at);
+	ASSERT_EQ(0, call_restore(&self->c, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* The child reads pending pages from the image too. */
+		if (!page_has_pattern(at + 10 * PS, IMAGE_SEED, 50))
+			_exit(1);
+		memset(at + 11 * PS, 0x44, PS);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	EXPECT_TRUE(page_has_pattern(at + 10 * PS, IMAGE_SEED, 50));
+	EXPECT_TRUE(page_has_pattern(at + 11 * PS, IMAGE_SEED, 51));
+}
+
+TEST_F(restore, lazy_pages_are_anonymous_memory)
+{
+	char *at = self->at;
+	pid_t pid;
+	int status;
+
+	lazy_call(&self->c, at);
+	ASSERT_EQ(0, call_restore(&self->c, 0));
+
+	/* MADV_DONTNEED on a page never touched: it reads as zero, as anon. */
+	ASSERT_EQ(0, madvise(at + 12 * PS, PS, MADV_DONTNEED));
+	EXPECT_TRUE(page_is_zero(at + 12 * PS));
+	/* mremap carries pending pages along. */
+	EXPECT_EQ(at + 32 * PS, mremap(at + 13 * PS, 2 * PS, 2 * PS,
+				       MREMAP_MAYMOVE | MREMAP_FIXED, at + 32 * PS));
+	EXPECT_TRUE(page_has_pattern(at + 33 * PS, IMAGE_SEED, 54));
+	/* munmap drops them. */
+	ASSERT_EQ(0, munmap(at + 15 * PS, PS));
+	EXPECT_TRUE(all_unmapped(at + 15 * PS, PS));
+	/* mprotect keeps them: read-only, still the image's data. */
+	ASSERT_EQ(0, mprotect(at + 6 * PS, PS, PROT_READ));
+	EXPECT_TRUE(page_has_pattern(at + 6 * PS, IMAGE_SEED, 46));
+	ASSERT_EQ(0, mprotect(at + 7 * PS, PS, PROT_READ));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		at[7 * PS] = 1;
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+}
+
+TEST_F(restore, lazy_pages_in_a_file_region)
+{
+	char *at = self->at;
+
+	/* Overlay image data on page 2 of a file region; the working set is empty. */
+	add_region(&self->c, at, 4, PROT_READ | PROT_WRITE, self->backing, 0, 0);
+	add_interval(&self->c, 2, 1, MMAP_RESTORE_SRC_IMAGE, 7);
+	ASSERT_EQ(0, call_restore(&self->c, 0));
+	EXPECT_EQ(1, self->c.stats.pages_deferred);
+	EXPECT_TRUE(page_has_pattern(at + 2 * PS, IMAGE_SEED, 7));
+	EXPECT_TRUE(page_has_pattern(at + 3 * PS, FILE_SEED, 3));
+	/* In a private file mapping, MADV_DONTNEED brings the file back. */
+	ASSERT_EQ(0, madvise(at + 2 * PS, PS, MADV_DONTNEED));
+	EXPECT_TRUE(page_has_pattern(at + 2 * PS, FILE_SEED, 2));
 }
 
 TEST_HARNESS_MAIN
