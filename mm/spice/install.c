@@ -12,8 +12,10 @@
  * would set them one fault at a time.
  */
 
+#include <linux/hugetlb.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/pagemap.h>
 #include <linux/pgtable.h>
 #include <linux/rmap.h>
 #include <linux/swap.h>
@@ -41,11 +43,32 @@ static unsigned long spice_map_flags(const struct mmap_restore_region *r)
 	return flags;
 }
 
+/*
+ * What do_mmap() built must be a VMA whose pages we may install as the
+ * faults would: not hugetlb, not a raw PFN or I/O mapping, and for a file
+ * region a mapping of that very file (some ->mmap() methods substitute
+ * another one).
+ */
+static bool spice_vma_usable(struct vm_area_struct *vma, struct file *file)
+{
+	if (is_vm_hugetlb_page(vma) ||
+	    (vma->vm_flags & (VM_PFNMAP | VM_IO | VM_MIXEDMAP)))
+		return false;
+	return file ? vma->vm_file == file : vma_is_anonymous(vma);
+}
+
 /* Map every region; mmap_lock is held for writing. */
 static int spice_map_regions(struct spice_restore *sr, struct list_head *uf)
 {
 	struct mm_struct *mm = current->mm;
 	u32 i;
+
+	/*
+	 * Each region adds a VMA and may split one; undoing it may split
+	 * again.  Refuse early rather than fail half-way.
+	 */
+	if (mm->map_count + 3ULL * sr->t.nr_regions > sysctl_max_map_count)
+		return -ENOMEM;
 
 	/* Without MMAP_RESTORE_REPLACE, check every region before any change. */
 	if (!(sr->flags & MMAP_RESTORE_REPLACE)) {
@@ -61,6 +84,7 @@ static int spice_map_regions(struct spice_restore *sr, struct list_head *uf)
 		const struct mmap_restore_region *r = &sr->t.regions[i];
 		struct spice_region *sreg = &sr->regions[i];
 		unsigned long populate, addr;
+		struct vm_area_struct *vma;
 
 		addr = do_mmap(sreg->file, r->start, r->len, r->prot,
 			       spice_map_flags(r), 0, r->pgoff >> PAGE_SHIFT,
@@ -68,17 +92,13 @@ static int spice_map_regions(struct spice_restore *sr, struct list_head *uf)
 		if (IS_ERR_VALUE(addr))
 			return (int)addr;
 		sreg->mapped = true;
-		if (WARN_ON_ONCE(addr != r->start))
+		/* mlockall(MCL_FUTURE): the whole region is to be resident. */
+		sreg->populate = populate;
+		vma = vma_lookup(mm, addr);
+		if (WARN_ON_ONCE(addr != r->start || !vma))
 			return -EINVAL;
-		/*
-		 * The new VMA may have merged with a neighbour; either way it
-		 * stays write-locked, away from per-VMA-lock faults, until
-		 * mmap_lock is released.
-		 */
-		sreg->vma = vma_lookup(mm, addr);
-		if (WARN_ON_ONCE(!sreg->vma))
-			return -EINVAL;
-		vma_start_write(sreg->vma);
+		if (!spice_vma_usable(vma, sreg->file))
+			return -ENODEV;
 	}
 	return 0;
 }
@@ -90,14 +110,45 @@ static void spice_unmap_regions(struct spice_restore *sr, struct list_head *uf)
 	for (i = 0; i < sr->t.nr_regions; i++) {
 		const struct mmap_restore_region *r = &sr->t.regions[i];
 
-		if (sr->regions[i].mapped)
-			do_munmap(current->mm, r->start, r->len, uf);
+		if (sr->regions[i].mapped &&
+		    do_munmap(current->mm, r->start, r->len, uf))
+			pr_warn_ratelimited("spice: %s[%d]: could not undo a mapping at %#llx\n",
+					    current->comm, task_pid_nr(current), r->start);
 		sr->regions[i].mapped = false;
 	}
 }
 
-/* Set one page's entry; the PTE lock is held and the entry is none. */
-static void spice_set_pte(struct spice_restore *sr, struct vm_area_struct *vma,
+/*
+ * A page-cache page may have been truncated or replaced since it was read:
+ * map it only if it is still the file's, uptodate, inside the file and not
+ * poisoned, as next_uptodate_folio() checks.  Returns with the folio locked.
+ */
+static bool spice_file_page_ok(struct vm_area_struct *vma, struct spice_page *p,
+			       struct page *page)
+{
+	struct folio *folio = p->folio;
+	struct address_space *mapping = vma->vm_file->f_mapping;
+	pgoff_t eof;
+
+	/* Filesystems that map faulted pages themselves keep their pages. */
+	if (!vma->vm_ops || vma->vm_ops->map_pages != filemap_map_pages)
+		return false;
+	if (!folio_trylock(folio))
+		return false;
+	eof = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE);
+	if (folio->mapping != mapping || !folio_test_uptodate(folio) ||
+	    (p->offset >> PAGE_SHIFT) >= eof || PageHWPoison(page)) {
+		folio_unlock(folio);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Set one page's entry; the PTE lock is held and the entry is none.
+ * Returns false when the page is left to a fault instead.
+ */
+static bool spice_set_pte(struct spice_restore *sr, struct vm_area_struct *vma,
 			  struct spice_page *p, pte_t *pte, struct spice_counts *c)
 {
 	struct mm_struct *mm = vma->vm_mm;
@@ -110,17 +161,20 @@ static void spice_set_pte(struct spice_restore *sr, struct vm_area_struct *vma,
 		set_pte_at(mm, p->addr, pte,
 			   spice_pending_pte(sr->image_slot, p->offset >> PAGE_SHIFT));
 		sr->stats.pages_deferred++;
-		return;
+		return true;
 	case SPICE_PAGE_ZERO_RO:
 		entry = pte_mkspecial(pfn_pte(my_zero_pfn(p->addr), vma->vm_page_prot));
 		set_pte_at(mm, p->addr, pte, entry);
-		return;
+		return true;
 	case SPICE_PAGE_FILE_RO:
-		/* As filemap_map_pages() maps a cached page: read-only. */
+		/* As filemap_map_pages() maps a cached page. */
 		page = folio_file_page(folio, p->offset >> PAGE_SHIFT);
+		if (!spice_file_page_ok(vma, p, page))
+			return false;
 		flush_icache_pages(vma, page, 1);
 		entry = pte_sw_mkyoung(mk_pte(page, vma->vm_page_prot));
 		folio_add_file_rmap_ptes(folio, page, 1, vma);
+		folio_unlock(folio);
 		if (mm_counter_file(folio) == MM_SHMEMPAGES)
 			c->shmem++;
 		else
@@ -141,6 +195,7 @@ static void spice_set_pte(struct spice_restore *sr, struct vm_area_struct *vma,
 	/* The page's reference now belongs to the page table. */
 	p->folio = NULL;
 	set_pte_at(mm, p->addr, pte, entry);
+	return true;
 }
 
 static bool spice_page_needs_anon_vma(const struct spice_page *p)
@@ -165,11 +220,14 @@ static void spice_install_locked(struct spice_restore *sr, struct vm_area_struct
 		if (!p->folio && p->kind != SPICE_PAGE_ZERO_RO &&
 		    p->kind != SPICE_PAGE_PENDING)
 			continue;
-		/* New mappings have no entries; be safe all the same. */
-		if (WARN_ON_ONCE(!pte_none(ptep_get(pte))))
+		/*
+		 * A new mapping's entries are none, unless ->mmap() or
+		 * uprobe_mmap() filled some: those stay.
+		 */
+		if (!pte_none(ptep_get(pte)))
 			continue;
-		spice_set_pte(sr, vma, p, pte, c);
-		if (p->kind == SPICE_PAGE_PENDING)
+		if (!spice_set_pte(sr, vma, p, pte, c) ||
+		    p->kind == SPICE_PAGE_PENDING)
 			continue;
 		update_mmu_cache_range(NULL, vma, p->addr, pte, 1);
 		sr->stats.pages_populated++;
@@ -249,6 +307,7 @@ int spice_install(struct spice_restore *sr)
 	struct mm_struct *mm = current->mm;
 	LIST_HEAD(uf);
 	size_t i = 0;
+	u32 j;
 	int err;
 
 	if (mmap_write_lock_killable(mm))
@@ -257,12 +316,20 @@ int spice_install(struct spice_restore *sr)
 	err = spice_map_regions(sr, &uf);
 	if (!err)
 		err = spice_get_slot(sr);
-	while (!err && i < sr->nr_pages)
+	while (!err && i < sr->nr_pages) {
 		err = spice_install_run(sr, &i);
+		if (!err && fatal_signal_pending(current))
+			err = -EINTR;
+		cond_resched();
+	}
 	if (err)
 		spice_unmap_regions(sr, &uf);
 
 	mmap_write_unlock(mm);
 	userfaultfd_unmap_complete(mm, &uf);
+	/* As vm_mmap_pgoff() does for mlocked mappings. */
+	for (j = 0; !err && j < sr->t.nr_regions; j++)
+		if (sr->regions[j].populate)
+			mm_populate(sr->t.regions[j].start, sr->regions[j].populate);
 	return err;
 }

@@ -56,7 +56,7 @@ struct spice_page {
 struct spice_region {
 	const struct mmap_restore_region *uregion;
 	struct file *file;	/* backing file (reference held), or NULL */
-	struct vm_area_struct *vma;
+	unsigned long populate;	/* bytes do_mmap() wants populated (mlock) */
 	bool mapped;		/* created by this call: unmap on failure */
 };
 

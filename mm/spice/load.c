@@ -69,8 +69,9 @@ static void spice_classify(const struct spice_restore *sr, u32 ri,
 		 * it a zeroed private copy.  In anonymous memory an unwritten
 		 * page can share the zero page, as a read fault would.
 		 */
-		p->kind = spice_region_is_file(r) || write ? SPICE_PAGE_ZERO :
-							    SPICE_PAGE_ZERO_RO;
+		p->kind = spice_region_is_file(r) || write ||
+			  mm_forbids_zeropage(current->mm) ? SPICE_PAGE_ZERO :
+							     SPICE_PAGE_ZERO_RO;
 		p->offset = 0;
 		break;
 	default:
@@ -168,7 +169,7 @@ int spice_plan_pages(struct spice_restore *sr)
 	sr->nr_pages = 0;
 	if (!total)
 		return 0;
-	pages = kvmalloc_array(total, sizeof(*pages), GFP_KERNEL);
+	pages = kvmalloc_array(total, sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return -ENOMEM;
 
@@ -180,6 +181,7 @@ int spice_plan_pages(struct spice_restore *sr)
 		for (k = 0; k < w->nr_pages; k++)
 			spice_classify(sr, ri, w->addr + ((unsigned long)k << PAGE_SHIFT),
 				       write, true, &pages[n++]);
+		cond_resched();
 	}
 	for (ri = 0; ri < t->nr_regions; ri++) {
 		const struct mmap_restore_region *r = &t->regions[ri];
@@ -193,6 +195,7 @@ int spice_plan_pages(struct spice_restore *sr)
 				continue;
 			for (addr = iv->addr; addr < iv->addr + iv->len; addr += PAGE_SIZE)
 				spice_classify(sr, ri, addr, false, false, &pages[n++]);
+			cond_resched();
 		}
 	}
 
@@ -253,7 +256,15 @@ static int spice_alloc_private(struct spice_restore *sr, bool zero)
 			break;
 
 		memset(b->pages, 0, sizeof(b->pages));
+		/*
+		 * The bulk allocator may return fewer pages than asked for
+		 * (page_owner, pcp contention, watermarks); allocate the
+		 * rest one by one, with reclaim.
+		 */
 		alloc_pages_bulk_array_mempolicy(gfp, want, b->pages);
+		for (k = 0; k < want; k++)
+			if (!b->pages[k])
+				b->pages[k] = alloc_page(gfp);
 		for (k = 0; k < want; k++) {
 			struct folio *folio;
 
@@ -268,11 +279,12 @@ static int spice_alloc_private(struct spice_restore *sr, bool zero)
 				err = -ENOMEM;
 				continue;
 			}
-			folio_throttle_swaprate(folio, GFP_KERNEL);
+			folio_throttle_swaprate(folio, gfp);
 			sr->pages[b->idx[k]].folio = folio;
 		}
 		if (!err && fatal_signal_pending(current))
 			err = -EINTR;
+		cond_resched();
 	}
 	kfree(b);
 	return err;
@@ -414,7 +426,10 @@ static int spice_get_file_pages(struct spice_restore *sr)
 						   min_t(unsigned long, j - i, eof - index));
 		}
 
+		/* As filemap_fault() reads: against truncation and hole punch. */
+		filemap_invalidate_lock_shared(mapping);
 		folio = spice_read_file_folio(mapping, index, file);
+		filemap_invalidate_unlock_shared(mapping);
 		if (!folio) {
 			/* No way to read it here: a fault will. */
 			if (p->folio)
@@ -429,10 +444,16 @@ static int spice_get_file_pages(struct spice_restore *sr)
 			p->folio = folio;
 			continue;
 		}
-		copy_highpage(folio_page(p->folio, 0), folio_file_page(folio, index));
+		/* A poisoned page-cache page fails the call instead of the machine. */
+		if (copy_mc_highpage(folio_page(p->folio, 0),
+				     folio_file_page(folio, index))) {
+			folio_put(folio);
+			return -EIO;
+		}
 		folio_put(folio);
 		if (fatal_signal_pending(current))
 			return -EINTR;
+		cond_resched();
 	}
 	return 0;
 }
@@ -463,10 +484,16 @@ int spice_load_pages(struct spice_restore *sr)
 	if (err)
 		return err;
 
-	/* Order the contents before the PTEs that will expose them. */
-	for (i = 0; i < sr->nr_pages; i++)
-		if (spice_kind_is_private(sr->pages[i].kind))
-			__folio_mark_uptodate(sr->pages[i].folio);
+	/*
+	 * The kernel wrote the contents through its own mapping: flush it for
+	 * aliasing caches, and order the contents before the PTEs.
+	 */
+	for (i = 0; i < sr->nr_pages; i++) {
+		if (!spice_kind_is_private(sr->pages[i].kind))
+			continue;
+		flush_dcache_folio(sr->pages[i].folio);
+		__folio_mark_uptodate(sr->pages[i].folio);
+	}
 	return 0;
 }
 

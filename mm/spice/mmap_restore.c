@@ -8,6 +8,7 @@
 
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/hugetlb.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/security.h>
@@ -55,19 +56,31 @@ static int mmap_restore_copy_args(struct mmap_restore_args *args,
 		return -E2BIG;
 	if (args->sync_pages && !(flags & MMAP_RESTORE_ASYNC))
 		return -EINVAL;
-	if (!args->stats != !args->stats_size)
+	if (!args->stats != !args->stats_size || args->stats_size > PAGE_SIZE)
 		return -EINVAL;
 	if (args->image_fd < -1)
 		return -EBADF;
 	return 0;
 }
 
-/* vmemdup_array_user() with NULL for an empty array instead of ZERO_SIZE_PTR. */
+/*
+ * Copy a user array in, charged to the caller's memcg: the counts are
+ * bounded but large.  NULL for an empty array.
+ */
 static void *mmap_restore_dup_array(u64 uptr, u32 nr, size_t size)
 {
+	void *p;
+
 	if (!nr)
 		return NULL;
-	return vmemdup_array_user(u64_to_user_ptr(uptr), nr, size);
+	p = kvmalloc_array(nr, size, GFP_KERNEL_ACCOUNT);
+	if (!p)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(p, u64_to_user_ptr(uptr), array_size(nr, size))) {
+		kvfree(p);
+		return ERR_PTR(-EFAULT);
+	}
+	return p;
 }
 
 static int mmap_restore_copy_tables(struct mmap_restore_tables *t,
@@ -149,7 +162,8 @@ static int mmap_restore_get_files(struct spice_restore *sr)
 				return -EACCES;
 			if ((r->prot & PROT_EXEC) && path_noexec(&file->f_path))
 				return -EPERM;
-			if (!file->f_op->mmap)
+			/* hugetlbfs pages are not restored page by page. */
+			if (!file->f_op->mmap || is_file_hugepages(file))
 				return -ENODEV;
 		}
 		err = security_mmap_file(file, r->prot, mflags);
@@ -157,6 +171,18 @@ static int mmap_restore_get_files(struct spice_restore *sr)
 			return err;
 	}
 	return 0;
+}
+
+static bool mmap_restore_stats_overlap(const struct mmap_restore_tables *t,
+				       u64 stats, u32 size)
+{
+	u32 i;
+
+	for (i = 0; i < t->nr_regions; i++)
+		if (stats < t->regions[i].start + t->regions[i].len &&
+		    t->regions[i].start < stats + size)
+			return true;
+	return false;
 }
 
 static void mmap_restore_free(struct spice_restore *sr)
@@ -196,8 +222,9 @@ static void mmap_restore_free(struct spice_restore *sr)
  * - -EINVAL: @flags has an unknown bit; %MMAP_RESTORE_ABI_VERSION with other
  *   arguments; @usize is below %MMAP_RESTORE_ARGS_SIZE_VER0; a reserved
  *   field is not zero; @nr_regions is zero; @sync_pages without
- *   %MMAP_RESTORE_ASYNC; @stats and @stats_size disagree on being zero; the
- *   image is not a regular file; a region, interval or working-set range is
+ *   %MMAP_RESTORE_ASYNC; @stats and @stats_size disagree on being zero,
+ *   @stats_size is above %PAGE_SIZE or @stats overlaps a region; the image
+ *   is not a regular file; a region, interval or working-set range is
  *   unaligned, empty, outside the address space or its region, unsorted or
  *   overlapping, has an unknown flag, protection bit or source, or a source
  *   its region cannot have; image data lies outside the image; a written
@@ -213,12 +240,14 @@ static void mmap_restore_free(struct spice_restore *sr)
  *   region's file is not open for writing or is append-only.
  * - -EPERM: %PROT_EXEC on a file from a noexec mount; a region below
  *   mmap_min_addr; a security module refused the mapping.
- * - -ENODEV: A backing file cannot be memory-mapped.
+ * - -ENODEV: A backing file cannot be memory-mapped, is on hugetlbfs, or
+ *   maps as something other than its page cache (PFN, I/O or another file).
  * - -EOVERFLOW: A region's file offset plus length passes the largest file.
  * - -EEXIST: A region overlaps a mapping and %MMAP_RESTORE_REPLACE is not
  *   set.
- * - -ENOMEM: Out of memory, over the memcg limit, over RLIMIT_AS or the map
- *   count, or more pages to populate than the machine has.
+ * - -ENOMEM: Out of memory, over the memcg limit, over RLIMIT_AS, too close
+ *   to the map count limit, more pages to populate than the machine has, or
+ *   every image slot of the process taken.
  * - -EINTR: A fatal signal arrived.
  * - -EIO: Reading the image or a backing file failed, or the image shrank.
  * - -EOPNOTSUPP: %MMAP_RESTORE_ASYNC, or a shared anonymous region: not
@@ -262,8 +291,16 @@ SYSCALL_DEFINE3(mmap_restore, const struct mmap_restore_args __user *, uargs,
 		err = -EOPNOTSUPP;
 		goto out;
 	}
-	/* Fail on an unwritable stats buffer before changing anything. */
+	/*
+	 * The counters must not land in memory the call replaces, and an
+	 * unwritable buffer must fail before anything changes: it is zeroed
+	 * now and written on success.
+	 */
 	ustats = u64_to_user_ptr(args.stats);
+	if (ustats && mmap_restore_stats_overlap(&sr.t, args.stats, args.stats_size)) {
+		err = -EINVAL;
+		goto out;
+	}
 	if (ustats && clear_user(ustats, args.stats_size)) {
 		err = -EFAULT;
 		goto out;

@@ -288,9 +288,14 @@ vm_fault_t spice_restore_fault(struct vm_fault *vmf)
 		return VM_FAULT_OOM;
 	}
 	folio_throttle_swaprate(folio, GFP_KERNEL);
-	copy_highpage(&folio->page, folio_file_page(src, index));
+	if (copy_mc_highpage(&folio->page, folio_file_page(src, index))) {
+		folio_put(src);
+		folio_put(folio);
+		return VM_FAULT_HWPOISON;
+	}
 	folio_put(src);
-	/* The contents before the PTE that exposes them. */
+	/* The contents, flushed for aliasing caches, before the PTE. */
+	flush_dcache_folio(folio);
 	__folio_mark_uptodate(folio);
 
 	spice_install_faulted(vmf, folio);

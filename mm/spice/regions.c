@@ -188,8 +188,8 @@ static int spice_check_ws_overlap(const struct mmap_restore_tables *t)
  *
  * Regions must be page-aligned, inside the address space, sorted and
  * disjoint; each region's intervals sorted, disjoint, inside the region and
- * of a source the region can have; working-set ranges inside one region
- * each and disjoint.
+ * of a source the region can have, and every interval some region's;
+ * working-set ranges inside one region each and disjoint.
  *
  * Return: 0, or -EINVAL, -EBADF (image data without an image),
  * -EOVERFLOW (file offset past the largest file), -EOPNOTSUPP (shared
@@ -199,7 +199,7 @@ int spice_check_tables(const struct mmap_restore_tables *t,
 		       loff_t image_size, bool have_image,
 		       unsigned long task_size)
 {
-	u64 prev_end = 0;
+	u64 prev_end = 0, referenced = 0;
 	u32 i, j;
 	int err;
 
@@ -214,6 +214,7 @@ int spice_check_tables(const struct mmap_restore_tables *t,
 
 		if ((u64)r->first_interval + r->nr_intervals > t->nr_intervals)
 			return -EINVAL;
+		referenced += r->nr_intervals;
 		for (j = 0; j < r->nr_intervals; j++) {
 			const struct mmap_restore_interval *iv =
 				&t->intervals[r->first_interval + j];
@@ -225,6 +226,14 @@ int spice_check_tables(const struct mmap_restore_tables *t,
 			iv_prev_end = iv->addr + iv->len;
 		}
 	}
+
+	/*
+	 * An interval lies inside its region and regions are disjoint, so no
+	 * interval belongs to two regions; with as many references as
+	 * intervals, each belongs to exactly one and none goes unchecked.
+	 */
+	if (referenced != t->nr_intervals)
+		return -EINVAL;
 
 	for (i = 0; i < t->nr_ws; i++) {
 		err = spice_check_ws_range(t, &t->ws[i]);

@@ -127,8 +127,9 @@ struct mmap_restore_region {
 /**
  * struct mmap_restore_ws_range - A run of pages of the working set.
  *
- * The working-set list is ordered by first touch; mmap_restore() populates
- * the ranges in that order.  A range lies inside one region.
+ * The working-set list is ordered by first touch, as a recording saw it; an
+ * image stores the working set's data contiguously in that order, so that
+ * it comes back in few large reads.  A range lies inside one region.
  */
 struct mmap_restore_ws_range {
 	/** @addr: First address of the run; page-aligned. */
@@ -195,8 +196,10 @@ struct mmap_restore_args {
 	 */
 	__u64 stats;
 	/**
-	 * @stats_size: Size of the caller's &struct mmap_restore_stats; the
-	 * kernel writes at most that many bytes.  Zero when @stats is zero.
+	 * @stats_size: Size of the caller's &struct mmap_restore_stats, at
+	 * most %PAGE_SIZE; the kernel zeroes that many bytes before it starts
+	 * and fills in what it knows on success.  Zero when @stats is zero.
+	 * The buffer must not overlap a region.
 	 */
 	__u32 stats_size;
 	/** @reserved: Must be zero. */

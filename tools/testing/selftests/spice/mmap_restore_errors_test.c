@@ -130,6 +130,12 @@ BAD(file_offset_overflow, EOVERFLOW, good_file_call(c, e);
 BAD(stats_not_writable, EFAULT, good_call(c, e);
 	c->args.stats = (uintptr_t)e->ro_page);
 
+BAD(interval_of_no_region, EINVAL, good_call(c, e);
+	c->args.nr_intervals++);
+BAD(stats_too_large, EINVAL, good_call(c, e); c->args.stats_size = PS + 8);
+BAD(stats_inside_a_region, EINVAL, good_call(c, e);
+	c->args.stats = (uintptr_t)e->at + PS);
+
 FIXTURE_VARIANT_ADD(bad, asynchronous) {
 	.build = good_call,
 	.err = EOPNOTSUPP,
