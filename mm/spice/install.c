@@ -327,6 +327,10 @@ int spice_install(struct spice_restore *sr)
 
 	mmap_write_unlock(mm);
 	userfaultfd_unmap_complete(mm, &uf);
+	if (!err && sr->async) {
+		spice_async_start(sr->async, mm, sr->image, sr->image_slot);
+		sr->async = NULL;
+	}
 	/* As vm_mmap_pgoff() does for mlocked mappings. */
 	for (j = 0; !err && j < sr->t.nr_regions; j++)
 		if (sr->regions[j].populate)

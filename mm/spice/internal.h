@@ -8,7 +8,9 @@
  *    new folios, without holding mmap_lock;
  *  - install.c creates the mappings and installs the folios' page-table
  *    entries in batches, under one hold of mmap_lock for writing.
- * Pages left for first touch get a SWP_SPICE entry instead (pending.c).
+ * Pages left for first touch get a SWP_SPICE entry instead (pending.c), and
+ * so do the working-set pages left to the worker of MMAP_RESTORE_ASYNC
+ * (async.c).
  */
 #ifndef _MM_SPICE_INTERNAL_H
 #define _MM_SPICE_INTERNAL_H
@@ -52,6 +54,8 @@ struct spice_page {
 	u8 ws;			/* from the working-set list */
 };
 
+struct spice_async;
+
 /* A checked region and what the call made of it. */
 struct spice_region {
 	const struct mmap_restore_region *uregion;
@@ -72,6 +76,9 @@ struct spice_restore {
 	struct spice_page *pages;
 	size_t nr_pages;
 
+	u64 sync_pages;			/* with MMAP_RESTORE_ASYNC */
+	struct spice_async *async;	/* the working set past sync_pages */
+
 	struct mmap_restore_stats stats;
 };
 
@@ -90,6 +97,14 @@ void spice_put_pages(struct spice_restore *sr);
 
 /* install.c */
 int spice_install(struct spice_restore *sr);
+
+/* async.c */
+struct spice_async *spice_async_alloc(size_t nr);
+void spice_async_free(struct spice_async *a);
+void spice_async_set(struct spice_async *a, size_t i, unsigned long addr,
+		     pgoff_t index);
+void spice_async_start(struct spice_async *a, struct mm_struct *mm,
+		       struct file *image, unsigned int slot);
 
 /* pending.c */
 bool spice_pending_possible(u64 image_page);

@@ -33,9 +33,12 @@ static bool spice_region_is_file(const struct mmap_restore_region *r)
 	return r->fd != -1;
 }
 
-/* Classify one page of region @ri; @write is the working-set write bit. */
+/*
+ * Classify one page of region @ri; @write is the working-set write bit,
+ * @async that the page is in the working set past the synchronous budget.
+ */
 static void spice_classify(const struct spice_restore *sr, u32 ri,
-			   unsigned long addr, bool write, bool ws,
+			   unsigned long addr, bool write, bool ws, bool async,
 			   struct spice_page *p)
 {
 	const struct mmap_restore_region *r = &sr->t.regions[ri];
@@ -56,8 +59,11 @@ static void spice_classify(const struct spice_restore *sr, u32 ri,
 	switch (source) {
 	case MMAP_RESTORE_SRC_IMAGE:
 		p->offset = iv->offset + (addr - iv->addr);
-		/* Outside the working set, image data waits for first touch. */
-		if (!ws && !(sr->flags & MMAP_RESTORE_EAGER) &&
+		/*
+		 * Outside the working set, image data waits for first touch;
+		 * past the synchronous budget, for the worker or first touch.
+		 */
+		if (((!ws && !(sr->flags & MMAP_RESTORE_EAGER)) || async) &&
 		    spice_pending_possible(p->offset >> PAGE_SHIFT))
 			p->kind = SPICE_PAGE_PENDING;
 		else
@@ -146,12 +152,34 @@ static u32 spice_region_index(const struct spice_restore *sr, unsigned long addr
 	return lo;
 }
 
+/*
+ * The working-set pages left pending are the worker's, in first-touch
+ * order: @pages[0..nr) are the working set, in that order.
+ */
+static int spice_plan_async(struct spice_restore *sr, const struct spice_page *pages,
+			    size_t nr, size_t nr_async)
+{
+	size_t i, k = 0;
+
+	if (!nr_async)
+		return 0;
+	sr->async = spice_async_alloc(nr_async);
+	if (!sr->async)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++)
+		if (pages[i].kind == SPICE_PAGE_PENDING)
+			spice_async_set(sr->async, k++, pages[i].addr,
+					pages[i].offset >> PAGE_SHIFT);
+	return 0;
+}
+
 /**
  * spice_plan_pages - List the pages to populate.
  * @sr: The call, with checked tables.
  *
  * The working set, then every page whose contents an ordinary fault would
- * not give; sorted by address, each page once.
+ * not give; sorted by address, each page once.  With %MMAP_RESTORE_ASYNC,
+ * the working set past the synchronous budget is also handed to a worker.
  *
  * Return: 0, or -ENOMEM (also when more pages are asked for than the
  * machine has).
@@ -161,8 +189,9 @@ int spice_plan_pages(struct spice_restore *sr)
 	const struct mmap_restore_tables *t = &sr->t;
 	struct spice_page *pages;
 	u64 total = spice_count_pages(sr);
-	size_t n = 0, i, out;
+	size_t n = 0, nr_async = 0, i, out;
 	u32 ri, j, k;
+	int err;
 
 	if (total > totalram_pages())
 		return -ENOMEM;
@@ -178,10 +207,21 @@ int spice_plan_pages(struct spice_restore *sr)
 		bool write = w->flags & MMAP_RESTORE_WS_WRITE;
 
 		ri = spice_region_index(sr, w->addr);
-		for (k = 0; k < w->nr_pages; k++)
+		for (k = 0; k < w->nr_pages; k++) {
+			bool async = (sr->flags & MMAP_RESTORE_ASYNC) && n >= sr->sync_pages;
+
 			spice_classify(sr, ri, w->addr + ((unsigned long)k << PAGE_SHIFT),
-				       write, true, &pages[n++]);
+				       write, true, async, &pages[n]);
+			if (pages[n].kind == SPICE_PAGE_PENDING)
+				nr_async++;
+			n++;
+		}
 		cond_resched();
+	}
+	err = spice_plan_async(sr, pages, n, nr_async);
+	if (err) {
+		kvfree(pages);
+		return err;
 	}
 	for (ri = 0; ri < t->nr_regions; ri++) {
 		const struct mmap_restore_region *r = &t->regions[ri];
@@ -194,7 +234,7 @@ int spice_plan_pages(struct spice_restore *sr)
 			if (!spice_interval_is_eager(r, iv))
 				continue;
 			for (addr = iv->addr; addr < iv->addr + iv->len; addr += PAGE_SIZE)
-				spice_classify(sr, ri, addr, false, false, &pages[n++]);
+				spice_classify(sr, ri, addr, false, false, false, &pages[n++]);
 			cond_resched();
 		}
 	}

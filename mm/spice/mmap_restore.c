@@ -190,6 +190,7 @@ static void mmap_restore_free(struct spice_restore *sr)
 	u32 i;
 
 	spice_put_pages(sr);
+	spice_async_free(sr->async);
 	if (sr->regions) {
 		for (i = 0; i < sr->t.nr_regions; i++)
 			if (sr->regions[i].file)
@@ -250,8 +251,7 @@ static void mmap_restore_free(struct spice_restore *sr)
  *   every image slot of the process taken.
  * - -EINTR: A fatal signal arrived.
  * - -EIO: Reading the image or a backing file failed, or the image shrank.
- * - -EOPNOTSUPP: %MMAP_RESTORE_ASYNC, or a shared anonymous region: not
- *   supported yet.
+ * - -EOPNOTSUPP: A shared anonymous region: not supported yet.
  */
 SYSCALL_DEFINE3(mmap_restore, const struct mmap_restore_args __user *, uargs,
 		size_t, usize, unsigned int, flags)
@@ -274,6 +274,7 @@ SYSCALL_DEFINE3(mmap_restore, const struct mmap_restore_args __user *, uargs,
 	err = mmap_restore_copy_args(&args, uargs, usize, flags);
 	if (err)
 		return err;
+	sr.sync_pages = args.sync_pages;
 	err = mmap_restore_copy_tables(&sr.t, &args);
 	if (err)
 		goto out;
@@ -286,11 +287,6 @@ SYSCALL_DEFINE3(mmap_restore, const struct mmap_restore_args __user *, uargs,
 	err = mmap_restore_get_files(&sr);
 	if (err)
 		goto out;
-	/* Asynchronous population needs the fault path for pending pages. */
-	if (flags & MMAP_RESTORE_ASYNC) {
-		err = -EOPNOTSUPP;
-		goto out;
-	}
 	/*
 	 * The counters must not land in memory the call replaces, and an
 	 * unwritable buffer must fail before anything changes: it is zeroed

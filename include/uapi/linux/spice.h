@@ -213,8 +213,10 @@ struct mmap_restore_args {
  *
  * - %MMAP_RESTORE_REPLACE: Replace mappings that overlap the regions, as
  *   MAP_FIXED does; without it an overlap fails with -EEXIST.
- * - %MMAP_RESTORE_ASYNC: Return once &struct mmap_restore_args.sync_pages
- *   working-set pages are populated; a kernel worker populates the rest.
+ * - %MMAP_RESTORE_ASYNC: Return once the first &struct
+ *   mmap_restore_args.sync_pages pages of the working set (in its order)
+ *   are populated; a kernel worker populates the rest of the working set's
+ *   image data, and a fault on a page it has not reached restores it.
  * - %MMAP_RESTORE_EAGER: Also read every page of image data outside the
  *   working set before returning, instead of on its first touch.
  * - %MMAP_RESTORE_ABI_VERSION: Return %SPICE_ABI_VERSION; the other

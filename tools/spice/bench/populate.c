@@ -339,6 +339,8 @@ static char *mmap_restore_from(const struct setup *s, int open_flags,
 	if (fd < 0)
 		return NULL;
 	tables.args.image_fd = fd;
+	/* With MMAP_RESTORE_ASYNC: the first 1 MiB, then the worker. */
+	tables.args.sync_pages = flags & MMAP_RESTORE_ASYNC ? 256 : 0;
 	err = spice_mmap_restore(&tables.args, sizeof(tables.args), flags);
 	close(fd);
 	if (err) {
@@ -361,6 +363,13 @@ static char *restore_mmap_restore_direct(const struct setup *s, bool random)
 	return mmap_restore_from(s, O_DIRECT, 0);
 }
 
+/* 1 MiB of the working set before returning, a kernel worker the rest. */
+static char *restore_mmap_restore_async(const struct setup *s, bool random)
+{
+	(void)random;
+	return mmap_restore_from(s, 0, MMAP_RESTORE_ASYNC);
+}
+
 /* Every image page read before returning, the working set's and the rest. */
 static char *restore_mmap_restore_eager(const struct setup *s, bool random)
 {
@@ -376,6 +385,7 @@ static const struct method methods[] = {
 	{ "MADV_POPULATE_WRITE", restore_populate_write },
 	{ "UFFDIO_COPY", restore_uffd_copy },
 	{ "mmap_restore+EAGER", restore_mmap_restore_eager },
+	{ "mmap_restore+ASYNC", restore_mmap_restore_async },
 	{ "mmap_restore+O_DIRECT", restore_mmap_restore_direct },
 	{ "mmap_restore", restore_mmap_restore },
 };

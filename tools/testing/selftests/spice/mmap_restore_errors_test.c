@@ -136,12 +136,6 @@ BAD(stats_too_large, EINVAL, good_call(c, e); c->args.stats_size = PS + 8);
 BAD(stats_inside_a_region, EINVAL, good_call(c, e);
 	c->args.stats = (uintptr_t)e->at + PS);
 
-FIXTURE_VARIANT_ADD(bad, asynchronous) {
-	.build = good_call,
-	.err = EOPNOTSUPP,
-	.flags = MMAP_RESTORE_ASYNC,
-};
-
 FIXTURE_SETUP(bad)
 {
 	char path[64];

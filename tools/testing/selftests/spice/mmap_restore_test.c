@@ -470,4 +470,105 @@ TEST_F(restore, lazy_pages_in_a_file_region)
 	EXPECT_TRUE(page_has_pattern(at + 2 * PS, FILE_SEED, 2));
 }
 
+/*
+ * MMAP_RESTORE_ASYNC: 64 image pages, all in the working set, 8 of them
+ * populated before the call returns, the rest by the worker.
+ */
+static void async_call(struct restore_call *c, char *at, unsigned long sync)
+{
+	add_region(c, at, 64, PROT_READ | PROT_WRITE, -1, 0, 0);
+	add_interval(c, 0, 64, MMAP_RESTORE_SRC_IMAGE, 0);
+	add_ws(c, at, 0, 64, 0);
+	c->args.sync_pages = sync;
+}
+
+/* Wait up to 20 s for the worker to have populated every page. */
+static int wait_all_present(char *at, int pages)
+{
+	int i, tries;
+
+	for (tries = 0; tries < 2000; tries++) {
+		for (i = 0; i < pages; i++)
+			if (!(pagemap_entry(at + i * PS) & PAGEMAP_PRESENT))
+				break;
+		if (i == pages)
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+TEST_F(restore, async_worker_completes_the_working_set)
+{
+	char *at = self->at;
+	int i;
+
+	async_call(&self->c, at, 8);
+	ASSERT_EQ(0, call_restore(&self->c, MMAP_RESTORE_ASYNC));
+	EXPECT_EQ(8, self->c.stats.pages_populated);
+	EXPECT_EQ(56, self->c.stats.pages_deferred);
+	/* The synchronous budget is there when the call returns. */
+	for (i = 0; i < 8; i++)
+		EXPECT_TRUE(pagemap_entry(at + i * PS) & PAGEMAP_PRESENT);
+	/* The worker installs the rest without anyone touching it. */
+	EXPECT_TRUE(wait_all_present(at, 64));
+	for (i = 0; i < 64; i++)
+		EXPECT_TRUE(page_has_pattern(at + i * PS, IMAGE_SEED, i));
+}
+
+TEST_F(restore, async_racing_touches_munmap_and_fork)
+{
+	char *at = self->at;
+	pid_t pid;
+	int status, i;
+
+	async_call(&self->c, at, 0);
+	ASSERT_EQ(0, call_restore(&self->c, MMAP_RESTORE_ASYNC));
+	/* Touch pages while the worker may be installing them. */
+	for (i = 63; i >= 32; i--)
+		EXPECT_TRUE(page_has_pattern(at + i * PS, IMAGE_SEED, i));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		for (i = 0; i < 64; i++)
+			if (!page_has_pattern(at + i * PS, IMAGE_SEED, i))
+				_exit(1);
+		_exit(0);
+	}
+	/* Unmap half, map fresh memory there: the worker must not write it. */
+	ASSERT_EQ(0, munmap(at, 16 * PS));
+	ASSERT_EQ(at, mmap(at, 16 * PS, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	usleep(200000);
+	for (i = 0; i < 16; i++)
+		EXPECT_TRUE(page_is_zero(at + i * PS));
+	for (i = 16; i < 64; i++)
+		EXPECT_TRUE(page_has_pattern(at + i * PS, IMAGE_SEED, i));
+}
+
+TEST_F(restore, async_worker_outlived_by_nobody)
+{
+	int i, status;
+	pid_t pid;
+
+	/* Processes that exit (or exec) before the worker is done. */
+	for (i = 0; i < 16; i++) {
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			async_call(&self->c, self->at, 0);
+			if (call_restore(&self->c, MMAP_RESTORE_ASYNC))
+				_exit(1);
+			if (i & 1)
+				execl("/bin/true", "true", NULL);
+			_exit(0);
+		}
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+		call_init(&self->c, self->image);
+	}
+}
+
 TEST_HARNESS_MAIN

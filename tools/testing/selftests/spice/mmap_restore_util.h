@@ -114,6 +114,23 @@ static inline long minor_faults(void)
 	return ru.ru_minflt + ru.ru_majflt;
 }
 
+/* The /proc/self/pagemap entry of @addr: bit 63 present, bit 62 swapped. */
+static inline uint64_t pagemap_entry(void *addr)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd >= 0) {
+		if (pread(fd, &e, sizeof(e), (uintptr_t)addr / PS * sizeof(e)) != sizeof(e))
+			e = 0;
+		close(fd);
+	}
+	return e;
+}
+
+#define PAGEMAP_PRESENT	0x8000000000000000ULL
+#define PAGEMAP_SWAPPED	0x4000000000000000ULL
+
 /* The /proc/self/maps line of @addr, or "" if none. */
 static inline const char *maps_line(void *addr)
 {
