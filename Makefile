@@ -58,7 +58,7 @@ QEMU_ARGS := --kernel $(BZIMAGE) --initrd $(INITRD) --accel $(ACCEL)
 export SPICE_ACCEL_CACHE := $(BUILD)/accel
 
 .PHONY: all deps tree kernel selftests tools initramfs check demo qemu image series lint \
-	bench-populate clean
+	kunit bench-populate clean
 all: initramfs
 
 deps:
@@ -111,6 +111,8 @@ check: initramfs $(DISK)
 		python3 harness/tests/run.py $(RESULTS)/host-tests.tap || true
 	@$(STEP) libspice-tests $(LOGS)/libspice-tests.log bash -c \
 		'for t in $(TOOLS_OUT)/lib/tests/test-*; do $$t; done >$(RESULTS)/libspice.tap' || true
+	@$(STEP) kunit $(LOGS)/kunit.log \
+		harness/kunit.sh $(TREE) $(BUILD)/kunit $(RESULTS)/kunit.tap || true
 	@$(STEP) series $(LOGS)/series.log \
 		harness/series.sh $(CURDIR) $(TREE) $(BUILD)/series $(RESULTS)/series.tap || true
 	@$(STEP) lint $(LOGS)/lint-$(KCONFIG).log \
@@ -121,6 +123,11 @@ series: tree
 	@$(STEP) series $(LOGS)/series.log \
 		harness/series.sh $(CURDIR) $(TREE) $(BUILD)/series $(BUILD)/series.tap
 	@cat $(BUILD)/series.tap
+
+kunit: tree
+	@$(STEP) kunit $(LOGS)/kunit.log \
+		harness/kunit.sh $(TREE) $(BUILD)/kunit $(BUILD)/kunit.tap
+	@cat $(BUILD)/kunit.tap
 
 lint: kernel
 	@$(STEP) lint $(LOGS)/lint-$(KCONFIG).log harness/lint.sh $(TREE) $(KMAKE) -- $(BUILD)/lint.tap

@@ -9,6 +9,8 @@
       plus a failure for each problem: a missing or short plan, a test
       binary that failed after its subtests passed, a guest that did not
       finish, each kernel report.
+  results.py kunit RAW_KTAP OUT.tap
+      The same for kunit.py's raw KTAP output, nested by indentation.
   results.py summary FILE.tap...
       Print "N passed, N failed, N skipped" over the flat TAP files.
 """
@@ -194,6 +196,22 @@ def guest(tap_path, console_path, out_path):
     return results
 
 
+def kunit(raw_path, out_path):
+    """KTAP from kunit.py --raw_output: nesting by 4-space indentation."""
+    lines = []
+    with open(raw_path, errors="replace") as f:
+        for raw in f:
+            line = raw.rstrip("\n")
+            stripped = line.lstrip(" ")
+            depth = (len(line) - len(stripped)) // 4
+            lines.append("# " * depth + stripped + "\n")
+    results = parse_kselftest(lines)
+    with open(out_path, "w") as f:
+        for i, r in enumerate(results, 1):
+            f.write(r.tap(i) + "\n")
+    return results
+
+
 def count(paths):
     totals = {"pass": 0, "fail": 0, "skip": 0}
     for path in paths:
@@ -216,6 +234,11 @@ def main(argv):
     if len(argv) == 5 and argv[1] == "guest":
         results = guest(argv[2], argv[3], argv[4])
         for r in results:
+            if r.status == "fail":
+                print(f"FAIL: {r.name}" + (f": {r.note}" if r.note else ""))
+        return 0
+    if len(argv) == 4 and argv[1] == "kunit":
+        for r in kunit(argv[2], argv[3]):
             if r.status == "fail":
                 print(f"FAIL: {r.name}" + (f": {r.note}" if r.note else ""))
         return 0

@@ -77,6 +77,28 @@ class ParseKselftest(unittest.TestCase):
         self.assertEqual(["fail"], statuses(r))
 
 
+class Kunit(unittest.TestCase):
+    KTAP = """KTAP version 1
+1..1
+    KTAP version 1
+    # Subtest: spice-regions
+    1..3
+    ok 1 valid_tables
+    not ok 2 region_order
+    ok 3 find_interval # SKIP no
+not ok 1 spice-regions
+"""
+
+    def test_indentation_nests(self):
+        with tempfile.TemporaryDirectory() as d:
+            raw, out = os.path.join(d, "raw"), os.path.join(d, "out")
+            with open(raw, "w") as f:
+                f.write(self.KTAP)
+            r = results.kunit(raw, out)
+            self.assertEqual(["pass", "fail", "skip"], statuses(r))
+            self.assertEqual({"pass": 1, "fail": 1, "skip": 1}, results.count([out]))
+
+
 class ScanConsole(unittest.TestCase):
     def test_clean_boot(self):
         log = ["[    0.000000] Linux version 6.12.117-spice\n",

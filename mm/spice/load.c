@@ -301,7 +301,10 @@ static int spice_alloc_private(struct spice_restore *sr, bool zero)
 		 * (page_owner, pcp contention, watermarks); allocate the
 		 * rest one by one, with reclaim.
 		 */
-		alloc_pages_bulk_array_mempolicy(gfp, want, b->pages);
+		if (IS_ENABLED(CONFIG_NUMA))
+			alloc_pages_bulk_array_mempolicy(gfp, want, b->pages);
+		else
+			alloc_pages_bulk_array(gfp, want, b->pages);
 		for (k = 0; k < want; k++)
 			if (!b->pages[k])
 				b->pages[k] = alloc_page(gfp);
