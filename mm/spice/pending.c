@@ -11,7 +11,8 @@
  *
  * On first touch, spice_restore_fault() reads the image page through the
  * image's page cache, with readahead, and installs a private copy, as a
- * swap-in would.  Everything else follows from the entry being in the page
+ * swap-in would, then the copies of the pending pages after it that the
+ * readahead brought in (fault-around).  Everything else follows from the entry being in the page
  * table: munmap and MADV_DONTNEED drop it, mprotect keeps it.
  */
 
@@ -189,26 +190,57 @@ static struct folio *spice_read_image_page(struct file *image, pgoff_t index)
 	return read_mapping_folio(mapping, index, image);
 }
 
-/* Map @folio at the fault's address; the PTE lock is held. */
-static void spice_set_faulted_pte(struct vm_fault *vmf, struct folio *folio)
+/*
+ * A private copy of image page @index (in @src), for @addr of @vma, charged
+ * to the mm's memcg; NULL if memory or the copy fails.
+ */
+static struct folio *spice_copy_for(struct vm_area_struct *vma, unsigned long addr,
+				    struct folio *src, pgoff_t index)
 {
-	struct vm_area_struct *vma = vmf->vma;
+	struct folio *folio;
+
+	folio = vma_alloc_folio(GFP_HIGHUSER_MOVABLE, 0, vma, addr, false);
+	if (!folio)
+		return NULL;
+	if (mem_cgroup_charge(folio, vma->vm_mm, GFP_KERNEL) ||
+	    copy_mc_highpage(&folio->page, folio_file_page(src, index))) {
+		folio_put(folio);
+		return NULL;
+	}
+	folio_throttle_swaprate(folio, GFP_KERNEL);
+	/* The contents, flushed for aliasing caches, before the PTE. */
+	flush_dcache_folio(folio);
+	__folio_mark_uptodate(folio);
+	return folio;
+}
+
+/*
+ * Map a private copy at @addr, as do_anonymous_page() would: the PTE lock
+ * is held and the entry is the pending one.  Takes a folio reference.
+ */
+static void spice_map_copy(struct vm_area_struct *vma, unsigned long addr,
+			   pte_t *pte, struct folio *folio)
+{
 	pte_t entry;
 
-	/* Another thread restored it, or it was zapped: just refault. */
-	if (!pte_same(ptep_get(vmf->pte), vmf->orig_pte))
-		return;
-
-	/* A private copy, exclusive to this mm: as do_anonymous_page(). */
 	entry = pte_sw_mkyoung(mk_pte(&folio->page, vma->vm_page_prot));
 	if (vma->vm_flags & VM_WRITE)
 		entry = pte_mkwrite(pte_mkdirty(entry), vma);
 	folio_get(folio);
 	inc_mm_counter(vma->vm_mm, MM_ANONPAGES);
-	folio_add_new_anon_rmap(folio, vma, vmf->address, RMAP_EXCLUSIVE);
+	folio_add_new_anon_rmap(folio, vma, addr, RMAP_EXCLUSIVE);
 	folio_add_lru_vma(folio, vma);
-	set_pte_at(vma->vm_mm, vmf->address, vmf->pte, entry);
-	update_mmu_cache_range(vmf, vma, vmf->address, vmf->pte, 1);
+	set_pte_at(vma->vm_mm, addr, pte, entry);
+}
+
+/* Map @folio at the fault's address; the PTE lock is held. */
+static void spice_set_faulted_pte(struct vm_fault *vmf, struct folio *folio)
+{
+	/* Another thread restored it, or it was zapped: just refault. */
+	if (!pte_same(ptep_get(vmf->pte), vmf->orig_pte))
+		return;
+	spice_map_copy(vmf->vma, vmf->address, vmf->pte, folio);
+	update_mmu_cache_range(vmf, vmf->vma, vmf->address, vmf->pte, 1);
 }
 
 /* Install @folio at the fault's address if the entry is still the one seen. */
@@ -224,6 +256,112 @@ static void spice_install_faulted(struct vm_fault *vmf, struct folio *folio)
 	vmf->ptl = ptl;
 	spice_set_faulted_pte(vmf, folio);
 	pte_unmap_unlock(pte, ptl);
+}
+
+/* Map the copies whose entries are still the pending ones seen; locked. */
+static void spice_map_copies_locked(struct vm_area_struct *vma, pte_t *pte,
+				    unsigned long addr, struct folio **folios,
+				    const pte_t *expect, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (!folios[i] || !pte_same(ptep_get(pte + i), expect[i]))
+			continue;
+		spice_map_copy(vma, addr + i * PAGE_SIZE, pte + i, folios[i]);
+		update_mmu_cache_range(NULL, vma, addr + i * PAGE_SIZE, pte + i, 1);
+	}
+}
+
+/* Copy the @n entries from @addr on into @entries; locked. */
+static void spice_read_entries_locked(pte_t *pte, pte_t *entries, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		entries[i] = ptep_get(pte + i);
+}
+
+/* Read the @n entries from @addr on (in one page table) under its lock. */
+static void spice_read_entries(struct vm_area_struct *vma, pmd_t *pmd,
+			       unsigned long addr, pte_t *entries, int n)
+{
+	spinlock_t *ptl;	/* the page table's lock */
+	pte_t *pte;
+
+	pte = pte_offset_map_lock(vma->vm_mm, pmd, addr, &ptl);
+	if (!pte)
+		return;
+	spice_read_entries_locked(pte, entries, n);
+	pte_unmap_unlock(pte, ptl);
+}
+
+/* Map the copies over the entries still as seen, under one PTE lock. */
+static void spice_map_copies(struct vm_area_struct *vma, pmd_t *pmd,
+			     unsigned long addr, struct folio **folios,
+			     const pte_t *expect, int n)
+{
+	spinlock_t *ptl;	/* the page table's lock */
+	pte_t *pte;
+
+	pte = pte_offset_map_lock(vma->vm_mm, pmd, addr, &ptl);
+	if (!pte)
+		return;
+	spice_map_copies_locked(vma, pte, addr, folios, expect, n);
+	pte_unmap_unlock(pte, ptl);
+}
+
+/*
+ * Fault-around: after restoring a page, restore the pending pages that
+ * follow it in the same VMA and page table whose image pages the readahead
+ * has already brought into the page cache, under one PTE lock, so that a
+ * sequential first touch takes one fault per SPICE_FAULT_READAHEAD pages
+ * instead of one per page.  No I/O: pages not cached are left pending.
+ */
+static void spice_fault_around(struct vm_fault *vmf, struct file *image,
+			       pgoff_t payload)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long addr = vmf->address + PAGE_SIZE;
+	unsigned long end = min3(vma->vm_end, pmd_addr_end(vmf->address, vma->vm_end),
+				 vmf->address + SPICE_FAULT_READAHEAD * PAGE_SIZE);
+	struct folio *folios[SPICE_FAULT_READAHEAD] = {};
+	pte_t entries[SPICE_FAULT_READAHEAD];
+	pgoff_t slot = payload >> SPICE_ENTRY_PAGE_BITS;
+	int n, i;
+
+	if (addr >= end)
+		return;
+	n = (end - addr) >> PAGE_SHIFT;
+	/* Entries not read (the page table went away) count as none. */
+	for (i = 0; i < n; i++)
+		entries[i] = __pte(0);
+	spice_read_entries(vma, vmf->pmd, addr, entries, n);
+
+	for (i = 0; i < n; i++) {
+		swp_entry_t entry;
+		struct folio *src;
+		pgoff_t index;
+
+		if (pte_present(entries[i]) || pte_none(entries[i]))
+			continue;
+		entry = pte_to_swp_entry(entries[i]);
+		if (!is_spice_entry(entry) ||
+		    swp_offset(entry) >> SPICE_ENTRY_PAGE_BITS != slot)
+			continue;
+		index = swp_offset(entry) & SPICE_ENTRY_PAGE_MASK;
+		src = filemap_get_folio(image->f_mapping, index);
+		if (IS_ERR(src))
+			continue;
+		if (folio_test_uptodate(src))
+			folios[i] = spice_copy_for(vma, addr + i * PAGE_SIZE, src, index);
+		folio_put(src);
+	}
+
+	spice_map_copies(vma, vmf->pmd, addr, folios, entries, n);
+	for (i = 0; i < n; i++)
+		if (folios[i])
+			folio_put(folios[i]);
 }
 
 /**
@@ -280,25 +418,17 @@ vm_fault_t spice_restore_fault(struct vm_fault *vmf)
 			return PTR_ERR(src) == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 	}
 
-	folio = vma_alloc_folio(GFP_HIGHUSER_MOVABLE, 0, vma, vmf->address, false);
-	if (!folio || mem_cgroup_charge(folio, vma->vm_mm, GFP_KERNEL)) {
-		if (folio)
-			folio_put(folio);
+	folio = spice_copy_for(vma, vmf->address, src, index);
+	if (!folio) {
+		ret = PageHWPoison(folio_file_page(src, index)) ? VM_FAULT_HWPOISON :
+								  VM_FAULT_OOM;
 		folio_put(src);
-		return VM_FAULT_OOM;
-	}
-	folio_throttle_swaprate(folio, GFP_KERNEL);
-	if (copy_mc_highpage(&folio->page, folio_file_page(src, index))) {
-		folio_put(src);
-		folio_put(folio);
-		return VM_FAULT_HWPOISON;
+		return ret;
 	}
 	folio_put(src);
-	/* The contents, flushed for aliasing caches, before the PTE. */
-	flush_dcache_folio(folio);
-	__folio_mark_uptodate(folio);
 
 	spice_install_faulted(vmf, folio);
 	folio_put(folio);
+	spice_fault_around(vmf, image, payload);
 	return 0;
 }

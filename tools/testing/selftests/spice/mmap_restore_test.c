@@ -388,6 +388,27 @@ TEST_F(restore, lazy_pages_load_on_first_touch)
 	EXPECT_EQ(NULL, strchr(maps_line(at), '/'));
 }
 
+TEST_F(restore, lazy_pages_fault_around)
+{
+	char *at = self->at;
+	long before;
+	int i;
+
+	lazy_call(&self->c, at);
+	ASSERT_EQ(0, call_restore(&self->c, 0));
+	before = minor_faults();
+	for (i = 4; i < 16; i++)
+		__atomic_load_n(&at[i * PS], __ATOMIC_RELAXED);
+	/*
+	 * The first touch reads ahead and maps the following pages whose
+	 * data came in with it: far fewer faults than pages.
+	 */
+	EXPECT_GT(4, minor_faults() - before);
+	TH_LOG("%ld faults for 12 pending pages", minor_faults() - before);
+	for (i = 4; i < 16; i++)
+		EXPECT_TRUE(page_has_pattern(at + i * PS, IMAGE_SEED, 40 + i));
+}
+
 TEST_F(restore, lazy_pages_eager_flag)
 {
 	lazy_call(&self->c, self->at);
