@@ -45,16 +45,17 @@ static unsigned long spice_map_flags(const struct mmap_restore_region *r)
 
 /*
  * What do_mmap() built must be a VMA whose pages we may install as the
- * faults would: not hugetlb, not a raw PFN or I/O mapping, and for a file
- * region a mapping of that very file (some ->mmap() methods substitute
- * another one).
+ * faults would: not hugetlb, not a raw PFN or I/O mapping.  Some ->mmap()
+ * methods put another file in the VMA (overlayfs, FUSE passthrough: the
+ * backing file); private copies do not care, and page-cache pages are only
+ * mapped when they belong to the VMA's file (spice_file_page_ok()).
  */
 static bool spice_vma_usable(struct vm_area_struct *vma, struct file *file)
 {
 	if (is_vm_hugetlb_page(vma) ||
 	    (vma->vm_flags & (VM_PFNMAP | VM_IO | VM_MIXEDMAP)))
 		return false;
-	return file ? vma->vm_file == file : vma_is_anonymous(vma);
+	return file ? !!vma->vm_file : vma_is_anonymous(vma);
 }
 
 /* Map every region; mmap_lock is held for writing. */

@@ -242,7 +242,7 @@ static void mmap_restore_free(struct spice_restore *sr)
  * - -EPERM: %PROT_EXEC on a file from a noexec mount; a region below
  *   mmap_min_addr; a security module refused the mapping.
  * - -ENODEV: A backing file cannot be memory-mapped, is on hugetlbfs, or
- *   maps as something other than its page cache (PFN, I/O or another file).
+ *   maps as something other than page-cache pages (PFN or I/O memory).
  * - -EOVERFLOW: A region's file offset plus length passes the largest file.
  * - -EEXIST: A region overlaps a mapping and %MMAP_RESTORE_REPLACE is not
  *   set.
