@@ -12,7 +12,7 @@
  *    page cache and waits for that read instead of issuing another;
  *  - it copies each page into a new folio, charged to the mm's memcg;
  *  - under mmap_lock for reading, it installs each copy where the pending
- *    entry is still the one it left, one PTE lock per page-table run.
+ *    entry is still the one it left.
  * A page a fault restored, or that munmap(), mremap() or MADV_DONTNEED took
  * away, no longer has that entry and is skipped.  The worker stops when the
  * mm has no users left (exit, exec, death by signal), and on the first
@@ -26,6 +26,7 @@
 #include <linux/pagemap.h>
 #include <linux/rmap.h>
 #include <linux/sched/mm.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/swap.h>
 #include <linux/workqueue.h>
@@ -99,7 +100,7 @@ static struct folio *spice_async_copy(struct spice_async *a, pgoff_t index)
 	gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
 	struct folio *src, *folio;
 
-	src = read_mapping_folio(a->image->f_mapping, index, a->image);
+	src = spice_read_image_folio(a->image, index);
 	if (IS_ERR(src))
 		return NULL;
 	folio = folio_alloc(gfp, 0);
@@ -153,7 +154,13 @@ static bool spice_async_install(struct spice_async *a, struct spice_async_page *
 	pmd_t *pmd;
 	pte_t *pte;
 
-	if (!vma || anon_vma_prepare(vma))
+	/*
+	 * The region may have been replaced: only a private, ordinary VMA can
+	 * hold our entries, and mm_find_pmd() is only safe there (no hugetlb).
+	 */
+	if (!vma || is_vm_hugetlb_page(vma) ||
+	    (vma->vm_flags & (VM_SHARED | VM_PFNMAP | VM_MIXEDMAP | VM_IO)) ||
+	    anon_vma_prepare(vma))
 		return false;
 	/* A pending entry means the page table exists; if not, it went away. */
 	pmd = mm_find_pmd(a->mm, p->addr);
@@ -172,15 +179,19 @@ static bool spice_async_batch(struct spice_async *a, size_t first, size_t nr)
 {
 	struct folio *folios[SPICE_ASYNC_BATCH];
 	struct address_space *mapping = a->image->f_mapping;
+	struct mem_cgroup *memcg, *old_memcg;
 	bool ok = true;
 	size_t i;
 
+	/* The page cache it fills is the process's, not the kworker's. */
+	memcg = get_mem_cgroup_from_mm(a->mm);
+	old_memcg = set_active_memcg(memcg);
 	/*
 	 * Start the reads of each run of pages contiguous in the image (the
 	 * working set is stored in first-touch order, so usually one run),
-	 * then wait for them page by page.
+	 * then wait for them page by page.  shmem has nothing to read ahead.
 	 */
-	for (i = 0; i < nr; i++) {
+	for (i = 0; !shmem_mapping(mapping) && i < nr; i++) {
 		pgoff_t index = a->pages[first + i].index;
 
 		if (i && index == a->pages[first + i - 1].index + 1)
@@ -191,6 +202,8 @@ static bool spice_async_batch(struct spice_async *a, size_t first, size_t nr)
 		folios[i] = spice_async_copy(a, a->pages[first + i].index);
 		ok &= !!folios[i];
 	}
+	set_active_memcg(old_memcg);
+	mem_cgroup_put(memcg);
 
 	mmap_read_lock(a->mm);
 	for (i = 0; i < nr; i++)

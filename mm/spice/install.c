@@ -199,10 +199,15 @@ static bool spice_set_pte(struct spice_restore *sr, struct vm_area_struct *vma,
 	return true;
 }
 
+/*
+ * Private contents need the VMA's anon_vma, pending ones too: fork copies
+ * the page tables of a private VMA only if it has one (vma_needs_copy()),
+ * and khugepaged frees those of a file VMA that has none.
+ */
 static bool spice_page_needs_anon_vma(const struct spice_page *p)
 {
 	return p->kind == SPICE_PAGE_IMAGE || p->kind == SPICE_PAGE_ZERO ||
-	       p->kind == SPICE_PAGE_FILE_COPY;
+	       p->kind == SPICE_PAGE_FILE_COPY || p->kind == SPICE_PAGE_PENDING;
 }
 
 /* Install pages[from..to), which share one page table; its lock is held. */

@@ -108,6 +108,8 @@ void spice_async_start(struct spice_async *a, struct mm_struct *mm,
 
 /* pending.c */
 bool spice_pending_possible(u64 image_page);
+bool spice_image_usable(struct file *image);
+struct folio *spice_read_image_folio(struct file *image, pgoff_t index);
 pte_t spice_pending_pte(unsigned int slot, u64 image_page);
 int spice_mm_add_image(struct mm_struct *mm, struct file *image);
 

@@ -108,7 +108,10 @@ static int mmap_restore_copy_tables(struct mmap_restore_tables *t,
 	return 0;
 }
 
-/* The image must be a regular file open for reading, as read(2) needs. */
+/*
+ * The image must be a regular file open for reading, as read(2) needs,
+ * with a page cache to read it through.
+ */
 static int mmap_restore_get_image(struct spice_restore *sr, int image_fd)
 {
 	struct file *file;
@@ -121,7 +124,8 @@ static int mmap_restore_get_image(struct spice_restore *sr, int image_fd)
 	sr->image = file;
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
-	if (!S_ISREG(file_inode(file)->i_mode))
+	/* Read through its page cache (first touch, worker): a real file. */
+	if (!S_ISREG(file_inode(file)->i_mode) || !spice_image_usable(file))
 		return -EINVAL;
 	sr->image_size = i_size_read(file_inode(file));
 	return 0;
@@ -225,7 +229,8 @@ static void mmap_restore_free(struct spice_restore *sr)
  *   field is not zero; @nr_regions is zero; @sync_pages without
  *   %MMAP_RESTORE_ASYNC; @stats and @stats_size disagree on being zero,
  *   @stats_size is above %PAGE_SIZE or @stats overlaps a region; the image
- *   is not a regular file; a region, interval or working-set range is
+ *   is not a regular file read through a page cache (DAX, secret memory,
+ *   procfs files are not); a region, interval or working-set range is
  *   unaligned, empty, outside the address space or its region, unsorted or
  *   overlapping, has an unknown flag, protection bit or source, or a source
  *   its region cannot have; image data lies outside the image; a written

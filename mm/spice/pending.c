@@ -3,11 +3,11 @@
  * Pages that mmap_restore() leaves to be read on first touch.
  *
  * Such a page's page-table entry is a SWP_SPICE swap entry whose offset
- * holds an image slot and a page index in that image.  The slots live in a
- * table per mm (mm->spice), shared with forked children, so that an entry
- * copied by fork or moved by mremap still means the same page.  A slot holds
- * a reference to its image file until the last mm that may hold entries for
- * it is freed.
+ * holds an image slot and a page index in that image (spice_pending_pte()).
+ * The slots live in a table per mm (mm->spice), shared with forked
+ * children, so that an entry copied by fork or moved by mremap still means
+ * the same page.  A slot holds a reference to its image file until the last
+ * mm that may hold entries for it has torn down its page tables.
  *
  * On first touch, spice_restore_fault() reads the image page through the
  * image's page cache, with readahead, and installs a private copy, as a
@@ -23,17 +23,25 @@
 #include <linux/pagemap.h>
 #include <linux/refcount.h>
 #include <linux/rmap.h>
+#include <linux/secretmem.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/swap.h>
+#include <linux/swapfile.h>
 #include <linux/swapops.h>
+#include <linux/userfaultfd_k.h>
 
 #include "../internal.h"
 #include "internal.h"
 
-/* The page index takes the low bits of the entry's offset, the slot the rest. */
-#define SPICE_ENTRY_PAGE_BITS	40
-#define SPICE_ENTRY_PAGE_MASK	((1ULL << SPICE_ENTRY_PAGE_BITS) - 1)
-#define SPICE_MM_SLOTS		256
+/*
+ * The slot takes the low bits of the entry's offset, the page index the
+ * rest.  The offset as a whole stays below the largest swap offset the
+ * arch allows (arch_max_swapfile_size()): on x86 with the L1TF mitigation,
+ * larger offsets would make the inverted non-present PTE point into RAM.
+ */
+#define SPICE_SLOT_BITS		8
+#define SPICE_MM_SLOTS		BIT(SPICE_SLOT_BITS)
 
 /* Pages read ahead of a fault, around it in the image. */
 #define SPICE_FAULT_READAHEAD	16
@@ -45,18 +53,21 @@ struct spice_mm {
 	struct file *images[SPICE_MM_SLOTS];
 };
 
-/* Whether this arch's swap entries carry the offsets we need (checked once). */
-static bool spice_entries_fit __ro_after_init;
+/* One past the largest image page a pending entry can name; 0: none. */
+static pgoff_t spice_max_page __ro_after_init;
 
 static int __init spice_check_entries(void)
 {
-	pgoff_t max = ((pgoff_t)(SPICE_MM_SLOTS - 1) << SPICE_ENTRY_PAGE_BITS) |
-		      SPICE_ENTRY_PAGE_MASK;
+#ifdef CONFIG_SWAP
+	pgoff_t limit = arch_max_swapfile_size();
+	pgoff_t max = limit - 1;
 	swp_entry_t e = pte_to_swp_entry(swp_entry_to_pte(make_spice_entry(max)));
 
-	spice_entries_fit = is_spice_entry(e) && swp_offset(e) == max;
-	if (!spice_entries_fit)
-		pr_info("spice: swap entries too small, pages are restored eagerly\n");
+	if (limit > SPICE_MM_SLOTS && is_spice_entry(e) && swp_offset(e) == max)
+		spice_max_page = limit >> SPICE_SLOT_BITS;
+#endif
+	if (!spice_max_page)
+		pr_info("spice: no room in swap entries, pages are restored eagerly\n");
 	return 0;
 }
 late_initcall(spice_check_entries);
@@ -69,7 +80,52 @@ late_initcall(spice_check_entries);
  */
 bool spice_pending_possible(u64 image_page)
 {
-	return spice_entries_fit && image_page <= SPICE_ENTRY_PAGE_MASK;
+	return image_page < spice_max_page;
+}
+
+static unsigned int spice_entry_slot(pgoff_t payload)
+{
+	return payload & (SPICE_MM_SLOTS - 1);
+}
+
+static pgoff_t spice_entry_page(pgoff_t payload)
+{
+	return payload >> SPICE_SLOT_BITS;
+}
+
+/**
+ * spice_image_usable - Whether pages can be read from @image on first touch.
+ * @image: A regular file open for reading.
+ *
+ * Pending pages are read through the image's page cache, so the file must
+ * have one that can be read into: not DAX, not secret memory, not a file
+ * without ->read_folio (procfs and the like).
+ *
+ * Return: true if so.
+ */
+bool spice_image_usable(struct file *image)
+{
+	struct address_space *mapping = image->f_mapping;
+
+	if (IS_DAX(mapping->host) || secretmem_mapping(mapping))
+		return false;
+	return shmem_mapping(mapping) || mapping->a_ops->read_folio;
+}
+
+/**
+ * spice_read_image_folio - An image page, read into the page cache.
+ * @image: An image that spice_image_usable() accepted.
+ * @index: The page's index.
+ *
+ * Return: The uptodate folio with a reference, or an ERR_PTR.
+ */
+struct folio *spice_read_image_folio(struct file *image, pgoff_t index)
+{
+	struct address_space *mapping = image->f_mapping;
+
+	if (shmem_mapping(mapping))
+		return shmem_read_folio(mapping, index);
+	return read_mapping_folio(mapping, index, image);
 }
 
 /**
@@ -81,8 +137,7 @@ bool spice_pending_possible(u64 image_page)
  */
 pte_t spice_pending_pte(unsigned int slot, u64 image_page)
 {
-	return swp_entry_to_pte(make_spice_entry(((pgoff_t)slot << SPICE_ENTRY_PAGE_BITS) |
-						 image_page));
+	return swp_entry_to_pte(make_spice_entry((image_page << SPICE_SLOT_BITS) | slot));
 }
 
 /**
@@ -157,7 +212,7 @@ void spice_mm_fork(struct mm_struct *mm, struct mm_struct *oldmm)
 
 /**
  * spice_mm_release - Drop an mm's reference to its image table.
- * @mm: The mm being freed: no page table refers to the images any more.
+ * @mm: An mm whose page tables are gone (__mmput() after exit_mmap()).
  */
 void spice_mm_release(struct mm_struct *mm)
 {
@@ -172,40 +227,54 @@ void spice_mm_release(struct mm_struct *mm)
 	kfree(t);
 }
 
+/* Start reading image pages from @index on; shmem has nothing to read. */
+static void spice_readahead(struct file *image, pgoff_t index)
+{
+	struct address_space *mapping = image->f_mapping;
+
+	if (!shmem_mapping(mapping))
+		page_cache_sync_readahead(mapping, &image->f_ra, image, index,
+					  SPICE_FAULT_READAHEAD);
+}
+
 /*
  * Read one image page into the page cache, with readahead around it, and
  * return it uptodate with a reference, or an ERR_PTR.
  */
 static struct folio *spice_read_image_page(struct file *image, pgoff_t index)
 {
-	struct address_space *mapping = image->f_mapping;
-	struct folio *folio = filemap_get_folio(mapping, index);
+	struct folio *folio = filemap_get_folio(image->f_mapping, index);
 
 	if (!IS_ERR(folio) && folio_test_uptodate(folio))
 		return folio;
 	if (!IS_ERR(folio))
 		folio_put(folio);
-	page_cache_sync_readahead(mapping, &image->f_ra, image, index,
-				  SPICE_FAULT_READAHEAD);
-	return read_mapping_folio(mapping, index, image);
+	spice_readahead(image, index);
+	return spice_read_image_folio(image, index);
 }
 
 /*
  * A private copy of image page @index (in @src), for @addr of @vma, charged
- * to the mm's memcg; NULL if memory or the copy fails.
+ * to the mm's memcg; an ERR_PTR if memory (-ENOMEM) or the copy (-EIO, a
+ * poisoned source) fails.  @speculative: for fault-around, which must not
+ * reclaim hard or wake the OOM killer for pages nobody asked for yet.
  */
 static struct folio *spice_copy_for(struct vm_area_struct *vma, unsigned long addr,
-				    struct folio *src, pgoff_t index)
+				    struct folio *src, pgoff_t index, bool speculative)
 {
+	gfp_t extra = speculative ? __GFP_NORETRY | __GFP_NOWARN : 0;
 	struct folio *folio;
 
-	folio = vma_alloc_folio(GFP_HIGHUSER_MOVABLE, 0, vma, addr, false);
+	folio = vma_alloc_folio(GFP_HIGHUSER_MOVABLE | extra, 0, vma, addr, false);
 	if (!folio)
-		return NULL;
-	if (mem_cgroup_charge(folio, vma->vm_mm, GFP_KERNEL) ||
-	    copy_mc_highpage(&folio->page, folio_file_page(src, index))) {
+		return ERR_PTR(-ENOMEM);
+	if (mem_cgroup_charge(folio, vma->vm_mm, GFP_KERNEL | extra)) {
 		folio_put(folio);
-		return NULL;
+		return ERR_PTR(-ENOMEM);
+	}
+	if (copy_mc_highpage(&folio->page, folio_file_page(src, index))) {
+		folio_put(folio);
+		return ERR_PTR(-EIO);
 	}
 	folio_throttle_swaprate(folio, GFP_KERNEL);
 	/* The contents, flushed for aliasing caches, before the PTE. */
@@ -215,17 +284,27 @@ static struct folio *spice_copy_for(struct vm_area_struct *vma, unsigned long ad
 }
 
 /*
- * Map a private copy at @addr, as do_anonymous_page() would: the PTE lock
- * is held and the entry is the pending one.  Takes a folio reference.
+ * Map a private copy at @addr over the pending entry @orig, as
+ * do_swap_page() maps an exclusive page: the entry's soft-dirty and
+ * uffd-wp bits carry over, and the page is writable only where neither
+ * asks for a write fault.  The PTE lock is held.  Takes a folio reference.
  */
 static void spice_map_copy(struct vm_area_struct *vma, unsigned long addr,
-			   pte_t *pte, struct folio *folio)
+			   pte_t *pte, pte_t orig, struct folio *folio, bool write)
 {
-	pte_t entry;
+	pte_t entry = mk_pte(&folio->page, vma->vm_page_prot);
 
-	entry = pte_sw_mkyoung(mk_pte(&folio->page, vma->vm_page_prot));
-	if (vma->vm_flags & VM_WRITE)
-		entry = pte_mkwrite(pte_mkdirty(entry), vma);
+	if (pte_swp_soft_dirty(orig))
+		entry = pte_mksoft_dirty(entry);
+	if (pte_swp_uffd_wp(orig))
+		entry = pte_mkuffd_wp(entry);
+	entry = pte_sw_mkyoung(entry);
+	if ((vma->vm_flags & VM_WRITE) && !userfaultfd_pte_wp(vma, entry) &&
+	    !pte_needs_soft_dirty_wp(vma, entry)) {
+		entry = pte_mkwrite(entry, vma);
+		if (write)
+			entry = pte_mkdirty(entry);
+	}
 	folio_get(folio);
 	inc_mm_counter(vma->vm_mm, MM_ANONPAGES);
 	folio_add_new_anon_rmap(folio, vma, addr, RMAP_EXCLUSIVE);
@@ -239,7 +318,8 @@ static void spice_set_faulted_pte(struct vm_fault *vmf, struct folio *folio)
 	/* Another thread restored it, or it was zapped: just refault. */
 	if (!pte_same(ptep_get(vmf->pte), vmf->orig_pte))
 		return;
-	spice_map_copy(vmf->vma, vmf->address, vmf->pte, folio);
+	spice_map_copy(vmf->vma, vmf->address, vmf->pte, vmf->orig_pte, folio,
+		       vmf->flags & FAULT_FLAG_WRITE);
 	update_mmu_cache_range(vmf, vmf->vma, vmf->address, vmf->pte, 1);
 }
 
@@ -268,7 +348,8 @@ static void spice_map_copies_locked(struct vm_area_struct *vma, pte_t *pte,
 	for (i = 0; i < n; i++) {
 		if (!folios[i] || !pte_same(ptep_get(pte + i), expect[i]))
 			continue;
-		spice_map_copy(vma, addr + i * PAGE_SIZE, pte + i, folios[i]);
+		spice_map_copy(vma, addr + i * PAGE_SIZE, pte + i, expect[i], folios[i],
+			       false);
 		update_mmu_cache_range(NULL, vma, addr + i * PAGE_SIZE, pte + i, 1);
 	}
 }
@@ -327,7 +408,7 @@ static void spice_fault_around(struct vm_fault *vmf, struct file *image,
 				 vmf->address + SPICE_FAULT_READAHEAD * PAGE_SIZE);
 	struct folio *folios[SPICE_FAULT_READAHEAD] = {};
 	pte_t entries[SPICE_FAULT_READAHEAD];
-	pgoff_t slot = payload >> SPICE_ENTRY_PAGE_BITS;
+	unsigned int slot = spice_entry_slot(payload);
 	int n, i;
 
 	if (addr >= end)
@@ -346,15 +427,18 @@ static void spice_fault_around(struct vm_fault *vmf, struct file *image,
 		if (pte_present(entries[i]) || pte_none(entries[i]))
 			continue;
 		entry = pte_to_swp_entry(entries[i]);
-		if (!is_spice_entry(entry) ||
-		    swp_offset(entry) >> SPICE_ENTRY_PAGE_BITS != slot)
+		if (!is_spice_entry(entry) || spice_entry_slot(swp_offset(entry)) != slot)
 			continue;
-		index = swp_offset(entry) & SPICE_ENTRY_PAGE_MASK;
+		index = spice_entry_page(swp_offset(entry));
 		src = filemap_get_folio(image->f_mapping, index);
 		if (IS_ERR(src))
 			continue;
-		if (folio_test_uptodate(src))
-			folios[i] = spice_copy_for(vma, addr + i * PAGE_SIZE, src, index);
+		if (folio_test_uptodate(src)) {
+			folios[i] = spice_copy_for(vma, addr + i * PAGE_SIZE, src, index,
+						   true);
+			if (IS_ERR(folios[i]))
+				folios[i] = NULL;
+		}
 		folio_put(src);
 	}
 
@@ -374,19 +458,20 @@ static void spice_fault_around(struct vm_fault *vmf, struct file *image,
  * does, so that no I/O runs under the lock.
  *
  * Return: 0 (also when another thread got there first, or the entry went
- * away: the access then faults again), VM_FAULT_RETRY, VM_FAULT_OOM, or
- * VM_FAULT_SIGBUS when the image cannot be read.
+ * away: the access then faults again), VM_FAULT_MAJOR when it read the
+ * image without dropping the lock, VM_FAULT_RETRY, VM_FAULT_OOM,
+ * VM_FAULT_HWPOISON, or VM_FAULT_SIGBUS when the image cannot be read.
  */
 vm_fault_t spice_restore_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	pgoff_t payload = swp_offset(pte_to_swp_entry(vmf->orig_pte));
-	pgoff_t index = payload & SPICE_ENTRY_PAGE_MASK;
+	pgoff_t index = spice_entry_page(payload);
 	struct folio *src, *folio;
 	struct file *image;
 	vm_fault_t ret;
 
-	image = spice_mm_image(vma->vm_mm, payload >> SPICE_ENTRY_PAGE_BITS);
+	image = spice_mm_image(vma->vm_mm, spice_entry_slot(payload));
 	if (WARN_ON_ONCE(!image))
 		return VM_FAULT_SIGBUS;
 
@@ -398,37 +483,36 @@ vm_fault_t spice_restore_fault(struct vm_fault *vmf)
 	if (IS_ERR(src) || !folio_test_uptodate(src)) {
 		if (!IS_ERR(src))
 			folio_put(src);
+		if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT) {
+			/* Start the read; retry with the lock still held. */
+			spice_readahead(image, index);
+			return VM_FAULT_RETRY;
+		}
 		if (fault_flag_allow_retry_first(vmf->flags)) {
 			/* Read with the lock dropped, then fault again. */
 			get_file(image);
 			release_fault_lock(vmf);
-			if (!(vmf->flags & FAULT_FLAG_RETRY_NOWAIT)) {
-				src = spice_read_image_page(image, index);
-				if (!IS_ERR(src))
-					folio_put(src);
-			} else {
-				page_cache_sync_readahead(image->f_mapping, &image->f_ra,
-							  image, index, SPICE_FAULT_READAHEAD);
-			}
+			src = spice_read_image_page(image, index);
+			if (!IS_ERR(src))
+				folio_put(src);
 			fput(image);
 			return VM_FAULT_RETRY;
 		}
 		src = spice_read_image_page(image, index);
 		if (IS_ERR(src))
 			return PTR_ERR(src) == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+		ret = VM_FAULT_MAJOR;
+		count_vm_event(PGMAJFAULT);
+		count_memcg_event_mm(vma->vm_mm, PGMAJFAULT);
 	}
 
-	folio = spice_copy_for(vma, vmf->address, src, index);
-	if (!folio) {
-		ret = PageHWPoison(folio_file_page(src, index)) ? VM_FAULT_HWPOISON :
-								  VM_FAULT_OOM;
-		folio_put(src);
-		return ret;
-	}
+	folio = spice_copy_for(vma, vmf->address, src, index, false);
 	folio_put(src);
+	if (IS_ERR(folio))
+		return PTR_ERR(folio) == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_HWPOISON;
 
 	spice_install_faulted(vmf, folio);
 	folio_put(folio);
 	spice_fault_around(vmf, image, payload);
-	return 0;
+	return ret;
 }

@@ -263,11 +263,13 @@ TEST_F(mmap_restore_abi, image_fd)
 	int rd = open("/proc/self/exe", O_RDONLY);
 	int wr = open("/dev/null", O_WRONLY);
 	int path = open("/proc/self/exe", O_PATH);
+	int proc = open("/proc/self/status", O_RDONLY);
 	int closed = dup(0);
 
 	ASSERT_LE(0, rd);
 	ASSERT_LE(0, wr);
 	ASSERT_LE(0, path);
+	ASSERT_LE(0, proc);
 	ASSERT_LE(0, closed);
 	ASSERT_EQ(0, close(closed));
 
@@ -279,12 +281,16 @@ TEST_F(mmap_restore_abi, image_fd)
 	EXPECT_MMAP_RESTORE_ERR(EBADF, &self->args, sizeof(self->args), 0);
 	self->args.image_fd = path;
 	EXPECT_MMAP_RESTORE_ERR(EBADF, &self->args, sizeof(self->args), 0);
+	/* A regular file without a page cache to read it through. */
+	self->args.image_fd = proc;
+	EXPECT_MMAP_RESTORE_ERR(EINVAL, &self->args, sizeof(self->args), 0);
 	self->args.image_fd = rd;
 	EXPECT_MMAP_RESTORE_VALID(&self->args, sizeof(self->args), 0);
 
 	close(rd);
 	close(wr);
 	close(path);
+	close(proc);
 }
 
 TEST_F(mmap_restore_abi, valid_args_map_the_region)

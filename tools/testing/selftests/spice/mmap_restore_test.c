@@ -442,6 +442,27 @@ TEST_F(restore, lazy_pages_across_fork)
 	EXPECT_TRUE(page_has_pattern(at + 11 * PS, IMAGE_SEED, 51));
 }
 
+/* A region with no populated page at all still forks its pending pages. */
+TEST_F(restore, lazy_pages_without_working_set_across_fork)
+{
+	char *at = self->at;
+	pid_t pid;
+	int status;
+
+	add_region(&self->c, at, 8, PROT_READ | PROT_WRITE, -1, 0, 0);
+	add_interval(&self->c, 0, 8, MMAP_RESTORE_SRC_IMAGE, 24);
+	ASSERT_EQ(0, call_restore(&self->c, 0));
+	EXPECT_EQ(0, self->c.stats.pages_populated);
+	EXPECT_EQ(8, self->c.stats.pages_deferred);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(page_has_pattern(at + 5 * PS, IMAGE_SEED, 29) ? 0 : 1);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	EXPECT_TRUE(page_has_pattern(at + 5 * PS, IMAGE_SEED, 29));
+}
+
 TEST_F(restore, lazy_pages_are_anonymous_memory)
 {
 	char *at = self->at;
