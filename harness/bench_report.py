@@ -27,6 +27,14 @@ def extract(tap_path):
     return json.loads(m.group(1).strip())
 
 
+def clocksource(tap_path):
+    with open(tap_path, errors="replace") as f:
+        for line in f:
+            if line.startswith("# clocksource:"):
+                return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
 def accelerator(run_dir):
     """What run-qemu.sh used: kvm, or tcg (software emulation)."""
     try:
@@ -66,7 +74,12 @@ def main(argv):
     if len(argv) != 4 or argv[1] != "populate":
         print(__doc__, file=sys.stderr)
         return 64
-    doc = extract(os.path.join(argv[2], "tap.log"))
+    tap = os.path.join(argv[2], "tap.log")
+    doc = extract(tap)
+    doc["clocksource"] = clocksource(tap)
+    if doc["clocksource"] != "tsc":
+        print(f"warning: guest clocksource {doc['clocksource']}: times are coarse",
+              file=sys.stderr)
     populate(doc, accelerator(argv[2]))
     with open(argv[3], "w") as f:
         json.dump(doc, f, indent=1)
