@@ -236,6 +236,403 @@ struct mmap_restore_args {
 #define MMAP_RESTORE_MAX_WS		(1U << 20)
 
 /*
+ * Snapshot images
+ *
+ * An image is one file: a header, a section table and the sections (the
+ * metadata, covered by a checksum), then page-aligned memory data with the
+ * working set's data first and contiguous.  Every field is little-endian.
+ * Documentation/spice/image-format.rst describes it byte by byte and lists
+ * every check a reader makes.
+ */
+
+/* "SPICEIMG" as bytes 0-7 of the file. */
+#define SPICE_IMAGE_MAGIC	"SPICEIMG"
+#define SPICE_IMAGE_MAGIC_LEN	8
+#define SPICE_IMAGE_VERSION	1
+
+/*
+ * Feature flags.  A reader ignores compatible features it does not know and
+ * rejects an image with an incompatible feature it does not know.  Version 1
+ * defines none.
+ */
+#define SPICE_IMAGE_COMPAT_KNOWN	0ULL
+#define SPICE_IMAGE_INCOMPAT_KNOWN	0ULL
+
+/* Index value meaning "none" in the u32 index fields below. */
+#define SPICE_IMAGE_NONE	0xffffffffU
+
+/**
+ * struct spice_image_header - The first 128 bytes of an image.
+ */
+struct spice_image_header {
+	/** @magic: %SPICE_IMAGE_MAGIC, without a terminating NUL. */
+	__u8 magic[8];
+	/** @version: %SPICE_IMAGE_VERSION; other versions are rejected. */
+	__u32 version;
+	/** @header_size: sizeof(struct spice_image_header), 128. */
+	__u32 header_size;
+	/**
+	 * @arch: ELF machine of the dumped process (EM_X86_64); a reader
+	 * rejects an image of another architecture.
+	 */
+	__u32 arch;
+	/** @page_size: Page size of the dumped system, 4096. */
+	__u32 page_size;
+	/** @compat_features: Bitmask; unknown bits are ignored. */
+	__u64 compat_features;
+	/** @incompat_features: Bitmask; unknown bits reject the image. */
+	__u64 incompat_features;
+	/** @section_table: Offset of the section table; 8-byte aligned. */
+	__u64 section_table;
+	/** @nr_sections: Entries in the section table. */
+	__u32 nr_sections;
+	/**
+	 * @metadata_csum: CRC-32C (Castagnoli; initial value and final xor
+	 * 0xffffffff) of bytes [0, @metadata_size) with this field as zero.
+	 */
+	__u32 metadata_csum;
+	/** @metadata_size: Bytes of metadata from offset 0. */
+	__u64 metadata_size;
+	/**
+	 * @data_offset: Offset of the memory data; page-aligned, at or after
+	 * @metadata_size.
+	 */
+	__u64 data_offset;
+	/** @data_size: Bytes of memory data; page-aligned. */
+	__u64 data_size;
+	/**
+	 * @ws_data_size: Bytes at the start of the data that belong to the
+	 * working set, stored in its order; page-aligned, at most @data_size.
+	 */
+	__u64 ws_data_size;
+	/** @reserved: Must be zero. */
+	__u64 reserved[5];
+};
+
+/**
+ * enum spice_image_section_type - What a section holds.
+ *
+ * Each type appears at most once.  %SPICE_SECT_PROCESS and
+ * %SPICE_SECT_VMAS are required; an absent section is an empty table.
+ */
+enum spice_image_section_type {
+	/** @SPICE_SECT_PROCESS: One &struct spice_image_process. */
+	SPICE_SECT_PROCESS = 1,
+	/** @SPICE_SECT_THREADS: &struct spice_image_thread, at least one. */
+	SPICE_SECT_THREADS = 2,
+	/**
+	 * @SPICE_SECT_SIGACTIONS: &struct spice_image_sigaction for signals
+	 * 1 to 64 in order, or empty.
+	 */
+	SPICE_SECT_SIGACTIONS = 3,
+	/** @SPICE_SECT_FILES: &struct spice_image_file. */
+	SPICE_SECT_FILES = 4,
+	/** @SPICE_SECT_FDS: &struct spice_image_fd, sorted by fd. */
+	SPICE_SECT_FDS = 5,
+	/** @SPICE_SECT_VMAS: &struct spice_image_vma, sorted by address. */
+	SPICE_SECT_VMAS = 6,
+	/** @SPICE_SECT_INTERVALS: &struct mmap_restore_interval. */
+	SPICE_SECT_INTERVALS = 7,
+	/**
+	 * @SPICE_SECT_WS: &struct mmap_restore_ws_range, the working set in
+	 * first-touch order.
+	 */
+	SPICE_SECT_WS = 8,
+	/**
+	 * @SPICE_SECT_BLOBS: Bytes that &struct spice_image_ref point into:
+	 * paths, the auxiliary vector, extended register state.
+	 */
+	SPICE_SECT_BLOBS = 9,
+};
+
+/**
+ * struct spice_image_section - An entry of the section table.
+ *
+ * A section lies inside the metadata, after the section table, 8-byte
+ * aligned, and overlaps no other.
+ */
+struct spice_image_section {
+	/** @type: One of &enum spice_image_section_type. */
+	__u32 type;
+	/**
+	 * @entry_size: Size of one entry, exactly the size of its structure
+	 * in this version; 1 for %SPICE_SECT_BLOBS.
+	 */
+	__u32 entry_size;
+	/** @offset: Offset of the section in the file. */
+	__u64 offset;
+	/** @nr_entries: Entries in the section. */
+	__u64 nr_entries;
+	/** @size: @nr_entries * @entry_size. */
+	__u64 size;
+};
+
+/**
+ * struct spice_image_ref - Bytes in the %SPICE_SECT_BLOBS section.
+ */
+struct spice_image_ref {
+	/** @offset: Offset from the start of the blobs section. */
+	__u32 offset;
+	/** @len: Length in bytes; zero for nothing. */
+	__u32 len;
+};
+
+/**
+ * struct spice_image_process - Process-wide state.
+ *
+ * The mm layout fields are those of prctl(PR_SET_MM_MAP) and
+ * /proc/PID/stat; each start lies at or below its end.
+ */
+struct spice_image_process {
+	/** @start_code: Start of the text segment. */
+	__u64 start_code;
+	/** @end_code: End of the text segment. */
+	__u64 end_code;
+	/** @start_data: Start of the data segment. */
+	__u64 start_data;
+	/** @end_data: End of the data segment. */
+	__u64 end_data;
+	/** @start_brk: Start of the heap. */
+	__u64 start_brk;
+	/** @brk: Current program break. */
+	__u64 brk;
+	/** @start_stack: Start of the main thread's stack. */
+	__u64 start_stack;
+	/** @arg_start: Start of the argument strings. */
+	__u64 arg_start;
+	/** @arg_end: End of the argument strings. */
+	__u64 arg_end;
+	/** @env_start: Start of the environment strings. */
+	__u64 env_start;
+	/** @env_end: End of the environment strings. */
+	__u64 env_end;
+	/** @vdso: Address of the vDSO, or zero. */
+	__u64 vdso;
+	/**
+	 * @auxv: The auxiliary vector as pairs of 64-bit words ending with
+	 * AT_NULL; at most %SPICE_IMAGE_MAX_AUXV bytes.
+	 */
+	struct spice_image_ref auxv;
+	/** @cwd: Absolute path of the working directory. */
+	struct spice_image_ref cwd;
+	/** @exe_file: Index of the executable in the file table, or none. */
+	__u32 exe_file;
+	/** @umask: File mode creation mask. */
+	__u32 umask;
+	/** @personality: Execution domain, as personality(2). */
+	__u32 personality;
+	/** @pid: Process id at dump time; informational. */
+	__s32 pid;
+	/** @comm: Command name, NUL-terminated. */
+	char comm[16];
+	/** @reserved: Must be zero. */
+	__u64 reserved[4];
+};
+
+/* Thread flags (&struct spice_image_thread.flags): none in version 1. */
+
+/**
+ * struct spice_image_thread - One thread.
+ */
+struct spice_image_thread {
+	/** @tid: Thread id at dump time; unique in the image. */
+	__s32 tid;
+	/** @flags: Must be zero. */
+	__u32 flags;
+	/**
+	 * @regs: General registers in the layout of the architecture's
+	 * NT_PRSTATUS regset (struct user_regs_struct: 27 words on x86_64,
+	 * fs_base and gs_base included), zero-padded.
+	 */
+	__u64 regs[32];
+	/**
+	 * @xstate: Extended register state in the layout of the NT_X86_XSTATE
+	 * regset; at most %SPICE_IMAGE_MAX_XSTATE bytes.
+	 */
+	struct spice_image_ref xstate;
+	/** @sigmask: Blocked signals; bit n - 1 for signal n. */
+	__u64 sigmask;
+	/** @ss_sp: Alternate signal stack base (sigaltstack(2)). */
+	__u64 ss_sp;
+	/** @ss_size: Alternate signal stack size. */
+	__u64 ss_size;
+	/** @ss_flags: Alternate signal stack flags. */
+	__u32 ss_flags;
+	/** @rseq_len: Length of the rseq area, or zero if none. */
+	__u32 rseq_len;
+	/** @rseq: Address of the registered rseq area, or zero. */
+	__u64 rseq;
+	/** @rseq_sig: Signature of the rseq registration. */
+	__u32 rseq_sig;
+	/** @reserved0: Must be zero. */
+	__u32 reserved0;
+	/** @robust_list: Head of the robust futex list, or zero. */
+	__u64 robust_list;
+	/** @robust_list_len: Length of the robust list head. */
+	__u64 robust_list_len;
+	/** @clear_child_tid: Address set by set_tid_address(2), or zero. */
+	__u64 clear_child_tid;
+	/** @reserved: Must be zero. */
+	__u64 reserved[4];
+};
+
+/**
+ * struct spice_image_sigaction - Disposition of one signal.
+ */
+struct spice_image_sigaction {
+	/** @handler: SIG_DFL (0), SIG_IGN (1) or the handler's address. */
+	__u64 handler;
+	/** @flags: SA_* flags, as the kernel's struct sigaction. */
+	__u64 flags;
+	/** @restorer: SA_RESTORER trampoline, or zero. */
+	__u64 restorer;
+	/** @mask: Signals blocked during the handler. */
+	__u64 mask;
+};
+
+/*
+ * File flags (&struct spice_image_file.flags):
+ *
+ * - %SPICE_FILE_HAS_SHA256: @sha256 holds the SHA-256 of the contents.
+ * - %SPICE_FILE_HAS_GENERATION: @generation holds the inode generation
+ *   (FS_IOC_GETVERSION).
+ */
+#define SPICE_FILE_HAS_SHA256		(1U << 0)
+#define SPICE_FILE_HAS_GENERATION	(1U << 1)
+
+/**
+ * struct spice_image_file - A file the process maps or has open.
+ *
+ * At restore the file is opened by @path and must still match: same type,
+ * size and modification time, and the same content hash or generation when
+ * the image records one.  A changed file fails the restore instead of being
+ * mapped.
+ */
+struct spice_image_file {
+	/** @path: Absolute path, without a terminating NUL. */
+	struct spice_image_ref path;
+	/** @mode: st_mode: a regular file, directory or character device. */
+	__u32 mode;
+	/** @flags: Bitmask of SPICE_FILE_* flags. */
+	__u32 flags;
+	/** @size: st_size. */
+	__u64 size;
+	/** @mtime_sec: st_mtim.tv_sec. */
+	__s64 mtime_sec;
+	/** @mtime_nsec: st_mtim.tv_nsec, below 10^9. */
+	__u32 mtime_nsec;
+	/** @generation: Inode generation, with %SPICE_FILE_HAS_GENERATION. */
+	__u32 generation;
+	/** @ino: st_ino at dump time; informational. */
+	__u64 ino;
+	/** @rdev: st_rdev of a character device, zero otherwise. */
+	__u64 rdev;
+	/** @sha256: SHA-256 of the contents, with %SPICE_FILE_HAS_SHA256. */
+	__u8 sha256[32];
+};
+
+/**
+ * enum spice_image_fd_type - How an fd is restored.
+ */
+enum spice_image_fd_type {
+	/**
+	 * @SPICE_FD_FILE: A regular file or directory (or character device),
+	 * reopened by the path of &struct spice_image_fd.file.
+	 */
+	SPICE_FD_FILE = 1,
+	/**
+	 * @SPICE_FD_SUPPLIED: A pipe, socket or other object that the
+	 * launcher supplies through &struct restore_process_args.fd_map.
+	 */
+	SPICE_FD_SUPPLIED = 2,
+	/** @SPICE_FD_EVENTFD: An eventfd; @pos holds its counter. */
+	SPICE_FD_EVENTFD = 3,
+};
+
+/**
+ * struct spice_image_fd - An open file descriptor.
+ */
+struct spice_image_fd {
+	/** @fd: Descriptor number; unique, below %SPICE_IMAGE_MAX_FD. */
+	__s32 fd;
+	/** @type: One of &enum spice_image_fd_type. */
+	__u32 type;
+	/** @open_flags: O_* flags of the open file (fdinfo "flags"). */
+	__u32 open_flags;
+	/** @fd_flags: FD_CLOEXEC or zero. */
+	__u32 fd_flags;
+	/** @file: Index in the file table for %SPICE_FD_FILE, else none. */
+	__u32 file;
+	/** @reserved0: Must be zero. */
+	__u32 reserved0;
+	/** @pos: File position; the counter of an eventfd. */
+	__u64 pos;
+	/** @reserved: Must be zero. */
+	__u64 reserved[2];
+};
+
+/*
+ * VMA flags (&struct spice_image_vma.flags): the first two are those of
+ * &struct mmap_restore_region.flags; the others say what a mapping is for.
+ *
+ * - %SPICE_VMA_SHARED, %SPICE_VMA_GROWSDOWN: as MMAP_RESTORE_REGION_*.
+ * - %SPICE_VMA_HEAP: the [heap] of brk(2).
+ * - %SPICE_VMA_STACK: the main thread's [stack].
+ * - %SPICE_VMA_VDSO, %SPICE_VMA_VVAR: the kernel's special mappings; they
+ *   carry no contents and are placed by the kernel at restore.
+ */
+#define SPICE_VMA_SHARED	MMAP_RESTORE_REGION_SHARED
+#define SPICE_VMA_GROWSDOWN	MMAP_RESTORE_REGION_GROWSDOWN
+#define SPICE_VMA_HEAP		(1U << 8)
+#define SPICE_VMA_STACK		(1U << 9)
+#define SPICE_VMA_VDSO		(1U << 10)
+#define SPICE_VMA_VVAR		(1U << 11)
+
+/**
+ * struct spice_image_vma - One mapping.
+ *
+ * VMAs are sorted and disjoint.  The intervals of VMA n follow those of VMA
+ * n - 1 in the interval table; together they cover the table.  A page no
+ * interval covers comes from the backing file, or is zero when there is
+ * none, as for mmap_restore().
+ */
+struct spice_image_vma {
+	/** @start: First address; page-aligned. */
+	__u64 start;
+	/** @end: Address after the last byte; page-aligned, above @start. */
+	__u64 end;
+	/** @pgoff: Offset in the backing file of @start; zero if anonymous. */
+	__u64 pgoff;
+	/** @prot: PROT_READ, PROT_WRITE and PROT_EXEC. */
+	__u32 prot;
+	/** @flags: Bitmask of SPICE_VMA_* flags. */
+	__u32 flags;
+	/** @file: Index of the backing file in the file table, or none. */
+	__u32 file;
+	/** @first_interval: Index of the VMA's first interval. */
+	__u32 first_interval;
+	/** @nr_intervals: Number of intervals of the VMA. */
+	__u32 nr_intervals;
+	/** @reserved: Must be zero. */
+	__u32 reserved;
+};
+
+/* Limits that a reader enforces; an image beyond them is rejected. */
+#define SPICE_IMAGE_MAX_SECTIONS	16
+#define SPICE_IMAGE_MAX_METADATA	(256ULL << 20)
+#define SPICE_IMAGE_MAX_THREADS		4096
+#define SPICE_IMAGE_MAX_FILES		65536
+#define SPICE_IMAGE_MAX_FDS		65536
+#define SPICE_IMAGE_MAX_FD		(1 << 20)
+#define SPICE_IMAGE_MAX_VMAS		MMAP_RESTORE_MAX_REGIONS
+#define SPICE_IMAGE_MAX_INTERVALS	MMAP_RESTORE_MAX_INTERVALS
+#define SPICE_IMAGE_MAX_WS		MMAP_RESTORE_MAX_WS
+#define SPICE_IMAGE_MAX_BLOBS		(16U << 20)
+#define SPICE_IMAGE_MAX_XSTATE		(64U << 10)
+#define SPICE_IMAGE_MAX_AUXV		4096
+#define SPICE_IMAGE_MAX_PATH		4095
+
+/*
  * restore_process(2)
  */
 
