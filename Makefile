@@ -110,7 +110,8 @@ check: initramfs $(DISK)
 	@$(STEP) host-tests $(LOGS)/host-tests.log \
 		python3 harness/tests/run.py $(RESULTS)/host-tests.tap || true
 	@$(STEP) libspice-tests $(LOGS)/libspice-tests.log bash -c \
-		'for t in $(TOOLS_OUT)/lib/tests/test-*; do $$t; done >$(RESULTS)/libspice.tap' || true
+		'for t in $(TOOLS_OUT)/lib/tests/{test,fuzz}-*; do \
+			$$t >$(RESULTS)/libspice-$${t##*/}.tap; done' || true
 	@$(STEP) kunit $(LOGS)/kunit.log \
 		harness/kunit.sh $(TREE) $(BUILD)/kunit $(RESULTS)/kunit.tap || true
 	@$(STEP) series $(LOGS)/series.log \

@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Checking an image's metadata: every check of
+ * Documentation/spice/image-format.rst, in the order it lists them, with
+ * the reason of the first failure in words.  Nothing in the image is
+ * trusted: every count is bounded before use and every sum checked for
+ * overflow.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <spice/image.h>
+#include "internal.h"
+#include "image_internal.h"
+
+#define EM_X86_64 62
+/* Highest user address of x86_64 with 5-level paging. */
+#define SPICE_USER_MAX 0x100000000000000ULL
+#define SPICE_PROT (PROT_READ | PROT_WRITE | PROT_EXEC)
+#define SPICE_VMA_FLAGS (SPICE_VMA_SHARED | SPICE_VMA_GROWSDOWN | \
+			 SPICE_VMA_HEAP | SPICE_VMA_STACK | SPICE_VMA_VDSO | \
+			 SPICE_VMA_VVAR)
+
+/* What each section type holds: entry size and count limit. */
+static const struct {
+	uint32_t entry_size;
+	uint64_t max;
+	const char *name;
+} sect_info[SPICE_SECT_MAX + 1] = {
+	[SPICE_SECT_PROCESS] = { sizeof(struct spice_image_process), 1,
+				 "process" },
+	[SPICE_SECT_THREADS] = { sizeof(struct spice_image_thread),
+				 SPICE_IMAGE_MAX_THREADS, "threads" },
+	[SPICE_SECT_SIGACTIONS] = { sizeof(struct spice_image_sigaction), 64,
+				    "sigactions" },
+	[SPICE_SECT_FILES] = { sizeof(struct spice_image_file),
+			       SPICE_IMAGE_MAX_FILES, "files" },
+	[SPICE_SECT_FDS] = { sizeof(struct spice_image_fd),
+			     SPICE_IMAGE_MAX_FDS, "fds" },
+	[SPICE_SECT_VMAS] = { sizeof(struct spice_image_vma),
+			      SPICE_IMAGE_MAX_VMAS, "vmas" },
+	[SPICE_SECT_INTERVALS] = { sizeof(struct mmap_restore_interval),
+				   SPICE_IMAGE_MAX_INTERVALS, "intervals" },
+	[SPICE_SECT_WS] = { sizeof(struct mmap_restore_ws_range),
+			    SPICE_IMAGE_MAX_WS, "ws" },
+	[SPICE_SECT_BLOBS] = { 1, SPICE_IMAGE_MAX_BLOBS, "blobs" },
+};
+
+const char *spice_image_section_name(unsigned int type)
+{
+	if (type < 1 || type > SPICE_SECT_MAX)
+		return "unknown";
+	return sect_info[type].name;
+}
+
+static int fail(char *why, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why) {
+		va_start(ap, fmt);
+		vsnprintf(why, SPICE_IMAGE_WHY_LEN, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+static int aligned(uint64_t v)
+{
+	return !(v & (SPICE_PAGE_SIZE - 1));
+}
+
+/* @a + @b, or 0 on overflow (0 is never a valid end). */
+static uint64_t end_of(uint64_t a, uint64_t b)
+{
+	uint64_t e;
+
+	return __builtin_add_overflow(a, b, &e) ? 0 : e;
+}
+
+static int all_zero(const void *p, size_t len)
+{
+	const unsigned char *c = p;
+
+	while (len--)
+		if (*c++)
+			return 0;
+	return 1;
+}
+
+static int check_header(const struct spice_image_header *h, size_t len,
+			uint64_t file_size, char *why)
+{
+	uint64_t table_end;
+
+	if (len < sizeof(*h) || memcmp(h->magic, SPICE_IMAGE_MAGIC,
+				       SPICE_IMAGE_MAGIC_LEN))
+		return fail(why, -ENOEXEC, "not a Spice image (bad magic)");
+	if (h->version != SPICE_IMAGE_VERSION)
+		return fail(why, -ENOEXEC, "format version %u, expected %u",
+			    h->version, SPICE_IMAGE_VERSION);
+	if (h->header_size != sizeof(*h))
+		return fail(why, -EINVAL, "header size %u, expected %zu",
+			    h->header_size, sizeof(*h));
+	if (h->arch != EM_X86_64)
+		return fail(why, -ENOEXEC, "image of ELF machine %u, not x86_64",
+			    h->arch);
+	if (h->page_size != SPICE_PAGE_SIZE)
+		return fail(why, -ENOEXEC, "page size %u, expected %llu",
+			    h->page_size, SPICE_PAGE_SIZE);
+	if (h->incompat_features & ~SPICE_IMAGE_INCOMPAT_KNOWN)
+		return fail(why, -ENOEXEC, "unknown incompatible features %#llx",
+			    (unsigned long long)(h->incompat_features &
+						 ~SPICE_IMAGE_INCOMPAT_KNOWN));
+	if (!all_zero(h->reserved, sizeof(h->reserved)))
+		return fail(why, -EINVAL, "header: reserved field not zero");
+	if (h->metadata_size > SPICE_IMAGE_MAX_METADATA)
+		return fail(why, -E2BIG, "metadata of %llu bytes, limit %llu",
+			    (unsigned long long)h->metadata_size,
+			    SPICE_IMAGE_MAX_METADATA);
+	if (h->metadata_size < sizeof(*h) || h->metadata_size > len)
+		return fail(why, -EINVAL, "metadata size %llu outside [%zu, %zu]",
+			    (unsigned long long)h->metadata_size, sizeof(*h),
+			    len);
+	if (!h->nr_sections || h->nr_sections > SPICE_IMAGE_MAX_SECTIONS)
+		return fail(why, h->nr_sections ? -E2BIG : -EINVAL,
+			    "%u sections, expected 1 to %u", h->nr_sections,
+			    SPICE_IMAGE_MAX_SECTIONS);
+	table_end = end_of(h->section_table, (uint64_t)h->nr_sections *
+			   sizeof(struct spice_image_section));
+	if (h->section_table < sizeof(*h) || h->section_table % 8 ||
+	    !table_end || table_end > h->metadata_size)
+		return fail(why, -EINVAL, "section table at %llu outside the metadata",
+			    (unsigned long long)h->section_table);
+	if (!aligned(h->data_offset) || h->data_offset < h->metadata_size ||
+	    !aligned(h->data_size) || !aligned(h->ws_data_size) ||
+	    h->ws_data_size > h->data_size)
+		return fail(why, -EINVAL,
+			    "data area (offset %llu, %llu bytes, working set %llu) misplaced or unaligned",
+			    (unsigned long long)h->data_offset,
+			    (unsigned long long)h->data_size,
+			    (unsigned long long)h->ws_data_size);
+	if (!end_of(h->data_offset, h->data_size) ||
+	    h->data_offset + h->data_size > file_size)
+		return fail(why, -EINVAL, "truncated: data ends at %llu, file has %llu bytes",
+			    (unsigned long long)(h->data_offset + h->data_size),
+			    (unsigned long long)file_size);
+	if (spice_crc32c_skip(h, h->metadata_size,
+			      offsetof(struct spice_image_header,
+				       metadata_csum)) != h->metadata_csum)
+		return fail(why, -EBADMSG, "metadata checksum mismatch");
+	return 0;
+}
+
+static int check_sections(struct spice_image *img, char *why)
+{
+	const struct spice_image_header *h = img->hdr;
+	const struct spice_image_section *s, *t;
+	uint64_t lo = h->section_table + (uint64_t)h->nr_sections * sizeof(*s);
+	uint32_t i, j;
+
+	s = (const void *)((const char *)img->meta + h->section_table);
+	for (i = 0; i < h->nr_sections; i++) {
+		uint64_t end;
+
+		if (s[i].type < 1 || s[i].type > SPICE_SECT_MAX)
+			return fail(why, -EINVAL, "section %u: unknown type %u",
+				    i, s[i].type);
+		if (img->sect[s[i].type])
+			return fail(why, -EINVAL, "section %u: second %s section",
+				    i, sect_info[s[i].type].name);
+		if (s[i].entry_size != sect_info[s[i].type].entry_size)
+			return fail(why, -EINVAL, "%s section: entry size %u, expected %u",
+				    sect_info[s[i].type].name, s[i].entry_size,
+				    sect_info[s[i].type].entry_size);
+		if (s[i].nr_entries > sect_info[s[i].type].max)
+			return fail(why, -E2BIG, "%s section: %llu entries, limit %llu",
+				    sect_info[s[i].type].name,
+				    (unsigned long long)s[i].nr_entries,
+				    (unsigned long long)sect_info[s[i].type].max);
+		/* Bounded above, so the product cannot overflow. */
+		end = end_of(s[i].offset, s[i].size);
+		if (s[i].size != s[i].nr_entries * s[i].entry_size ||
+		    s[i].offset % 8 || s[i].offset < lo || !end ||
+		    end > h->metadata_size)
+			return fail(why, -EINVAL,
+				    "%s section: %llu bytes at %llu outside the metadata or misaligned",
+				    sect_info[s[i].type].name,
+				    (unsigned long long)s[i].size,
+				    (unsigned long long)s[i].offset);
+		for (j = 0; j < i; j++) {
+			t = &s[j];
+			if (s[i].size && t->size && s[i].offset < t->offset + t->size &&
+			    t->offset < end)
+				return fail(why, -EINVAL, "%s section overlaps %s section",
+					    sect_info[s[i].type].name,
+					    sect_info[t->type].name);
+		}
+		img->sect[s[i].type] = &s[i];
+	}
+	if (!img->sect[SPICE_SECT_PROCESS] ||
+	    img->sect[SPICE_SECT_PROCESS]->nr_entries != 1)
+		return fail(why, -EINVAL, "no process section");
+	if (!img->sect[SPICE_SECT_VMAS])
+		return fail(why, -EINVAL, "no vmas section");
+	if (!img->sect[SPICE_SECT_THREADS] ||
+	    !img->sect[SPICE_SECT_THREADS]->nr_entries)
+		return fail(why, -EINVAL, "no threads");
+	if (img->sect[SPICE_SECT_SIGACTIONS] &&
+	    img->sect[SPICE_SECT_SIGACTIONS]->nr_entries != 64)
+		return fail(why, -EINVAL, "sigactions: %llu entries, expected 0 or 64",
+			    (unsigned long long)img->sect[SPICE_SECT_SIGACTIONS]->nr_entries);
+	return 0;
+}
+
+/* A reference into the blobs section of at most @max bytes. */
+static int check_ref(const struct spice_image *img, struct spice_image_ref r,
+		     uint32_t max)
+{
+	return r.len <= max && (uint64_t)r.offset + r.len <= img->blobs_size;
+}
+
+/* An absolute path without NUL bytes. */
+static int check_path(const struct spice_image *img, struct spice_image_ref r)
+{
+	const char *p = spice_image_blob(img, r);
+
+	return r.len && check_ref(img, r, SPICE_IMAGE_MAX_PATH) && p[0] == '/' &&
+	       !memchr(p, 0, r.len);
+}
+
+static int check_process(const struct spice_image *img, char *why)
+{
+	const struct spice_image_process *p = img->process;
+	uint64_t nr_files = img->nr[SPICE_SECT_FILES];
+	uint64_t at_type;
+
+	if (!all_zero(p->reserved, sizeof(p->reserved)))
+		return fail(why, -EINVAL, "process: reserved field not zero");
+	if (p->start_code > p->end_code || p->start_data > p->end_data ||
+	    p->start_brk > p->brk || p->arg_start > p->arg_end ||
+	    p->env_start > p->env_end || p->end_code > SPICE_USER_MAX ||
+	    p->end_data > SPICE_USER_MAX || p->brk > SPICE_USER_MAX ||
+	    p->start_stack > SPICE_USER_MAX || p->arg_end > SPICE_USER_MAX ||
+	    p->env_end > SPICE_USER_MAX || p->vdso > SPICE_USER_MAX)
+		return fail(why, -EINVAL, "process: mm layout out of order or range");
+	if (!memchr(p->comm, 0, sizeof(p->comm)))
+		return fail(why, -EINVAL, "process: comm not NUL-terminated");
+	if (p->exe_file != SPICE_IMAGE_NONE && p->exe_file >= nr_files)
+		return fail(why, -EINVAL, "process: exe file %u of %llu files",
+			    p->exe_file, (unsigned long long)nr_files);
+	if (p->cwd.len && !check_path(img, p->cwd))
+		return fail(why, -EINVAL, "process: cwd is not an absolute path in the blobs");
+	if (p->auxv.len > SPICE_IMAGE_MAX_AUXV)
+		return fail(why, -E2BIG, "process: auxv of %u bytes, limit %u",
+			    p->auxv.len, SPICE_IMAGE_MAX_AUXV);
+	if (!check_ref(img, p->auxv, SPICE_IMAGE_MAX_AUXV) || p->auxv.len % 16)
+		return fail(why, -EINVAL, "process: auxv outside the blobs or not pairs of words");
+	if (p->auxv.len) {
+		/* The last pair is AT_NULL; blobs are only byte-aligned. */
+		memcpy(&at_type, (const char *)spice_image_blob(img, p->auxv) +
+		       p->auxv.len - 16, sizeof(at_type));
+		if (at_type)
+			return fail(why, -EINVAL, "process: auxv does not end with AT_NULL");
+	}
+	return 0;
+}
+
+static int check_threads(const struct spice_image *img, char *why)
+{
+	const struct spice_image_thread *t = spice_image_table(img,
+						SPICE_SECT_THREADS, NULL);
+	uint64_t i, j, n = img->nr[SPICE_SECT_THREADS];
+
+	for (i = 0; i < n; i++) {
+		if (t[i].flags || t[i].reserved0 ||
+		    !all_zero(t[i].reserved, sizeof(t[i].reserved)))
+			return fail(why, -EINVAL,
+				    "thread %llu: unknown flags or reserved field set",
+				    (unsigned long long)i);
+		if (t[i].tid <= 0)
+			return fail(why, -EINVAL, "thread %llu: tid %d",
+				    (unsigned long long)i, t[i].tid);
+		if (t[i].xstate.len > SPICE_IMAGE_MAX_XSTATE)
+			return fail(why, -E2BIG, "thread %llu: xstate of %u bytes, limit %u",
+				    (unsigned long long)i, t[i].xstate.len,
+				    SPICE_IMAGE_MAX_XSTATE);
+		if (!check_ref(img, t[i].xstate, SPICE_IMAGE_MAX_XSTATE))
+			return fail(why, -EINVAL, "thread %llu: xstate outside the blobs",
+				    (unsigned long long)i);
+		if (end_of(t[i].ss_sp, t[i].ss_size) > SPICE_USER_MAX ||
+		    (t[i].rseq && !t[i].rseq_len))
+			return fail(why, -EINVAL, "thread %llu: bad sigaltstack or rseq",
+				    (unsigned long long)i);
+		/* Quadratic, but bounded by SPICE_IMAGE_MAX_THREADS. */
+		for (j = 0; j < i; j++)
+			if (t[j].tid == t[i].tid)
+				return fail(why, -EINVAL, "thread %llu: tid %d repeated",
+					    (unsigned long long)i, t[i].tid);
+	}
+	return 0;
+}
+
+static int check_files(const struct spice_image *img, char *why)
+{
+	const struct spice_image_file *f = spice_image_table(img,
+						SPICE_SECT_FILES, NULL);
+	uint64_t i, n = img->nr[SPICE_SECT_FILES];
+
+	for (i = 0; i < n; i++) {
+		if (f[i].flags & ~(SPICE_FILE_HAS_SHA256 |
+				   SPICE_FILE_HAS_GENERATION))
+			return fail(why, -EINVAL, "file %llu: unknown flags %#x",
+				    (unsigned long long)i, f[i].flags);
+		if (!S_ISREG(f[i].mode) && !S_ISDIR(f[i].mode) &&
+		    !S_ISCHR(f[i].mode))
+			return fail(why, -EINVAL,
+				    "file %llu: mode %#o is not a regular file, directory or character device",
+				    (unsigned long long)i, f[i].mode);
+		if (f[i].mtime_nsec >= 1000000000U)
+			return fail(why, -EINVAL, "file %llu: mtime nanoseconds %u",
+				    (unsigned long long)i, f[i].mtime_nsec);
+		if (!check_path(img, f[i].path))
+			return fail(why, -EINVAL,
+				    "file %llu: path is not an absolute path in the blobs",
+				    (unsigned long long)i);
+		if (!(f[i].flags & SPICE_FILE_HAS_SHA256) &&
+		    !all_zero(f[i].sha256, sizeof(f[i].sha256)))
+			return fail(why, -EINVAL, "file %llu: hash without SPICE_FILE_HAS_SHA256",
+				    (unsigned long long)i);
+	}
+	return 0;
+}
+
+static int check_fds(const struct spice_image *img, char *why)
+{
+	const struct spice_image_fd *d = spice_image_table(img, SPICE_SECT_FDS,
+							   NULL);
+	uint64_t i, n = img->nr[SPICE_SECT_FDS];
+	uint64_t nr_files = img->nr[SPICE_SECT_FILES];
+
+	for (i = 0; i < n; i++) {
+		if (d[i].reserved0 || !all_zero(d[i].reserved, sizeof(d[i].reserved)) ||
+		    (d[i].fd_flags & ~1U))
+			return fail(why, -EINVAL, "fd %d: unknown flags or reserved field set",
+				    d[i].fd);
+		if (d[i].fd < 0 || d[i].fd >= SPICE_IMAGE_MAX_FD ||
+		    (i && d[i].fd <= d[i - 1].fd))
+			return fail(why, -EINVAL, "fd %d: out of range or out of order",
+				    d[i].fd);
+		switch (d[i].type) {
+		case SPICE_FD_FILE:
+			if (d[i].file >= nr_files)
+				return fail(why, -EINVAL, "fd %d: file %u of %llu files",
+					    d[i].fd, d[i].file,
+					    (unsigned long long)nr_files);
+			break;
+		case SPICE_FD_SUPPLIED:
+		case SPICE_FD_EVENTFD:
+			if (d[i].file != SPICE_IMAGE_NONE)
+				return fail(why, -EINVAL, "fd %d: a file index on a non-file fd",
+					    d[i].fd);
+			break;
+		default:
+			return fail(why, -EINVAL, "fd %d: unknown type %u",
+				    d[i].fd, d[i].type);
+		}
+	}
+	return 0;
+}
+
+static int check_interval(const struct spice_image *img, uint64_t vma_index,
+			  const struct spice_image_vma *v, uint64_t k,
+			  uint64_t prev_end, char *why)
+{
+	const struct mmap_restore_interval *iv = spice_image_table(img,
+						SPICE_SECT_INTERVALS, NULL);
+	const struct spice_image_header *h = img->hdr;
+	uint64_t end;
+
+	iv += k;
+	end = end_of(iv->addr, iv->len);
+	if (iv->reserved || !iv->len || !aligned(iv->addr) ||
+	    !aligned(iv->len) || !aligned(iv->offset))
+		return fail(why, -EINVAL,
+			    "vma %llu: interval %llu empty, unaligned or reserved field set",
+			    (unsigned long long)vma_index, (unsigned long long)k);
+	if (iv->addr < prev_end || !end || end > v->end)
+		return fail(why, -EINVAL,
+			    "vma %llu: interval %llu [%#llx, +%#llx) outside the vma or out of order",
+			    (unsigned long long)vma_index, (unsigned long long)k,
+			    (unsigned long long)iv->addr,
+			    (unsigned long long)iv->len);
+	switch (iv->source) {
+	case MMAP_RESTORE_SRC_IMAGE:
+		end = end_of(iv->offset, iv->len);
+		if (iv->offset < h->data_offset || !end ||
+		    end > h->data_offset + h->data_size)
+			return fail(why, -EINVAL,
+				    "vma %llu: interval %llu: data at %llu outside the data area",
+				    (unsigned long long)vma_index,
+				    (unsigned long long)k,
+				    (unsigned long long)iv->offset);
+		break;
+	case MMAP_RESTORE_SRC_ZERO:
+		if (iv->offset)
+			return fail(why, -EINVAL,
+				    "vma %llu: interval %llu: zero interval with an offset",
+				    (unsigned long long)vma_index,
+				    (unsigned long long)k);
+		break;
+	case MMAP_RESTORE_SRC_FILE:
+		if (iv->offset || v->file == SPICE_IMAGE_NONE)
+			return fail(why, -EINVAL,
+				    "vma %llu: interval %llu: file interval with an offset or without a file",
+				    (unsigned long long)vma_index,
+				    (unsigned long long)k);
+		return 0;
+	default:
+		return fail(why, -EINVAL, "vma %llu: interval %llu: unknown source %u",
+			    (unsigned long long)vma_index, (unsigned long long)k,
+			    iv->source);
+	}
+	/* A shared file mapping shows the file; it has no contents of its own. */
+	if ((v->flags & SPICE_VMA_SHARED) && v->file != SPICE_IMAGE_NONE)
+		return fail(why, -EINVAL, "vma %llu: contents in a shared file mapping",
+			    (unsigned long long)vma_index);
+	return 0;
+}
+
+static int check_vmas(const struct spice_image *img, char *why)
+{
+	const struct spice_image_vma *v = spice_image_table(img,
+						SPICE_SECT_VMAS, NULL);
+	const struct spice_image_file *files = spice_image_table(img,
+						SPICE_SECT_FILES, NULL);
+	uint64_t i, k, n = img->nr[SPICE_SECT_VMAS];
+	uint64_t next_iv = 0, prev_end = 0, iv_end;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].reserved || (v[i].flags & ~SPICE_VMA_FLAGS) ||
+		    (v[i].prot & ~SPICE_PROT))
+			return fail(why, -EINVAL,
+				    "vma %llu: unknown prot, flags or reserved field set",
+				    (unsigned long long)i);
+		if (!aligned(v[i].start) || !aligned(v[i].end) ||
+		    !aligned(v[i].pgoff) || v[i].start >= v[i].end ||
+		    v[i].end > SPICE_USER_MAX || v[i].start < prev_end)
+			return fail(why, -EINVAL,
+				    "vma %llu: [%#llx, %#llx) unaligned, empty, out of range or out of order",
+				    (unsigned long long)i,
+				    (unsigned long long)v[i].start,
+				    (unsigned long long)v[i].end);
+		if (v[i].file == SPICE_IMAGE_NONE) {
+			if (v[i].pgoff)
+				return fail(why, -EINVAL, "vma %llu: anonymous with a file offset",
+					    (unsigned long long)i);
+		} else if (v[i].file >= img->nr[SPICE_SECT_FILES] ||
+			   !S_ISREG(files[v[i].file].mode)) {
+			return fail(why, -EINVAL,
+				    "vma %llu: file %u is not a regular file of the table",
+				    (unsigned long long)i, v[i].file);
+		} else if (!end_of(v[i].pgoff, v[i].end - v[i].start) ||
+			   (v[i].flags & SPICE_VMA_GROWSDOWN)) {
+			return fail(why, -EINVAL,
+				    "vma %llu: file offset overflows or file-backed stack",
+				    (unsigned long long)i);
+		}
+		if ((v[i].flags & (SPICE_VMA_VDSO | SPICE_VMA_VVAR)) &&
+		    (v[i].nr_intervals || v[i].file != SPICE_IMAGE_NONE))
+			return fail(why, -EINVAL, "vma %llu: vdso or vvar with contents",
+				    (unsigned long long)i);
+		if (v[i].first_interval != next_iv)
+			return fail(why, -EINVAL, "vma %llu: intervals start at %u, expected %llu",
+				    (unsigned long long)i, v[i].first_interval,
+				    (unsigned long long)next_iv);
+		iv_end = (uint64_t)v[i].first_interval + v[i].nr_intervals;
+		if (iv_end > img->nr[SPICE_SECT_INTERVALS])
+			return fail(why, -EINVAL,
+				    "vma %llu: intervals %u+%u beyond the table of %llu",
+				    (unsigned long long)i, v[i].first_interval,
+				    v[i].nr_intervals,
+				    (unsigned long long)img->nr[SPICE_SECT_INTERVALS]);
+		prev_end = v[i].start;
+		for (k = v[i].first_interval; k < iv_end; k++) {
+			const struct mmap_restore_interval *iv;
+
+			err = check_interval(img, i, &v[i], k, prev_end, why);
+			if (err)
+				return err;
+			iv = spice_image_table(img, SPICE_SECT_INTERVALS, NULL);
+			prev_end = iv[k].addr + iv[k].len;
+		}
+		next_iv = iv_end;
+		prev_end = v[i].end;
+	}
+	if (next_iv != img->nr[SPICE_SECT_INTERVALS])
+		return fail(why, -EINVAL, "%llu intervals belong to no vma",
+			    (unsigned long long)(img->nr[SPICE_SECT_INTERVALS] - next_iv));
+	return 0;
+}
+
+static int vma_cmp(const void *key, const void *elt)
+{
+	const uint64_t *addr = key;
+	const struct spice_image_vma *v = elt;
+
+	if (*addr < v->start)
+		return -1;
+	return *addr >= v->end;
+}
+
+const struct spice_image_vma *spice_image_find_vma(const struct spice_image *img,
+						   uint64_t addr)
+{
+	return bsearch(&addr, spice_image_table(img, SPICE_SECT_VMAS, NULL),
+		       img->nr[SPICE_SECT_VMAS], sizeof(struct spice_image_vma),
+		       vma_cmp);
+}
+
+static int ws_cmp(const void *a, const void *b)
+{
+	const struct mmap_restore_ws_range *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static int check_ws(const struct spice_image *img, char *why)
+{
+	const struct mmap_restore_ws_range *ws = spice_image_table(img,
+						SPICE_SECT_WS, NULL);
+	uint64_t i, n = img->nr[SPICE_SECT_WS];
+	struct mmap_restore_ws_range *sorted;
+	const struct spice_image_vma *v;
+	uint64_t end;
+
+	for (i = 0; i < n; i++) {
+		if ((ws[i].flags & ~MMAP_RESTORE_WS_WRITE) || !ws[i].nr_pages ||
+		    !aligned(ws[i].addr))
+			return fail(why, -EINVAL, "ws %llu: unknown flags, empty or unaligned",
+				    (unsigned long long)i);
+		end = end_of(ws[i].addr, (uint64_t)ws[i].nr_pages * SPICE_PAGE_SIZE);
+		v = spice_image_find_vma(img, ws[i].addr);
+		if (!end || !v || end > v->end)
+			return fail(why, -EINVAL, "ws %llu: [%#llx, +%u pages) not inside one vma",
+				    (unsigned long long)i,
+				    (unsigned long long)ws[i].addr,
+				    ws[i].nr_pages);
+		if ((ws[i].flags & MMAP_RESTORE_WS_WRITE) &&
+		    !(v->prot & PROT_WRITE))
+			return fail(why, -EINVAL, "ws %llu: written pages in a read-only vma",
+				    (unsigned long long)i);
+		if (v->flags & (SPICE_VMA_VDSO | SPICE_VMA_VVAR))
+			return fail(why, -EINVAL, "ws %llu: in the vdso or vvar",
+				    (unsigned long long)i);
+	}
+	if (!n)
+		return 0;
+	sorted = malloc(n * sizeof(*sorted));
+	if (!sorted)
+		return -ENOMEM;
+	memcpy(sorted, ws, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), ws_cmp);
+	for (i = 1; i < n; i++) {
+		end = sorted[i - 1].addr +
+		      (uint64_t)sorted[i - 1].nr_pages * SPICE_PAGE_SIZE;
+		if (end > sorted[i].addr)
+			break;
+	}
+	end = i < n ? sorted[i].addr : 0;
+	free(sorted);
+	if (i < n)
+		return fail(why, -EINVAL, "ws: ranges overlap at %#llx",
+			    (unsigned long long)end);
+	return 0;
+}
+
+int spice_image_parse(const void *buf, size_t len, uint64_t file_size,
+		      struct spice_image **out, char *why)
+{
+	const struct spice_image_header *h = buf;
+	struct spice_image *img;
+	unsigned int t;
+	int err;
+
+	*out = NULL;
+	if (why)
+		why[0] = '\0';
+	err = check_header(h, len, file_size, why);
+	if (err)
+		return err;
+	img = calloc(1, sizeof(*img));
+	if (!img)
+		return -ENOMEM;
+	img->meta = malloc(h->metadata_size);
+	if (!img->meta) {
+		free(img);
+		return -ENOMEM;
+	}
+	memcpy(img->meta, buf, h->metadata_size);
+	img->hdr = img->meta;
+	err = check_sections(img, why);
+	if (err)
+		goto out;
+	for (t = 1; t <= SPICE_SECT_MAX; t++)
+		if (img->sect[t])
+			img->nr[t] = img->sect[t]->nr_entries;
+	img->blobs_size = img->nr[SPICE_SECT_BLOBS];
+	img->process = spice_image_table(img, SPICE_SECT_PROCESS, NULL);
+	err = check_process(img, why);
+	if (!err)
+		err = check_threads(img, why);
+	if (!err)
+		err = check_files(img, why);
+	if (!err)
+		err = check_fds(img, why);
+	if (!err)
+		err = check_vmas(img, why);
+	if (!err)
+		err = check_ws(img, why);
+out:
+	if (err) {
+		spice_image_free(img);
+		return err;
+	}
+	*out = img;
+	return 0;
+}
+
+void spice_image_free(struct spice_image *img)
+{
+	if (!img)
+		return;
+	free(img->meta);
+	free(img);
+}
+
+const struct spice_image_header *spice_image_header(const struct spice_image *img)
+{
+	return img->hdr;
+}
+
+const struct spice_image_process *spice_image_process(const struct spice_image *img)
+{
+	return img->process;
+}
+
+const void *spice_image_table(const struct spice_image *img, unsigned int type,
+			      uint64_t *nr)
+{
+	const struct spice_image_section *s;
+
+	s = type >= 1 && type <= SPICE_SECT_MAX ? img->sect[type] : NULL;
+	if (nr)
+		*nr = s ? s->nr_entries : 0;
+	if (!s || !s->nr_entries)
+		return NULL;
+	return (const char *)img->meta + s->offset;
+}
+
+const void *spice_image_blob(const struct spice_image *img,
+			     struct spice_image_ref ref)
+{
+	const char *blobs = spice_image_table(img, SPICE_SECT_BLOBS, NULL);
+
+	return blobs ? blobs + ref.offset : "";
+}

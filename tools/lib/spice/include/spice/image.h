@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * libspice: reading, checking and writing Spice snapshot images.
+ *
+ * The format is struct spice_image_* in <linux/spice.h>, described in
+ * Documentation/spice/image-format.rst.  Functions return a non-negative
+ * value on success and a negative errno on failure.
+ */
+#ifndef __LIBSPICE_IMAGE_H
+#define __LIBSPICE_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/spice.h>
+
+#include <spice/spice.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A checked image's metadata in memory. */
+struct spice_image;
+
+/* Room for the reason a check failed, "vma 3: ..." */
+#define SPICE_IMAGE_WHY_LEN 256
+
+/*
+ * Check the metadata in @buf (@len bytes from the start of an image file of
+ * @file_size bytes) and return a copy of it in *@img.  On failure *@why
+ * (if not NULL) explains the first problem found, and the result is:
+ *   -ENOEXEC   not a Spice image: magic, version, architecture, page size
+ *              or an unknown incompatible feature
+ *   -EBADMSG   the metadata checksum does not match
+ *   -E2BIG     a count or size is beyond its SPICE_IMAGE_MAX_* limit
+ *   -EINVAL    any other malformed field or table
+ *   -ENOMEM    out of memory
+ * These are the checks and errors of restore_process().
+ */
+LIBSPICE_API int spice_image_parse(const void *buf, size_t len,
+				   uint64_t file_size,
+				   struct spice_image **img, char *why);
+
+/* Read and check the image open at @fd; errors as above, or -EIO. */
+LIBSPICE_API int spice_image_open(int fd, struct spice_image **img,
+				  char *why);
+
+LIBSPICE_API void spice_image_free(struct spice_image *img);
+
+LIBSPICE_API const struct spice_image_header *
+spice_image_header(const struct spice_image *img);
+
+LIBSPICE_API const struct spice_image_process *
+spice_image_process(const struct spice_image *img);
+
+/*
+ * The entries of section @type (enum spice_image_section_type) and their
+ * number in *@nr; NULL with *@nr = 0 for an absent section.
+ */
+LIBSPICE_API const void *spice_image_table(const struct spice_image *img,
+					   unsigned int type, uint64_t *nr);
+
+/* The bytes @ref points at in the blobs section (checked at parse). */
+LIBSPICE_API const void *spice_image_blob(const struct spice_image *img,
+					  struct spice_image_ref ref);
+
+/*
+ * The writer.  Build an image in memory (data pages are spooled to a
+ * temporary file next to the output), then write it in one pass:
+ *
+ *	w = spice_writer_new(dir)
+ *	spice_writer_set_process(w, &proc)
+ *	spice_writer_add_thread(w, &thread, xstate, xstate_len)   (each)
+ *	spice_writer_add_file(w, path, &st) -> file index         (each)
+ *	spice_writer_add_fd(w, &fd)                               (each)
+ *	spice_writer_add_vma(w, &vma) -> vma index  (sorted; intervals unset)
+ *	spice_writer_add_pages(w, addr, buf, len)   (ascending per vma)
+ *	spice_writer_set_ws(w, ranges, n)
+ *	spice_writer_write(w, out_fd); spice_writer_free(w)
+ *
+ * add_pages() classifies each page: an all-zero page and a page identical
+ * to the backing file (for a private file mapping) cost no data; a page
+ * identical to one already stored (compared byte by byte) is stored once.
+ * Pages never given keep the VMA's default: the file's contents or zero.
+ */
+struct spice_writer;
+
+struct spice_writer_stats {
+	uint64_t pages_given;	/* pages passed to add_pages() */
+	uint64_t pages_zero;	/* ... that were all zero */
+	uint64_t pages_file;	/* ... identical to the backing file */
+	uint64_t pages_dedup;	/* ... identical to a page stored before */
+	uint64_t pages_stored;	/* pages of data in the image */
+	uint64_t ws_pages;	/* pages in the working set */
+	uint64_t ws_data_pages;	/* stored pages placed first for it */
+	uint64_t metadata_size;
+	uint64_t file_size;
+};
+
+LIBSPICE_API struct spice_writer *spice_writer_new(const char *spool_dir);
+LIBSPICE_API void spice_writer_free(struct spice_writer *w);
+LIBSPICE_API int spice_writer_set_process(struct spice_writer *w,
+					  const struct spice_image_process *proc,
+					  const char *cwd, const void *auxv,
+					  size_t auxv_len);
+LIBSPICE_API int spice_writer_add_thread(struct spice_writer *w,
+					 const struct spice_image_thread *t,
+					 const void *xstate, size_t xstate_len);
+LIBSPICE_API int spice_writer_set_sigactions(struct spice_writer *w,
+					     const struct spice_image_sigaction act[64]);
+/* Returns the file's index; @path is opened to compare pages with it. */
+LIBSPICE_API int spice_writer_add_file(struct spice_writer *w,
+				       const char *path, uint32_t flags);
+LIBSPICE_API int spice_writer_add_fd(struct spice_writer *w,
+				     const struct spice_image_fd *fd);
+LIBSPICE_API int spice_writer_add_vma(struct spice_writer *w,
+				      const struct spice_image_vma *vma);
+LIBSPICE_API int spice_writer_add_pages(struct spice_writer *w,
+					uint64_t addr, const void *buf,
+					size_t len);
+LIBSPICE_API int spice_writer_set_ws(struct spice_writer *w,
+				     const struct mmap_restore_ws_range *ws,
+				     size_t nr);
+LIBSPICE_API int spice_writer_write(struct spice_writer *w, int fd,
+				    struct spice_writer_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* __LIBSPICE_IMAGE_H */

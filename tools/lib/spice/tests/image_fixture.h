@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * A small image built with the writer, for the reader tests and the
+ * fuzzer: two threads, a file, a private file mapping, anonymous memory
+ * with zero, repeated and unique pages, a vDSO and a working set.
+ */
+#ifndef __LIBSPICE_TEST_IMAGE_FIXTURE_H
+#define __LIBSPICE_TEST_IMAGE_FIXTURE_H
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <spice/image.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define FX_PAGE 4096
+#define FX_ANON 0x10000000ULL	/* 8 pages of anonymous memory */
+#define FX_FILE 0x20000000ULL	/* 4 pages of a private file mapping */
+#define FX_VDSO 0x30000000ULL
+
+struct fixture {
+	char dir[64];
+	char file[96];
+	char image[96];
+	unsigned char anon[8][FX_PAGE];	/* what the process held */
+	unsigned char mapped[4][FX_PAGE];
+	unsigned char ondisk[4][FX_PAGE];
+	struct spice_writer_stats stats;
+};
+
+static inline void fx_fill(unsigned char *p, int c)
+{
+	memset(p, c, FX_PAGE);
+	p[7] = (unsigned char)(c * 3 + 1);
+}
+
+/* Build the fixture's image; 0 or a negative errno. */
+static inline int fx_build(struct fixture *fx)
+{
+	const struct mmap_restore_ws_range ws[] = {
+		{ FX_ANON + 2 * FX_PAGE, 1, MMAP_RESTORE_WS_WRITE },
+		{ FX_FILE + 1 * FX_PAGE, 1, 0 },
+		{ FX_ANON + 1 * FX_PAGE, 1, 0 },
+	};
+	struct spice_image_process proc = {
+		.start_code = FX_FILE, .end_code = FX_FILE + FX_PAGE,
+		.start_brk = FX_ANON, .brk = FX_ANON + 8 * FX_PAGE,
+		.vdso = FX_VDSO, .exe_file = 0, .umask = 022, .pid = 42,
+		.comm = "fixture",
+	};
+	const uint64_t auxv[] = { 6 /* AT_PAGESZ */, FX_PAGE, 0, 0 };
+	struct spice_image_thread t = { .tid = 42, .sigmask = 1 };
+	struct spice_image_sigaction act[64] = { { 0 } };
+	struct spice_image_fd fd0 = { .fd = 3, .type = SPICE_FD_FILE,
+				      .open_flags = O_RDONLY, .file = 0,
+				      .pos = 100 };
+	struct spice_image_vma v;
+	unsigned char xstate[64];
+	struct spice_writer *w;
+	int fd, i, err;
+
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/libspice-test-XXXXXX");
+	if (!mkdtemp(fx->dir))
+		return -1;
+	snprintf(fx->file, sizeof(fx->file), "%s/lib.so", fx->dir);
+	snprintf(fx->image, sizeof(fx->image), "%s/image", fx->dir);
+	for (i = 0; i < 4; i++)
+		fx_fill(fx->ondisk[i], 0x50 + i);
+	fd = open(fx->file, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, fx->ondisk, sizeof(fx->ondisk)) !=
+	    sizeof(fx->ondisk))
+		return -1;
+	close(fd);
+
+	memset(fx->anon, 0, sizeof(fx->anon));	/* page 0: zero */
+	fx_fill(fx->anon[1], 'A');
+	fx_fill(fx->anon[2], 'B');
+	fx_fill(fx->anon[3], 'A');		/* same as page 1 */
+	fx_fill(fx->anon[4], 'C');
+	/* pages 5-7 never touched: not given to the writer */
+	memcpy(fx->mapped, fx->ondisk, sizeof(fx->ondisk));
+	fx->mapped[1][100] ^= 0xff;		/* written after mapping */
+	memset(fx->mapped[2], 0, FX_PAGE);	/* zeroed */
+
+	w = spice_writer_new(fx->dir);
+	if (!w)
+		return -1;
+	memset(xstate, 0x5a, sizeof(xstate));
+	act[1].handler = 0x401000;		/* SIGINT */
+	act[1].flags = 0x04000000;		/* SA_RESTORER */
+	err = spice_writer_add_file(w, fx->file, 0);
+	if (err == 0)
+		err = spice_writer_set_process(w, &proc, "/tmp", auxv,
+					       sizeof(auxv));
+	if (!err)
+		err = spice_writer_add_thread(w, &t, xstate, sizeof(xstate));
+	t.tid = 43;
+	if (!err)
+		err = spice_writer_add_thread(w, &t, NULL, 0);
+	if (!err)
+		err = spice_writer_set_sigactions(w, act);
+	if (!err)
+		err = spice_writer_add_fd(w, &fd0);
+	v = (struct spice_image_vma){ .start = FX_ANON,
+		.end = FX_ANON + 8 * FX_PAGE, .prot = PROT_READ | PROT_WRITE,
+		.flags = SPICE_VMA_HEAP, .file = SPICE_IMAGE_NONE };
+	if (!err)
+		err = spice_writer_add_vma(w, &v) < 0;
+	v = (struct spice_image_vma){ .start = FX_FILE,
+		.end = FX_FILE + 4 * FX_PAGE, .prot = PROT_READ | PROT_WRITE,
+		.file = 0 };
+	if (!err)
+		err = spice_writer_add_vma(w, &v) < 0;
+	v = (struct spice_image_vma){ .start = FX_VDSO,
+		.end = FX_VDSO + FX_PAGE, .prot = PROT_READ | PROT_EXEC,
+		.flags = SPICE_VMA_VDSO, .file = SPICE_IMAGE_NONE };
+	if (!err)
+		err = spice_writer_add_vma(w, &v) < 0;
+	if (!err)
+		err = spice_writer_add_pages(w, FX_ANON, fx->anon, 5 * FX_PAGE);
+	if (!err)
+		err = spice_writer_add_pages(w, FX_FILE, fx->mapped,
+					     sizeof(fx->mapped));
+	if (!err)
+		err = spice_writer_set_ws(w, ws, 3);
+	fd = open(fx->image, O_CREAT | O_RDWR | O_TRUNC, 0644);
+	if (!err && fd < 0)
+		err = -1;
+	if (!err)
+		err = spice_writer_write(w, fd, &fx->stats);
+	if (fd >= 0)
+		close(fd);
+	spice_writer_free(w);
+	return err;
+}
+
+/* The whole image file in memory; *@len is its size. */
+static inline unsigned char *fx_slurp(const char *path, size_t *len)
+{
+	struct stat st;
+	unsigned char *buf;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || fstat(fd, &st))
+		return NULL;
+	buf = malloc(st.st_size);
+	if (buf && read(fd, buf, st.st_size) != st.st_size) {
+		free(buf);
+		buf = NULL;
+	}
+	close(fd);
+	*len = st.st_size;
+	return buf;
+}
+
+static inline void fx_cleanup(struct fixture *fx)
+{
+	unlink(fx->file);
+	unlink(fx->image);
+	rmdir(fx->dir);
+}
+
+#endif /* __LIBSPICE_TEST_IMAGE_FIXTURE_H */

@@ -1,0 +1,796 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * libspice host tests of the image writer and reader: a round trip that
+ * checks where every page went, then one test per reader check, each
+ * breaking a valid image in one field (checksum recomputed, so that the
+ * check itself is what rejects it).  Prints TAP.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "image_fixture.h"
+
+static int n, failed;
+static struct fixture fx;
+static unsigned char *file;
+static size_t file_len;
+
+static void check(int ok, const char *what)
+{
+	printf("%sok %d libspice image: %s\n", ok ? "" : "not ", ++n, what);
+	failed |= !ok;
+}
+
+static uint32_t crc32c(const unsigned char *p, size_t len)
+{
+	uint32_t crc = ~0U;
+	int k;
+
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78 : crc >> 1;
+	}
+	return ~crc;
+}
+
+static struct spice_image_header *hdr(unsigned char *buf)
+{
+	return (struct spice_image_header *)buf;
+}
+
+static uint32_t crc32c_without_field(const unsigned char *buf, size_t len)
+{
+	unsigned char *copy = malloc(len);
+	uint32_t crc;
+
+	memcpy(copy, buf, len);
+	((struct spice_image_header *)copy)->metadata_csum = 0;
+	crc = crc32c(copy, len);
+	free(copy);
+	return crc;
+}
+
+/* A valid checksum over the original metadata, whatever was changed. */
+static void reseal(unsigned char *buf, size_t meta_len)
+{
+	hdr(buf)->metadata_csum = 0;
+	hdr(buf)->metadata_csum = crc32c(buf, meta_len);
+}
+
+static struct spice_image_section *section(unsigned char *buf, uint32_t type)
+{
+	struct spice_image_section *s = (void *)(buf + hdr(buf)->section_table);
+	uint32_t i;
+
+	for (i = 0; i < hdr(buf)->nr_sections; i++)
+		if (s[i].type == type)
+			return &s[i];
+	return NULL;
+}
+
+static void *entry(unsigned char *buf, uint32_t type, uint64_t i)
+{
+	struct spice_image_section *s = section(buf, type);
+
+	return buf + s->offset + i * s->entry_size;
+}
+
+/* What the process would see at @addr, resolved through the image. */
+static int page_at(const struct spice_image *img, int fd, uint64_t addr,
+		   unsigned char *out)
+{
+	const struct spice_image_vma *v = NULL, *vmas;
+	const struct mmap_restore_interval *iv;
+	const struct spice_image_file *files;
+	uint64_t i, nr;
+	int ffd, r;
+
+	vmas = spice_image_table(img, SPICE_SECT_VMAS, &nr);
+	for (i = 0; i < nr; i++)
+		if (addr >= vmas[i].start && addr < vmas[i].end)
+			v = &vmas[i];
+	if (!v)
+		return -1;
+	iv = spice_image_table(img, SPICE_SECT_INTERVALS, NULL);
+	for (i = v->first_interval; i < v->first_interval + v->nr_intervals; i++) {
+		if (addr < iv[i].addr || addr >= iv[i].addr + iv[i].len)
+			continue;
+		if (iv[i].source == MMAP_RESTORE_SRC_ZERO) {
+			memset(out, 0, FX_PAGE);
+			return 0;
+		}
+		if (iv[i].source != MMAP_RESTORE_SRC_IMAGE)
+			break;
+		r = pread(fd, out, FX_PAGE, iv[i].offset + addr - iv[i].addr);
+		return r == FX_PAGE ? 0 : -1;
+	}
+	if (v->file == SPICE_IMAGE_NONE) {
+		memset(out, 0, FX_PAGE);
+		return 0;
+	}
+	files = spice_image_table(img, SPICE_SECT_FILES, NULL);
+	(void)files;
+	ffd = open(fx.file, O_RDONLY);
+	r = pread(ffd, out, FX_PAGE, v->pgoff + addr - v->start);
+	close(ffd);
+	return r == FX_PAGE ? 0 : -1;
+}
+
+static void test_round_trip(void)
+{
+	const struct spice_writer_stats *s = &fx.stats;
+	const struct spice_image_process *p;
+	const struct spice_image_header *h;
+	const struct spice_image_thread *t;
+	const struct spice_image_file *f;
+	const struct spice_image_sigaction *act;
+	char why[SPICE_IMAGE_WHY_LEN];
+	struct spice_image *img;
+	unsigned char page[FX_PAGE], zero[FX_PAGE] = { 0 };
+	uint64_t nr, i;
+	int fd, ok;
+
+	fd = open(fx.image, O_RDONLY);
+	check(spice_image_open(fd, &img, why) == 0, "the writer's image passes every check");
+	if (!img) {
+		printf("# %s\n", why);
+		return;
+	}
+	h = spice_image_header(img);
+	check(s->pages_given == 9 && s->pages_zero == 2 && s->pages_file == 2 &&
+	      s->pages_dedup == 1 && s->pages_stored == 4,
+	      "pages classified: 2 zero, 2 same as the file, 1 repeated, 4 stored");
+	check(h->data_size == 4 * FX_PAGE && h->ws_data_size == 3 * FX_PAGE &&
+	      s->ws_pages == 3 && s->ws_data_pages == 3,
+	      "4 data pages, the first 3 for the working set");
+	check(h->data_offset % FX_PAGE == 0 && h->data_offset >= h->metadata_size &&
+	      s->file_size == h->data_offset + h->data_size,
+	      "data area page-aligned after the metadata, file ends with it");
+
+	/* The working set's data comes first, in its order: B, file page 1, A. */
+	ok = pread(fd, page, FX_PAGE, h->data_offset) == FX_PAGE &&
+	     !memcmp(page, fx.anon[2], FX_PAGE);
+	ok &= pread(fd, page, FX_PAGE, h->data_offset + FX_PAGE) == FX_PAGE &&
+	      !memcmp(page, fx.mapped[1], FX_PAGE);
+	ok &= pread(fd, page, FX_PAGE, h->data_offset + 2 * FX_PAGE) == FX_PAGE &&
+	      !memcmp(page, fx.anon[1], FX_PAGE);
+	check(ok, "working-set data first and in first-touch order");
+
+	ok = 1;
+	for (i = 0; i < 8; i++)
+		ok &= !page_at(img, fd, FX_ANON + i * FX_PAGE, page) &&
+		      !memcmp(page, i < 5 ? fx.anon[i] : zero, FX_PAGE);
+	for (i = 0; i < 4; i++)
+		ok &= !page_at(img, fd, FX_FILE + i * FX_PAGE, page) &&
+		      !memcmp(page, fx.mapped[i], FX_PAGE);
+	check(ok, "every page reads back as the process held it");
+
+	spice_image_table(img, SPICE_SECT_INTERVALS, &nr);
+	/*
+	 * Data order B, file 1, A, C: anon pages 1-4 sit at places 2, 0, 2
+	 * (A stored once), 3, so the last two merge: 3 runs; file: 2.
+	 */
+	check(nr == 5, "intervals merge only contiguous runs of one source");
+
+	p = spice_image_process(img);
+	check(!strcmp(p->comm, "fixture") && p->pid == 42 && p->umask == 022 &&
+	      p->cwd.len == 4 && !memcmp(spice_image_blob(img, p->cwd), "/tmp", 4) &&
+	      p->auxv.len == 32,
+	      "process state, cwd and auxv survive");
+	t = spice_image_table(img, SPICE_SECT_THREADS, &nr);
+	check(nr == 2 && t[0].tid == 42 && t[1].tid == 43 &&
+	      t[0].xstate.len == 64 &&
+	      ((const unsigned char *)spice_image_blob(img, t[0].xstate))[63] == 0x5a &&
+	      t[1].xstate.len == 0, "threads and their xstate survive");
+	f = spice_image_table(img, SPICE_SECT_FILES, &nr);
+	check(nr == 1 && f->size == 4 * FX_PAGE && S_ISREG(f->mode) &&
+	      f->path.len == strlen(fx.file) &&
+	      !memcmp(spice_image_blob(img, f->path), fx.file, f->path.len),
+	      "file identity: path, size, mode");
+	act = spice_image_table(img, SPICE_SECT_SIGACTIONS, &nr);
+	check(nr == 64 && act[1].handler == 0x401000, "signal actions survive");
+	spice_image_table(img, SPICE_SECT_FDS, &nr);
+	check(nr == 1, "fd table survives");
+	spice_image_free(img);
+	close(fd);
+}
+
+struct mutation {
+	const char *what;
+	void (*apply)(unsigned char *buf, size_t *len);
+	int reseal;
+	int err;
+	const char *why;	/* a word the explanation must contain */
+};
+
+#define VMA(b, i) ((struct spice_image_vma *)entry(b, SPICE_SECT_VMAS, i))
+#define IV(b, i) ((struct mmap_restore_interval *)entry(b, SPICE_SECT_INTERVALS, i))
+#define WS(b, i) ((struct mmap_restore_ws_range *)entry(b, SPICE_SECT_WS, i))
+#define THR(b, i) ((struct spice_image_thread *)entry(b, SPICE_SECT_THREADS, i))
+#define PROC(b) ((struct spice_image_process *)entry(b, SPICE_SECT_PROCESS, 0))
+#define FILE0(b) ((struct spice_image_file *)entry(b, SPICE_SECT_FILES, 0))
+#define FD0(b) ((struct spice_image_fd *)entry(b, SPICE_SECT_FDS, 0))
+
+static void m_magic(unsigned char *b, size_t *l)
+{
+	(void)l;
+	b[0] = 'X';
+}
+
+static void m_version(unsigned char *b, size_t *l)
+{
+	(void)l;
+	hdr(b)->version = 2;
+}
+
+static void m_arch(unsigned char *b, size_t *l)
+{
+	(void)l;
+	hdr(b)->arch = 183;
+}
+
+static void m_page(unsigned char *b, size_t *l)
+{
+	(void)l;
+	hdr(b)->page_size = 65536;
+}
+
+static void m_incompat(unsigned char *b, size_t *l)
+{
+	(void)l;
+	hdr(b)->incompat_features = 1;
+}
+
+static void m_compat(unsigned char *b, size_t *l)
+{
+	(void)l;
+	hdr(b)->compat_features = 1ULL << 63;
+}
+
+static void m_reserved(unsigned char *b, size_t *l)
+{
+	(void)l;
+	hdr(b)->reserved[4] = 1;
+}
+
+static void m_csum(unsigned char *b, size_t *l)
+{
+	(void)l;
+	PROC(b)->umask ^= 1;
+}
+
+static void m_meta_big(unsigned char *b, size_t *l)
+{
+	(void)l;
+	hdr(b)->metadata_size = 1ULL << 40;
+}
+
+static void m_no_sections(unsigned char *b, size_t *l)
+{
+	(void)l;
+	hdr(b)->nr_sections = 0;
+}
+
+static void m_many_sections(unsigned char *b, size_t *l)
+{
+	(void)l;
+	hdr(b)->nr_sections = 17;
+}
+
+static void m_truncated(unsigned char *b, size_t *l)
+{
+	(void)b;
+	*l -= FX_PAGE;
+}
+
+static void m_data_unaligned(unsigned char *b, size_t *l)
+{
+	(void)l;
+	hdr(b)->data_offset += 8;
+}
+
+static void m_ws_data(unsigned char *b, size_t *l)
+{
+	(void)l;
+	hdr(b)->ws_data_size = hdr(b)->data_size + FX_PAGE;
+}
+
+static void m_sect_type(unsigned char *b, size_t *l)
+{
+	(void)l;
+	section(b, SPICE_SECT_FDS)->type = 99;
+}
+
+static void m_sect_dup(unsigned char *b, size_t *l)
+{
+	(void)l;
+	section(b, SPICE_SECT_FDS)->type = SPICE_SECT_FILES;
+}
+
+static void m_sect_esize(unsigned char *b, size_t *l)
+{
+	(void)l;
+	section(b, SPICE_SECT_VMAS)->entry_size = 40;
+}
+
+static void m_sect_outside(unsigned char *b, size_t *l)
+{
+	(void)l;
+	section(b, SPICE_SECT_BLOBS)->offset = hdr(b)->metadata_size;
+}
+
+static void m_sect_overlap(unsigned char *b, size_t *l)
+{
+	(void)l;
+	section(b, SPICE_SECT_FDS)->offset = section(b, SPICE_SECT_FILES)->offset;
+}
+
+static void m_sect_size(unsigned char *b, size_t *l)
+{
+	(void)l;
+	section(b, SPICE_SECT_VMAS)->size -= 8;
+}
+
+static void m_sect_count(unsigned char *b, size_t *l)
+{
+	struct spice_image_section *s = section(b, SPICE_SECT_VMAS);
+
+	(void)l;
+	s->nr_entries = SPICE_IMAGE_MAX_VMAS + 1ULL;
+	s->size = s->nr_entries * s->entry_size;
+}
+
+static void m_count_overflow(unsigned char *b, size_t *l)
+{
+	struct spice_image_section *s = section(b, SPICE_SECT_INTERVALS);
+
+	(void)l;
+	s->nr_entries = 1ULL << 60;
+	s->size = 0;
+}
+
+static void m_no_process(unsigned char *b, size_t *l)
+{
+	(void)l;
+	section(b, SPICE_SECT_PROCESS)->nr_entries = 0;
+	section(b, SPICE_SECT_PROCESS)->size = 0;
+}
+
+static void m_sigactions(unsigned char *b, size_t *l)
+{
+	struct spice_image_section *s = section(b, SPICE_SECT_SIGACTIONS);
+
+	(void)l;
+	s->nr_entries = 63;
+	s->size = 63 * s->entry_size;
+}
+
+static void m_mm_order(unsigned char *b, size_t *l)
+{
+	(void)l;
+	PROC(b)->brk = PROC(b)->start_brk - 1;
+}
+
+static void m_comm(unsigned char *b, size_t *l)
+{
+	(void)l;
+	memset(PROC(b)->comm, 'x', 16);
+}
+
+static void m_exe(unsigned char *b, size_t *l)
+{
+	(void)l;
+	PROC(b)->exe_file = 1;
+}
+
+static void m_cwd(unsigned char *b, size_t *l)
+{
+	(void)l;
+	PROC(b)->cwd.offset = 1u << 30;
+}
+
+static void m_auxv_null(unsigned char *b, size_t *l)
+{
+	(void)l;
+	PROC(b)->auxv.len = 16;
+}
+
+static void m_auxv_odd(unsigned char *b, size_t *l)
+{
+	(void)l;
+	PROC(b)->auxv.len = 24;
+}
+
+static void m_tid(unsigned char *b, size_t *l)
+{
+	(void)l;
+	THR(b, 1)->tid = 42;
+}
+
+static void m_tid0(unsigned char *b, size_t *l)
+{
+	(void)l;
+	THR(b, 0)->tid = 0;
+}
+
+static void m_thread_flags(unsigned char *b, size_t *l)
+{
+	(void)l;
+	THR(b, 0)->flags = 1;
+}
+
+static void m_xstate(unsigned char *b, size_t *l)
+{
+	(void)l;
+	THR(b, 0)->xstate.len = SPICE_IMAGE_MAX_XSTATE + 1;
+}
+
+static void m_file_rel(unsigned char *b, size_t *l)
+{
+	(void)l;
+	((char *)b + section(b, SPICE_SECT_BLOBS)->offset + FILE0(b)->path.offset)[0] = 'x';
+}
+
+static void m_file_nul(unsigned char *b, size_t *l)
+{
+	(void)l;
+	((char *)b + section(b, SPICE_SECT_BLOBS)->offset + FILE0(b)->path.offset)[2] = 0;
+}
+
+static void m_file_mode(unsigned char *b, size_t *l)
+{
+	(void)l;
+	FILE0(b)->mode = S_IFIFO | 0644;
+}
+
+static void m_file_hash(unsigned char *b, size_t *l)
+{
+	(void)l;
+	FILE0(b)->sha256[5] = 1;
+}
+
+static void m_fd_neg(unsigned char *b, size_t *l)
+{
+	(void)l;
+	FD0(b)->fd = -1;
+}
+
+static void m_fd_type(unsigned char *b, size_t *l)
+{
+	(void)l;
+	FD0(b)->type = 0;
+}
+
+static void m_fd_file(unsigned char *b, size_t *l)
+{
+	(void)l;
+	FD0(b)->file = 7;
+}
+
+static void m_vma_align(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 0)->start += 1;
+}
+
+static void m_vma_empty(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 2)->end = VMA(b, 2)->start;
+}
+
+static void m_vma_order(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 1)->start = VMA(b, 0)->start;
+}
+
+static void m_vma_high(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 2)->end = 1ULL << 60;
+}
+
+static void m_vma_prot(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 0)->prot |= 0x10;
+}
+
+static void m_vma_flags(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 0)->flags |= 1U << 20;
+}
+
+static void m_vma_file(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 1)->file = 5;
+}
+
+static void m_vma_pgoff(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 0)->pgoff = FX_PAGE;
+}
+
+static void m_vma_growsdown(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 1)->flags |= SPICE_VMA_GROWSDOWN;
+}
+
+static void m_vma_ivs(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 1)->first_interval++;
+}
+
+static void m_vma_ivs_left(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 1)->nr_intervals--;
+	VMA(b, 2)->first_interval--;
+}
+
+static void m_vdso_contents(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 2)->file = 0;
+}
+
+static void m_iv_outside(unsigned char *b, size_t *l)
+{
+	(void)l;
+	IV(b, 0)->addr = VMA(b, 0)->end;
+}
+
+static void m_iv_order(unsigned char *b, size_t *l)
+{
+	(void)l;
+	IV(b, 1)->addr = IV(b, 0)->addr;
+}
+
+static void m_iv_len(unsigned char *b, size_t *l)
+{
+	(void)l;
+	IV(b, 0)->len = 0;
+}
+
+static void m_iv_source(unsigned char *b, size_t *l)
+{
+	(void)l;
+	IV(b, 0)->source = 0;
+}
+
+static void m_iv_data(unsigned char *b, size_t *l)
+{
+	(void)l;
+	IV(b, 0)->offset = hdr(b)->data_offset + hdr(b)->data_size;
+}
+
+static void m_iv_meta(unsigned char *b, size_t *l)
+{
+	(void)l;
+	IV(b, 0)->offset = 0;
+}
+
+static void m_iv_file_anon(unsigned char *b, size_t *l)
+{
+	(void)l;
+	IV(b, 0)->source = MMAP_RESTORE_SRC_FILE;
+	IV(b, 0)->offset = 0;
+}
+
+static void m_iv_shared(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 1)->flags |= SPICE_VMA_SHARED;
+}
+
+static void m_iv_wrap(unsigned char *b, size_t *l)
+{
+	(void)l;
+	IV(b, 0)->len = -FX_PAGE;
+}
+
+static void m_ws_overlap(unsigned char *b, size_t *l)
+{
+	(void)l;
+	WS(b, 2)->addr = WS(b, 0)->addr;
+}
+
+static void m_ws_ro(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 0)->prot = PROT_READ;
+}
+
+static void m_ws_outside(unsigned char *b, size_t *l)
+{
+	(void)l;
+	WS(b, 0)->nr_pages = 100;
+}
+
+static void m_ws_flags(unsigned char *b, size_t *l)
+{
+	(void)l;
+	WS(b, 0)->flags = 2;
+}
+
+static void m_ws_vdso(unsigned char *b, size_t *l)
+{
+	(void)l;
+	WS(b, 1)->addr = FX_VDSO;
+}
+
+static const struct mutation mutations[] = {
+	{ "bad magic", m_magic, 1, -ENOEXEC, "magic" },
+	{ "another format version", m_version, 1, -ENOEXEC, "version" },
+	{ "another architecture", m_arch, 1, -ENOEXEC, "machine" },
+	{ "another page size", m_page, 1, -ENOEXEC, "page size" },
+	{ "unknown incompatible feature", m_incompat, 1, -ENOEXEC, "incompatible" },
+	{ "reserved header field set", m_reserved, 1, -EINVAL, "reserved" },
+	{ "metadata changed without the checksum", m_csum, 0, -EBADMSG, "checksum" },
+	{ "metadata beyond its limit", m_meta_big, 1, -E2BIG, "metadata" },
+	{ "no sections", m_no_sections, 1, -EINVAL, "sections" },
+	{ "more sections than the limit", m_many_sections, 1, -E2BIG, "sections" },
+	{ "file shorter than its data area", m_truncated, 1, -EINVAL, "truncated" },
+	{ "unaligned data offset", m_data_unaligned, 1, -EINVAL, "data area" },
+	{ "working-set data larger than the data", m_ws_data, 1, -EINVAL, "data area" },
+	{ "unknown section type", m_sect_type, 1, -EINVAL, "unknown type" },
+	{ "section type twice", m_sect_dup, 1, -EINVAL, "second" },
+	{ "wrong entry size", m_sect_esize, 1, -EINVAL, "entry size" },
+	{ "section outside the metadata", m_sect_outside, 1, -EINVAL, "outside" },
+	{ "sections overlap", m_sect_overlap, 1, -EINVAL, "overlaps" },
+	{ "size not count times entry size", m_sect_size, 1, -EINVAL, "outside" },
+	{ "vma count beyond the limit", m_sect_count, 1, -E2BIG, "limit" },
+	{ "count whose size overflows", m_count_overflow, 1, -E2BIG, "limit" },
+	{ "no process section", m_no_process, 1, -EINVAL, "process" },
+	{ "63 signal actions", m_sigactions, 1, -EINVAL, "sigactions" },
+	{ "brk below start_brk", m_mm_order, 1, -EINVAL, "mm layout" },
+	{ "comm without NUL", m_comm, 1, -EINVAL, "comm" },
+	{ "exe file out of range", m_exe, 1, -EINVAL, "exe" },
+	{ "cwd outside the blobs", m_cwd, 1, -EINVAL, "cwd" },
+	{ "auxv without AT_NULL", m_auxv_null, 1, -EINVAL, "AT_NULL" },
+	{ "auxv not pairs", m_auxv_odd, 1, -EINVAL, "pairs" },
+	{ "tid repeated", m_tid, 1, -EINVAL, "repeated" },
+	{ "tid zero", m_tid0, 1, -EINVAL, "tid" },
+	{ "unknown thread flag", m_thread_flags, 1, -EINVAL, "flags" },
+	{ "xstate beyond its limit", m_xstate, 1, -E2BIG, "xstate" },
+	{ "relative file path", m_file_rel, 1, -EINVAL, "absolute" },
+	{ "NUL in a file path", m_file_nul, 1, -EINVAL, "absolute" },
+	{ "a FIFO in the file table", m_file_mode, 1, -EINVAL, "mode" },
+	{ "hash without its flag", m_file_hash, 1, -EINVAL, "hash" },
+	{ "negative fd", m_fd_neg, 1, -EINVAL, "range" },
+	{ "unknown fd type", m_fd_type, 1, -EINVAL, "type" },
+	{ "fd of a file out of range", m_fd_file, 1, -EINVAL, "file 7" },
+	{ "unaligned vma", m_vma_align, 1, -EINVAL, "unaligned" },
+	{ "empty vma", m_vma_empty, 1, -EINVAL, "empty" },
+	{ "overlapping vmas", m_vma_order, 1, -EINVAL, "order" },
+	{ "vma above user space", m_vma_high, 1, -EINVAL, "range" },
+	{ "unknown prot bit", m_vma_prot, 1, -EINVAL, "prot" },
+	{ "unknown vma flag", m_vma_flags, 1, -EINVAL, "flags" },
+	{ "vma file out of range", m_vma_file, 1, -EINVAL, "file 5" },
+	{ "anonymous vma with an offset", m_vma_pgoff, 1, -EINVAL, "offset" },
+	{ "file-backed stack", m_vma_growsdown, 1, -EINVAL, "stack" },
+	{ "intervals not following on", m_vma_ivs, 1, -EINVAL, "expected" },
+	{ "intervals of no vma", m_vma_ivs_left, 1, -EINVAL, "no vma" },
+	{ "vdso with contents", m_vdso_contents, 1, -EINVAL, "vdso" },
+	{ "interval outside its vma", m_iv_outside, 1, -EINVAL, "outside the vma" },
+	{ "intervals out of order", m_iv_order, 1, -EINVAL, "order" },
+	{ "empty interval", m_iv_len, 1, -EINVAL, "empty" },
+	{ "unknown source", m_iv_source, 1, -EINVAL, "source" },
+	{ "data past the data area", m_iv_data, 1, -EINVAL, "data area" },
+	{ "data inside the metadata", m_iv_meta, 1, -EINVAL, "data area" },
+	{ "file source in an anonymous vma", m_iv_file_anon, 1, -EINVAL, "without a file" },
+	{ "contents in a shared file mapping", m_iv_shared, 1, -EINVAL, "shared" },
+	{ "interval length wraps", m_iv_wrap, 1, -EINVAL, "outside" },
+	{ "working-set ranges overlap", m_ws_overlap, 1, -EINVAL, "overlap" },
+	{ "written pages in a read-only vma", m_ws_ro, 1, -EINVAL, "read-only" },
+	{ "working set past its vma", m_ws_outside, 1, -EINVAL, "one vma" },
+	{ "unknown working-set flag", m_ws_flags, 1, -EINVAL, "flags" },
+	{ "working set in the vdso", m_ws_vdso, 1, -EINVAL, "vdso" },
+};
+
+static void test_mutations(void)
+{
+	char what[SPICE_IMAGE_WHY_LEN + 128], why[SPICE_IMAGE_WHY_LEN];
+	struct spice_image *img;
+	unsigned char *buf = malloc(file_len);
+	size_t i, len;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(mutations); i++) {
+		const struct mutation *m = &mutations[i];
+
+		memcpy(buf, file, file_len);
+		len = file_len;
+		m->apply(buf, &len);
+		if (m->reseal)
+			reseal(buf, hdr(file)->metadata_size);
+		err = spice_image_parse(buf, hdr(file)->metadata_size, len, &img, why);
+		snprintf(what, sizeof(what), "rejects %s (%d, \"%s\")", m->what,
+			 err, why);
+		check(err == m->err && !img && strstr(why, m->why), what);
+		spice_image_free(img);
+	}
+	memcpy(buf, file, file_len);
+	m_compat(buf, &len);
+	reseal(buf, hdr(file)->metadata_size);
+	err = spice_image_parse(buf, hdr(file)->metadata_size, file_len, &img, why);
+	check(!err, "accepts an unknown compatible feature");
+	spice_image_free(img);
+	free(buf);
+}
+
+static void test_short_buffers(void)
+{
+	char why[SPICE_IMAGE_WHY_LEN];
+	struct spice_image *img;
+	size_t len;
+	int ok = 1;
+
+	/* Any prefix of the metadata is rejected, none read past its end. */
+	for (len = 0; len < hdr(file)->metadata_size; len++) {
+		unsigned char *copy = malloc(len + 1);
+
+		memcpy(copy, file, len);
+		ok &= spice_image_parse(copy, len, file_len, &img, why) < 0 && !img;
+		free(copy);
+	}
+	check(ok, "every truncated metadata buffer is rejected");
+}
+
+static void test_writer_errors(void)
+{
+	struct spice_writer *w = spice_writer_new(fx.dir);
+	struct spice_image_vma v = { .start = FX_ANON, .end = FX_ANON + FX_PAGE,
+				     .file = SPICE_IMAGE_NONE };
+	unsigned char page[FX_PAGE] = { 1 };
+
+	check(spice_writer_add_file(w, "relative", 0) == -EINVAL,
+	      "writer: a relative path is refused");
+	check(spice_writer_add_file(w, "/nonexistent/x", 0) == -ENOENT,
+	      "writer: a missing file is refused");
+	check(spice_writer_add_vma(w, &v) == 0, "writer: first vma");
+	check(spice_writer_add_vma(w, &v) == -EINVAL,
+	      "writer: an overlapping vma is refused");
+	check(spice_writer_add_pages(w, FX_ANON + 8 * FX_PAGE, page, FX_PAGE) == -EINVAL,
+	      "writer: pages outside every vma are refused");
+	check(spice_writer_add_pages(w, FX_ANON, page, 100) == -EINVAL,
+	      "writer: a partial page is refused");
+	check(spice_writer_write(w, 1, NULL) == -EINVAL,
+	      "writer: an image without process state is refused");
+	spice_writer_free(w);
+}
+
+int main(void)
+{
+	int err;
+
+	printf("TAP version 13\n");
+	err = fx_build(&fx);
+	check(err == 0, "the writer builds the fixture image");
+	if (err) {
+		printf("# error %d\n", err);
+		return 1;
+	}
+	file = fx_slurp(fx.image, &file_len);
+	check(crc32c((const unsigned char *)"123456789", 9) == 0xe3069283 &&
+	      hdr(file)->metadata_csum ==
+	      crc32c_without_field(file, hdr(file)->metadata_size),
+	      "checksum is CRC-32C over the metadata, its own field as zero");
+	test_round_trip();
+	test_mutations();
+	test_short_buffers();
+	test_writer_errors();
+	free(file);
+	fx_cleanup(&fx);
+	printf("1..%d\n", n);
+	return failed;
+}
