@@ -623,7 +623,7 @@ static int write_data(struct spice_writer *w, int fd, const uint32_t *order,
 }
 
 int spice_writer_write(struct spice_writer *w, int fd,
-		       struct spice_writer_stats *stats)
+		       struct spice_writer_stats *stats, char *why)
 {
 	struct mmap_restore_interval *iv = NULL;
 	struct spice_image *check = NULL;
@@ -695,7 +695,7 @@ int spice_writer_write(struct spice_writer *w, int fd,
 
 	/* Never write what a reader would reject. */
 	err = spice_image_parse(meta, l.end, h->data_offset + h->data_size,
-				&check, NULL);
+				&check, why);
 	spice_image_free(check);
 	if (err)
 		goto out;

@@ -132,7 +132,7 @@ static inline int fx_build(struct fixture *fx)
 	if (!err && fd < 0)
 		err = -1;
 	if (!err)
-		err = spice_writer_write(w, fd, &fx->stats);
+		err = spice_writer_write(w, fd, &fx->stats, NULL);
 	if (fd >= 0)
 		close(fd);
 	spice_writer_free(w);

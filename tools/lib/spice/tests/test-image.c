@@ -764,7 +764,7 @@ static void test_writer_errors(void)
 	      "writer: pages outside every vma are refused");
 	check(spice_writer_add_pages(w, FX_ANON, page, 100) == -EINVAL,
 	      "writer: a partial page is refused");
-	check(spice_writer_write(w, 1, NULL) == -EINVAL,
+	check(spice_writer_write(w, 1, NULL, NULL) == -EINVAL,
 	      "writer: an image without process state is refused");
 	spice_writer_free(w);
 }

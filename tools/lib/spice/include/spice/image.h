@@ -76,7 +76,7 @@ LIBSPICE_API const void *spice_image_blob(const struct spice_image *img,
  *	spice_writer_add_vma(w, &vma) -> vma index  (sorted; intervals unset)
  *	spice_writer_add_pages(w, addr, buf, len)   (ascending per vma)
  *	spice_writer_set_ws(w, ranges, n)
- *	spice_writer_write(w, out_fd); spice_writer_free(w)
+ *	spice_writer_write(w, out_fd, &stats, why); spice_writer_free(w)
  *
  * add_pages() classifies each page: an all-zero page and a page identical
  * to the backing file (for a private file mapping) cost no data; a page
@@ -121,8 +121,14 @@ LIBSPICE_API int spice_writer_add_pages(struct spice_writer *w,
 LIBSPICE_API int spice_writer_set_ws(struct spice_writer *w,
 				     const struct mmap_restore_ws_range *ws,
 				     size_t nr);
+/*
+ * Lay out and write the image; before writing, the reader checks it, and
+ * on -EINVAL or -E2BIG *@why (if not NULL) says which part of what was
+ * given does not make a valid image.
+ */
 LIBSPICE_API int spice_writer_write(struct spice_writer *w, int fd,
-				    struct spice_writer_stats *stats);
+				    struct spice_writer_stats *stats,
+				    char *why);
 
 #ifdef __cplusplus
 }

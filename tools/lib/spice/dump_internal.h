@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The dumper's state, shared by its /proc, ptrace and memory parts. */
+#ifndef __LIBSPICE_DUMP_INTERNAL_H
+#define __LIBSPICE_DUMP_INTERNAL_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include <spice/dump.h>
+#include <spice/image.h>
+
+#include "internal.h"
+
+struct dump_thread {
+	pid_t tid;
+	int seized;
+	int pending_signal;	/* a signal it stopped for, handed back */
+	struct user_regs_struct regs;
+	void *xstate;
+	size_t xstate_len;
+	uint64_t sigmask;
+};
+
+/* A line of /proc/PID/maps with what smaps adds. */
+struct dump_vma {
+	uint64_t start, end, pgoff;
+	uint32_t prot, flags;	/* SPICE_VMA_* */
+	uint64_t ino;
+	char *path;		/* file path, or NULL */
+};
+
+struct dump {
+	pid_t pid;
+	int mem_fd;		/* /proc/PID/mem */
+	char *why;
+	struct dump_thread threads[SPICE_IMAGE_MAX_THREADS];
+	int nr_threads;
+	struct dump_vma *vmas;
+	int nr_vmas;
+	uint64_t vdso_start, vdso_end, syscall_insn;
+	struct spice_writer *w;
+	const struct spice_dump_opts *opts;
+	struct spice_dump_stats *stats;
+};
+
+int dump_fail(struct dump *d, int err, const char *fmt, ...) __printf(3, 4);
+int dump_read_mem(struct dump *d, uint64_t addr, void *buf, size_t len);
+
+/* dump_ptrace.c */
+int dump_seize(struct dump *d);
+void dump_release(struct dump *d, int kill_it);
+int dump_read_regs(struct dump *d, struct dump_thread *t);
+int dump_find_syscall_insn(struct dump *d);
+long dump_inject(struct dump *d, struct dump_thread *t, long nr, long a1,
+		 long a2, long a3, long a4);
+uint64_t dump_scratch(const struct dump_thread *t, size_t len);
+
+/* dump_proc.c */
+int dump_read_maps(struct dump *d);
+int dump_process(struct dump *d, struct spice_image_process *p);
+int dump_fds(struct dump *d);
+int dump_read_file(pid_t pid, const char *name, char *buf, size_t len);
+
+#endif /* __LIBSPICE_DUMP_INTERNAL_H */

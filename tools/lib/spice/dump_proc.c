@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The dumper's /proc side: mappings, mm layout, process state, fds. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dump_internal.h"
+
+/* Read /proc/PID/@name into @buf (NUL-terminated); its length or -errno. */
+int dump_read_file(pid_t pid, const char *name, char *buf, size_t len)
+{
+	char path[128];
+	ssize_t n, got = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((size_t)got < len - 1) {
+		n = read(fd, buf + got, len - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return got;
+}
+
+static int read_link(pid_t pid, const char *name, char *buf, size_t len)
+{
+	char path[128];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	n = readlink(path, buf, len - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return n;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* Turn one smaps header line into a VMA; 1 to skip it, <0 on error. */
+static int parse_vma(struct dump *d, const char *line, struct dump_vma *v)
+{
+	char perms[8];
+	const char *path;
+	unsigned long long start, end, pgoff, ino;
+	unsigned int maj, min;
+	int n = 0;
+
+	if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms,
+		   &pgoff, &maj, &min, &ino, &n) < 7 || !n)
+		return dump_fail(d, -EINVAL, "cannot parse smaps line: %s", line);
+	path = line + n;
+	memset(v, 0, sizeof(*v));
+	v->start = start;
+	v->end = end;
+	v->ino = ino;
+	v->prot = (perms[0] == 'r' ? PROT_READ : 0) |
+		  (perms[1] == 'w' ? PROT_WRITE : 0) |
+		  (perms[2] == 'x' ? PROT_EXEC : 0);
+	if (perms[3] == 's')
+		v->flags |= SPICE_VMA_SHARED;
+	if (!strcmp(path, "[vsyscall]"))
+		return 1;	/* fixed by the kernel, above user space */
+	if (!strcmp(path, "[vdso]")) {
+		v->flags |= SPICE_VMA_VDSO;
+		d->vdso_start = start;
+		d->vdso_end = end;
+	} else if (!strncmp(path, "[vvar", 5)) {
+		v->flags |= SPICE_VMA_VVAR;
+	} else if (!strcmp(path, "[heap]")) {
+		v->flags |= SPICE_VMA_HEAP;
+	} else if (!strcmp(path, "[stack]")) {
+		v->flags |= SPICE_VMA_STACK;
+	} else if (path[0] == '/' && (v->flags & SPICE_VMA_SHARED) &&
+		   !strcmp(path, "/dev/zero (deleted)")) {
+		/* Shared anonymous memory. */
+	} else if (path[0] == '/') {
+		if (ends_with(path, " (deleted)"))
+			return dump_fail(d, -EOPNOTSUPP,
+					 "[%#llx, %#llx) maps a deleted file or memfd: %s",
+					 start, end, path);
+		v->path = strdup(path);
+		if (!v->path)
+			return -ENOMEM;
+		v->pgoff = pgoff;
+	} else if (path[0] && strncmp(path, "[anon:", 6) &&
+		   strncmp(path, "[stack:", 7)) {
+		return dump_fail(d, -EOPNOTSUPP, "[%#llx, %#llx): cannot dump %s",
+				 start, end, path);
+	}
+	return 0;
+}
+
+int dump_read_maps(struct dump *d)
+{
+	struct dump_vma *v = NULL, *q;
+	char path[64], *line = NULL, *dash, *space;
+	size_t cap = 0;
+	int n = 0, err = 0, skip = 1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", d->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return dump_fail(d, -errno, "cannot open %s", path);
+	while (getline(&line, &cap, f) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!strncmp(line, "VmFlags:", 8)) {
+			if (!skip && strstr(line, " gd"))
+				v[n - 1].flags |= SPICE_VMA_GROWSDOWN;
+			continue;
+		}
+		/* Header lines start with "start-end "; the others with a key. */
+		dash = strchr(line, '-');
+		space = strchr(line, ' ');
+		if (!dash || !space || dash > space)
+			continue;
+		if (n >= SPICE_IMAGE_MAX_VMAS) {
+			err = dump_fail(d, -E2BIG, "more than %d mappings",
+					SPICE_IMAGE_MAX_VMAS);
+			break;
+		}
+		q = realloc(v, (n + 1) * sizeof(*v));
+		if (!q) {
+			err = -ENOMEM;
+			break;
+		}
+		v = q;
+		err = parse_vma(d, line, &v[n]);
+		if (err < 0)
+			break;
+		skip = err;
+		err = 0;
+		if (!skip)
+			n++;
+	}
+	free(line);
+	fclose(f);
+	d->vmas = v;
+	d->nr_vmas = n;
+	return err;
+}
+
+/* Field @k (1-based, as in proc(5)) of /proc/PID/stat. */
+static uint64_t stat_field(const char *stat, int k)
+{
+	const char *p = strrchr(stat, ')');
+	int i;
+
+	if (!p)
+		return 0;
+	p += 2;	/* field 3 starts here */
+	for (i = 3; i < k && p; i++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	return p ? strtoull(p, NULL, 10) : 0;
+}
+
+int dump_process(struct dump *d, struct spice_image_process *p)
+{
+	char buf[4096], *s;
+	int n;
+
+	n = dump_read_file(d->pid, "stat", buf, sizeof(buf));
+	if (n < 0)
+		return dump_fail(d, n, "cannot read /proc/%d/stat", d->pid);
+	p->start_code = stat_field(buf, 26);
+	p->end_code = stat_field(buf, 27);
+	p->start_stack = stat_field(buf, 28);
+	p->start_data = stat_field(buf, 45);
+	p->end_data = stat_field(buf, 46);
+	p->start_brk = stat_field(buf, 47);
+	p->arg_start = stat_field(buf, 48);
+	p->arg_end = stat_field(buf, 49);
+	p->env_start = stat_field(buf, 50);
+	p->env_end = stat_field(buf, 51);
+	p->pid = d->pid;
+	n = dump_read_file(d->pid, "comm", buf, sizeof(buf));
+	if (n > 0) {
+		buf[strcspn(buf, "\n")] = '\0';
+		buf[sizeof(p->comm) - 1] = '\0';
+		memcpy(p->comm, buf, sizeof(p->comm));
+	}
+	n = dump_read_file(d->pid, "status", buf, sizeof(buf));
+	s = n > 0 ? strstr(buf, "\nUmask:") : NULL;
+	p->umask = s ? strtoul(s + 7, NULL, 8) : 022;
+	n = dump_read_file(d->pid, "personality", buf, sizeof(buf));
+	p->personality = n > 0 ? strtoul(buf, NULL, 16) : 0;
+	p->vdso = d->vdso_start;
+	return 0;
+}
+
+/* Parse "key:\tvalue" out of an fdinfo file. */
+static int fdinfo_field(const char *info, const char *key, int base,
+			uint64_t *val)
+{
+	const char *p = strstr(info, key);
+
+	if (!p)
+		return 0;
+	*val = strtoull(p + strlen(key), NULL, base);
+	return 1;
+}
+
+static int dump_one_fd(struct dump *d, int fd)
+{
+	struct spice_image_fd f = { .fd = fd, .file = SPICE_IMAGE_NONE };
+	char name[64], link[4096], info[4096];
+	uint64_t flags = 0, val;
+	struct stat st;
+	int n, idx;
+
+	snprintf(name, sizeof(name), "fd/%d", fd);
+	n = read_link(d->pid, name, link, sizeof(link));
+	if (n < 0)
+		return n == -ENOENT ? 0 : dump_fail(d, n, "fd %d: readlink", fd);
+	snprintf(name, sizeof(name), "fdinfo/%d", fd);
+	n = dump_read_file(d->pid, name, info, sizeof(info));
+	if (n < 0)
+		return dump_fail(d, n, "fd %d: fdinfo", fd);
+	fdinfo_field(info, "flags:", 8, &flags);
+	f.fd_flags = flags & O_CLOEXEC ? 1 : 0;	/* FD_CLOEXEC */
+	f.open_flags = flags & ~(uint64_t)O_CLOEXEC;
+	/* stat() follows the magic link to the open file itself. */
+	snprintf(name, sizeof(name), "/proc/%d/fd/%d", d->pid, fd);
+	if (stat(name, &st))
+		return dump_fail(d, -errno, "fd %d: stat", fd);
+	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+		f.type = SPICE_FD_SUPPLIED;	/* a named pipe or socket */
+	} else if (link[0] == '/') {
+		if (ends_with(link, " (deleted)"))
+			return dump_fail(d, -EOPNOTSUPP, "fd %d: deleted file %s",
+					 fd, link);
+		idx = spice_writer_add_file(d->w, link, 0);
+		if (idx < 0)
+			return dump_fail(d, idx, "fd %d: %s", fd, link);
+		f.type = SPICE_FD_FILE;
+		f.file = idx;
+		if (fdinfo_field(info, "pos:", 10, &val))
+			f.pos = val;
+	} else if (!strncmp(link, "pipe:", 5) || !strncmp(link, "socket:", 7)) {
+		f.type = SPICE_FD_SUPPLIED;
+	} else if (!strcmp(link, "anon_inode:[eventfd]")) {
+		f.type = SPICE_FD_EVENTFD;
+		if (fdinfo_field(info, "eventfd-count:", 16, &val))
+			f.pos = val;
+	} else {
+		return dump_fail(d, -EOPNOTSUPP, "fd %d: %s cannot be dumped yet",
+				 fd, link);
+	}
+	d->stats->fds++;
+	return spice_writer_add_fd(d->w, &f);
+}
+
+static int int_cmp(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+int dump_fds(struct dump *d)
+{
+	int *fds = NULL, *q, n = 0, i, err = 0;
+	struct dirent *de;
+	char path[64];
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", d->pid);
+	dir = opendir(path);
+	if (!dir)
+		return dump_fail(d, -errno, "cannot list %s", path);
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		q = realloc(fds, (n + 1) * sizeof(*fds));
+		if (!q) {
+			err = -ENOMEM;
+			break;
+		}
+		fds = q;
+		fds[n++] = atoi(de->d_name);
+	}
+	closedir(dir);
+	if (!err)
+		qsort(fds, n, sizeof(*fds), int_cmp);
+	for (i = 0; i < n && !err; i++)
+		err = dump_one_fd(d, fds[i]);
+	free(fds);
+	return err;
+}

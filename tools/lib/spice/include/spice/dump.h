@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * libspice: dumping a running process to a Spice image, from outside, as
+ * `criu dump` does: every thread is stopped with ptrace, memory is read
+ * through /proc/PID/mem with /proc/PID/pagemap to skip pages never
+ * touched, and state that /proc does not show (signal actions, the
+ * alternate signal stack, the program break) is asked of the stopped
+ * process itself.  The caller needs ptrace access to the process
+ * (PTRACE_MODE_ATTACH: same user and ptrace_scope allowing it, or
+ * CAP_SYS_PTRACE).
+ */
+#ifndef __LIBSPICE_DUMP_H
+#define __LIBSPICE_DUMP_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <spice/spice.h>
+#include <spice/image.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Dump flags (struct spice_dump_opts.flags):
+ * - SPICE_DUMP_KILL: kill the process once it is dumped (the default of
+ *   `spice dump`); without it the process resumes where it stopped.
+ * - SPICE_DUMP_WS_NONE: record no working set (every page is then read on
+ *   first touch after a restore); by default the working set is the
+ *   process's resident pages, by address, until `spice record` orders it.
+ */
+#define SPICE_DUMP_KILL		0x1U
+#define SPICE_DUMP_WS_NONE	0x2U
+
+struct spice_dump_opts {
+	uint32_t flags;
+	/* Where the writer spools data pages; NULL for $TMPDIR or /tmp. */
+	const char *spool_dir;
+	/* Called now and then with the bytes of memory read so far. */
+	void (*progress)(uint64_t done, uint64_t total, void *arg);
+	void *progress_arg;
+};
+
+struct spice_dump_stats {
+	struct spice_writer_stats image;
+	uint32_t threads;
+	uint32_t vmas;
+	uint32_t fds;
+	uint64_t bytes_read;	/* memory read from the process */
+	uint64_t ns_frozen;	/* from the first stop to the last read */
+	uint64_t ns_total;
+};
+
+/*
+ * Dump process @pid to the image file open at @fd (truncated first).
+ * Returns 0 or a negative errno; *@why (SPICE_IMAGE_WHY_LEN bytes, may be
+ * NULL) says what failed.  Whatever happens the process is left running
+ * or, with SPICE_DUMP_KILL and after a successful dump, killed.
+ */
+LIBSPICE_API int spice_dump(pid_t pid, int fd, const struct spice_dump_opts *opts,
+			    struct spice_dump_stats *stats, char *why);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* __LIBSPICE_DUMP_H */
