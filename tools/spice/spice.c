@@ -9,8 +9,7 @@
 
 #include <spice/spice.h>
 
-#define EXIT_USAGE 2
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "commands.h"
 
 struct command {
 	const char *name;
@@ -54,6 +53,12 @@ static const struct command commands[] = {
 	  "Print the Spice ABI version that the running kernel offers.  Exits 1\n"
 	  "on a kernel without Spice.\n"
 	  "  --json   print {\"libspice\": VERSION, \"kernel_abi\": N}, 0 without Spice\n" },
+	{ "dump", "checkpoint a running process to an image", cmd_dump,
+	  usage_dump },
+	{ "inspect", "describe what an image holds", cmd_inspect,
+	  usage_inspect },
+	{ "verify", "check an image as restore_process() would", cmd_verify,
+	  usage_verify },
 };
 
 static void print_usage(FILE *f)

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0
+/* spice inspect and spice verify: what an image holds, and whether it is
+ * sound.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/fs.h>
+
+#include <spice/image.h>
+
+#include "commands.h"
+
+const char usage_inspect[] =
+	"usage: spice inspect IMAGE [--json] [--vmas] [--threads]\n"
+	"\n"
+	"Describe an image: header, process, threads, files, fds, mappings and\n"
+	"where its pages come from (stored, zero, backing file, working set).\n"
+	"  --json      print one JSON object\n"
+	"  --vmas      list every mapping\n"
+	"  --threads   list every thread's main registers and state\n";
+
+const char usage_verify[] =
+	"usage: spice verify IMAGE [--files]\n"
+	"\n"
+	"Make every check restore_process() makes on IMAGE and print the first\n"
+	"problem found, or \"IMAGE: ok\".  Exits 1 if the image is unsound.\n"
+	"  --files  also check that every file it references is still the one\n"
+	"           dumped (type, size, modification time, inode generation)\n";
+
+struct page_counts {
+	uint64_t total, image, zero, file, special, ws, ws_write;
+};
+
+static void count_vma(const struct spice_image *img,
+		      const struct spice_image_vma *v, struct page_counts *c)
+{
+	const struct mmap_restore_interval *iv;
+	uint64_t covered = 0, pages, i;
+
+	pages = (v->end - v->start) / 4096;
+	c->total += pages;
+	if (v->flags & (SPICE_VMA_VDSO | SPICE_VMA_VVAR)) {
+		c->special += pages;
+		return;
+	}
+	iv = spice_image_table(img, SPICE_SECT_INTERVALS, NULL);
+	for (i = v->first_interval; i < v->first_interval + v->nr_intervals; i++) {
+		uint64_t n = iv[i].len / 4096;
+
+		covered += n;
+		if (iv[i].source == MMAP_RESTORE_SRC_IMAGE)
+			c->image += n;
+		else if (iv[i].source == MMAP_RESTORE_SRC_ZERO)
+			c->zero += n;
+		else
+			c->file += n;
+	}
+	if (v->file == SPICE_IMAGE_NONE)
+		c->zero += pages - covered;
+	else
+		c->file += pages - covered;
+}
+
+static const char *file_path(const struct spice_image *img, uint32_t idx,
+			     char *buf, size_t len)
+{
+	const struct spice_image_file *f;
+
+	buf[0] = '\0';
+	if (idx == SPICE_IMAGE_NONE)
+		return buf;
+	f = spice_image_table(img, SPICE_SECT_FILES, NULL);
+	snprintf(buf, len, "%.*s", (int)f[idx].path.len,
+		 (const char *)spice_image_blob(img, f[idx].path));
+	return buf;
+}
+
+static const char *vma_kind(const struct spice_image_vma *v)
+{
+	if (v->flags & SPICE_VMA_HEAP)
+		return "[heap]";
+	if (v->flags & SPICE_VMA_STACK)
+		return "[stack]";
+	if (v->flags & SPICE_VMA_VDSO)
+		return "[vdso]";
+	if (v->flags & SPICE_VMA_VVAR)
+		return "[vvar]";
+	return "";
+}
+
+static void print_vmas(const struct spice_image *img, int json)
+{
+	const struct spice_image_vma *v;
+	char path[4200];
+	uint64_t nr, i;
+
+	v = spice_image_table(img, SPICE_SECT_VMAS, &nr);
+	if (json)
+		printf(",\"vma_list\":[");
+	for (i = 0; i < nr; i++) {
+		struct page_counts c = { 0 };
+
+		count_vma(img, &v[i], &c);
+		file_path(img, v[i].file, path, sizeof(path));
+		if (json) {
+			printf("%s{\"start\":%llu,\"end\":%llu,\"prot\":%u,\"flags\":%u,",
+			       i ? "," : "", (unsigned long long)v[i].start,
+			       (unsigned long long)v[i].end, v[i].prot, v[i].flags);
+			printf("\"file\":\"%s\",\"pgoff\":%llu,\"intervals\":%u,",
+			       path, (unsigned long long)v[i].pgoff, v[i].nr_intervals);
+			printf("\"image_pages\":%llu,\"zero_pages\":%llu,\"file_pages\":%llu}",
+			       (unsigned long long)c.image, (unsigned long long)c.zero,
+			       (unsigned long long)c.file);
+			continue;
+		}
+		printf("  %012llx-%012llx %c%c%c%c %8llu image %8llu zero %8llu file  %s%s\n",
+		       (unsigned long long)v[i].start, (unsigned long long)v[i].end,
+		       v[i].prot & PROT_READ ? 'r' : '-',
+		       v[i].prot & PROT_WRITE ? 'w' : '-',
+		       v[i].prot & PROT_EXEC ? 'x' : '-',
+		       v[i].flags & SPICE_VMA_SHARED ? 's' : 'p',
+		       (unsigned long long)c.image, (unsigned long long)c.zero,
+		       (unsigned long long)c.file, vma_kind(&v[i]), path);
+	}
+	if (json)
+		printf("]");
+}
+
+/* struct user_regs_struct: rip is word 16, rsp word 19, orig_rax word 15. */
+static void print_threads(const struct spice_image *img)
+{
+	const struct spice_image_thread *t;
+	uint64_t nr, i;
+
+	t = spice_image_table(img, SPICE_SECT_THREADS, &nr);
+	for (i = 0; i < nr; i++) {
+		printf("  thread %d: rip %#llx rsp %#llx orig_rax %lld sigmask %#llx",
+		       t[i].tid, (unsigned long long)t[i].regs[16],
+		       (unsigned long long)t[i].regs[19],
+		       (long long)t[i].regs[15],
+		       (unsigned long long)t[i].sigmask);
+		printf(" altstack %#llx+%llu rseq %#llx robust %#llx",
+		       (unsigned long long)t[i].ss_sp,
+		       (unsigned long long)t[i].ss_size,
+		       (unsigned long long)t[i].rseq,
+		       (unsigned long long)t[i].robust_list);
+		printf(" tid_address %#llx xstate %u bytes\n",
+		       (unsigned long long)t[i].clear_child_tid, t[i].xstate.len);
+	}
+}
+
+static int open_image(const char *cmd, const char *path,
+		      struct spice_image **img)
+{
+	char why[SPICE_IMAGE_WHY_LEN];
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "spice %s: %s: %s\n", cmd, path, strerror(errno));
+		return -1;
+	}
+	err = spice_image_open(fd, img, why);
+	close(fd);
+	if (err) {
+		fprintf(stderr, "spice %s: %s: %s (%s)\n", cmd, path,
+			why[0] ? why : "cannot read", strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	const struct spice_image_process *p;
+	const struct spice_image_header *h;
+	const struct mmap_restore_ws_range *ws;
+	const struct spice_image_vma *v;
+	struct page_counts c = { 0 };
+	const char *path = NULL;
+	struct spice_image *img;
+	uint64_t nr, nthreads, nfiles, nfds, nws, i;
+	int json = 0, vmas = 0, threads = 0;
+	char exe[4200];
+
+	for (i = 1; i < (uint64_t)argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return -1;
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (!strcmp(argv[i], "--vmas"))
+			vmas = 1;
+		else if (!strcmp(argv[i], "--threads"))
+			threads = 1;
+		else if (!path && argv[i][0] != '-')
+			path = argv[i];
+		else
+			return fprintf(stderr, "spice inspect: bad argument %s\n%s",
+				       argv[i], usage_inspect), EXIT_USAGE;
+	}
+	if (!path)
+		return fputs(usage_inspect, stderr), EXIT_USAGE;
+	if (open_image("inspect", path, &img))
+		return 1;
+	h = spice_image_header(img);
+	p = spice_image_process(img);
+	v = spice_image_table(img, SPICE_SECT_VMAS, &nr);
+	for (i = 0; i < nr; i++)
+		count_vma(img, &v[i], &c);
+	ws = spice_image_table(img, SPICE_SECT_WS, &nws);
+	for (i = 0; i < nws; i++) {
+		c.ws += ws[i].nr_pages;
+		if (ws[i].flags & MMAP_RESTORE_WS_WRITE)
+			c.ws_write += ws[i].nr_pages;
+	}
+	spice_image_table(img, SPICE_SECT_THREADS, &nthreads);
+	spice_image_table(img, SPICE_SECT_FILES, &nfiles);
+	spice_image_table(img, SPICE_SECT_FDS, &nfds);
+	file_path(img, p->exe_file, exe, sizeof(exe));
+	if (json) {
+		printf("{\"version\":%u,\"metadata_bytes\":%llu,\"data_bytes\":%llu,",
+		       h->version, (unsigned long long)h->metadata_size,
+		       (unsigned long long)h->data_size);
+		printf("\"ws_data_bytes\":%llu,\"comm\":\"%s\",\"pid\":%d,\"exe\":\"%s\",",
+		       (unsigned long long)h->ws_data_size, p->comm, p->pid, exe);
+		printf("\"threads\":%llu,\"vmas\":%llu,\"files\":%llu,\"fds\":%llu,",
+		       (unsigned long long)nthreads, (unsigned long long)nr,
+		       (unsigned long long)nfiles, (unsigned long long)nfds);
+		printf("\"pages\":{\"total\":%llu,\"image\":%llu,\"stored\":%llu,",
+		       (unsigned long long)c.total, (unsigned long long)c.image,
+		       (unsigned long long)(h->data_size / 4096));
+		printf("\"zero\":%llu,\"file\":%llu,\"special\":%llu,",
+		       (unsigned long long)c.zero, (unsigned long long)c.file,
+		       (unsigned long long)c.special);
+		printf("\"ws\":%llu,\"ws_written\":%llu}", (unsigned long long)c.ws,
+		       (unsigned long long)c.ws_write);
+		if (vmas)
+			print_vmas(img, 1);
+		printf("}\n");
+	} else {
+		printf("%s: Spice image version %u, ", path, h->version);
+		printf("%llu bytes of metadata, %llu of data (working set first: %llu)\n",
+		       (unsigned long long)h->metadata_size,
+		       (unsigned long long)h->data_size,
+		       (unsigned long long)h->ws_data_size);
+		printf("process %d \"%s\" %s: %llu threads, %llu mappings, %llu files, %llu fds\n",
+		       p->pid, p->comm, exe, (unsigned long long)nthreads,
+		       (unsigned long long)nr, (unsigned long long)nfiles,
+		       (unsigned long long)nfds);
+		printf("pages: %llu mapped = %llu image (%llu stored) + ",
+		       (unsigned long long)c.total, (unsigned long long)c.image,
+		       (unsigned long long)(h->data_size / 4096));
+		printf("%llu zero + %llu file + %llu vdso/vvar\n",
+		       (unsigned long long)c.zero, (unsigned long long)c.file,
+		       (unsigned long long)c.special);
+		printf("working set: %llu pages in %llu ranges, %llu written\n",
+		       (unsigned long long)c.ws, (unsigned long long)nws,
+		       (unsigned long long)c.ws_write);
+		if (threads)
+			print_threads(img);
+		if (vmas)
+			print_vmas(img, 0);
+	}
+	spice_image_free(img);
+	return 0;
+}
+
+/* Is file @i still the one dumped?  NULL if so, else what changed. */
+static const char *file_changed(const struct spice_image_file *f,
+				const char *path)
+{
+	unsigned int gen;
+	struct stat st;
+	int fd, ok;
+
+	if (stat(path, &st))
+		return strerror(errno);
+	if ((st.st_mode & S_IFMT) != (f->mode & S_IFMT))
+		return "type changed";
+	if (S_ISDIR(st.st_mode))
+		return NULL;
+	if (S_ISCHR(st.st_mode))
+		return st.st_rdev == f->rdev ? NULL : "device number changed";
+	if ((uint64_t)st.st_size != f->size)
+		return "size changed";
+	if (st.st_mtim.tv_sec != f->mtime_sec ||
+	    (uint32_t)st.st_mtim.tv_nsec != f->mtime_nsec)
+		return "modification time changed";
+	if (!(f->flags & SPICE_FILE_HAS_GENERATION))
+		return NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ok = fd >= 0 && !ioctl(fd, FS_IOC_GETVERSION, &gen) &&
+	     gen == f->generation;
+	if (fd >= 0)
+		close(fd);
+	return ok ? NULL : "inode generation changed";
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	const struct spice_image_file *f;
+	const char *path = NULL, *why;
+	struct spice_image *img;
+	char fpath[4200];
+	int files = 0, bad = 0;
+	uint64_t nr, i;
+
+	for (i = 1; i < (uint64_t)argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return -1;
+		if (!strcmp(argv[i], "--files"))
+			files = 1;
+		else if (!path && argv[i][0] != '-')
+			path = argv[i];
+		else
+			return fprintf(stderr, "spice verify: bad argument %s\n%s",
+				       argv[i], usage_verify), EXIT_USAGE;
+	}
+	if (!path)
+		return fputs(usage_verify, stderr), EXIT_USAGE;
+	if (open_image("verify", path, &img))
+		return 1;
+	f = spice_image_table(img, SPICE_SECT_FILES, &nr);
+	for (i = 0; files && i < nr; i++) {
+		file_path(img, i, fpath, sizeof(fpath));
+		why = file_changed(&f[i], fpath);
+		if (why) {
+			fprintf(stderr, "spice verify: %s: file %s: %s\n", path,
+				fpath, why);
+			bad = 1;
+		}
+	}
+	spice_image_free(img);
+	if (!bad)
+		printf("%s: ok\n", path);
+	return bad;
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The spice command's subcommands; each returns an exit status, or -1
+ * for --help.
+ */
+#ifndef __SPICE_COMMANDS_H
+#define __SPICE_COMMANDS_H
+
+#define EXIT_USAGE 2
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+int cmd_dump(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+
+extern const char usage_dump[], usage_inspect[], usage_verify[];
+
+#endif /* __SPICE_COMMANDS_H */
