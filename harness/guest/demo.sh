@@ -20,3 +20,4 @@ if [ -d /images ]; then
 		grep '"access":"sequential","cache":"cold"' |
 		sed -E 's/.*"method":"([^"]*)".*"ms_median":([0-9.]+).*"faults_median":([0-9]+).*"read_kib_median":([0-9]+).*/#   \1: \2 ms, \3 faults, \4 KiB read/'
 fi
+spice-dump-python /images 2>&1

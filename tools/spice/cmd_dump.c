@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <spice/dump.h>
@@ -21,10 +22,19 @@ const char usage_dump[] =
 	"  --no-ws           record no working set (default: the resident pages)\n"
 	"  --json            print what was dumped as JSON\n";
 
+/* At most five lines a second, each over the last. */
 static void progress(uint64_t done, uint64_t total, void *arg)
 {
+	static struct timespec last;
+	struct timespec now;
+
 	(void)arg;
-	fprintf(stderr, "\rspice dump: %llu of %llu MiB mapped read",
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((now.tv_sec - last.tv_sec) * 1000000000L +
+	    (now.tv_nsec - last.tv_nsec) < 200000000L)
+		return;
+	last = now;
+	fprintf(stderr, "\rspice dump: read %llu MiB of %llu MiB mapped",
 		(unsigned long long)(done >> 20), (unsigned long long)(total >> 20));
 }
 
