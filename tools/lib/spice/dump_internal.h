@@ -45,7 +45,7 @@ struct dump {
 	struct spice_dump_stats *stats;
 };
 
-int dump_fail(struct dump *d, int err, const char *fmt, ...) __printf(3, 4);
+int dump_fail(struct dump *d, int err, const char *fmt, ...);
 int dump_read_mem(struct dump *d, uint64_t addr, void *buf, size_t len);
 
 /* dump_ptrace.c */

@@ -8,9 +8,6 @@
 
 #define SPICE_PAGE_SIZE 4096ULL
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#ifndef __printf
-#define __printf(a, b) __attribute__((__format__(__printf__, a, b)))
-#endif
 
 uint32_t spice_crc32c_skip(const void *buf, size_t len, size_t skip);
 int spice_pread_full(int fd, void *buf, size_t len, uint64_t off);
