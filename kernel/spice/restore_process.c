@@ -2,9 +2,8 @@
 /*
  * restore_process(2): argument handling.
  *
- * This file only copies and checks what the launcher passed; it changes no
- * state.  Reading the image and rebuilding the process live beside it in
- * kernel/spice/.
+ * This file copies and checks what the launcher passed and has the image
+ * read and checked (image.c); it changes no state yet.
  */
 
 #include <linux/capability.h>
@@ -16,6 +15,8 @@
 #include <linux/syscalls.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/spice.h>
+
+#include "image.h"
 
 static void restore_process_abi_checks(void)
 {
@@ -89,8 +90,11 @@ fail:
 	return ERR_PTR(err);
 }
 
-/* The image must be a regular file open for reading. */
-static int restore_process_check_image(int image_fd)
+/*
+ * The image must be a regular file open for reading; its metadata is read
+ * and checked (image.c).
+ */
+static int restore_process_read_image(int image_fd, struct spice_image *img)
 {
 	CLASS(fd, f)(image_fd);
 
@@ -100,7 +104,7 @@ static int restore_process_check_image(int image_fd)
 		return -EBADF;
 	if (!S_ISREG(file_inode(fd_file(f))->i_mode))
 		return -EINVAL;
-	return 0;
+	return spice_image_read(img, fd_file(f));
 }
 
 /**
@@ -133,8 +137,16 @@ static int restore_process_check_image(int image_fd)
  *   %RESTORE_PROCESS_MAX_FD_MAP.
  * - -EFAULT: @uargs or @fd_map is not readable.
  * - -EBADF: @image_fd is not open for reading, or an fd-map @fd is not open.
- * - -ENOMEM: The fd map could not be copied into the kernel.
- * - -EOPNOTSUPP: Valid arguments: restoring a process is not built yet.
+ * - -ENOEXEC: The image is not a Spice image this kernel reads: magic,
+ *   format version, architecture, page size or an incompatible feature.
+ * - -EBADMSG: The image's metadata checksum does not match.
+ * - -E2BIG, -EINVAL: The image breaks a limit, or another rule, of
+ *   Documentation/spice/image-format.rst.
+ * - -EIO: The image could not be read.
+ * - -EINTR: A fatal signal arrived while reading the image.
+ * - -ENOMEM: Out of memory (the image's metadata is charged to the
+ *   caller's memcg).
+ * - -EOPNOTSUPP: A valid image: rebuilding the process is not built yet.
  */
 SYSCALL_DEFINE4(restore_process, int, image_fd,
 		const struct restore_process_args __user *, uargs,
@@ -142,6 +154,7 @@ SYSCALL_DEFINE4(restore_process, int, image_fd,
 {
 	struct restore_process_args args;
 	struct restore_process_fd *fd_map;
+	struct spice_image img;
 	int err;
 
 	restore_process_abi_checks();
@@ -160,14 +173,14 @@ SYSCALL_DEFINE4(restore_process, int, image_fd,
 	err = restore_process_copy_args(&args, uargs, usize);
 	if (err)
 		return err;
-	err = restore_process_check_image(image_fd);
-	if (err)
-		return err;
 	fd_map = restore_process_copy_fd_map(&args);
 	if (IS_ERR(fd_map))
 		return PTR_ERR(fd_map);
-
-	err = -EOPNOTSUPP;
+	err = restore_process_read_image(image_fd, &img);
+	if (!err) {
+		err = -EOPNOTSUPP;
+		spice_image_release(&img);
+	}
 	kvfree(fd_map);
 	return err;
 }

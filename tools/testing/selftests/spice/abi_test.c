@@ -4,8 +4,9 @@
  *
  * Flags, argument-struct sizes, reserved fields, counts, pointers and file
  * descriptors, each with its documented error, and the caller unchanged by
- * an error.  restore_process() returns -EOPNOTSUPP for valid arguments
- * until its semantics land.
+ * an error.  With valid arguments restore_process() goes on to read the
+ * image; these tests pass it an ELF file, which it rejects with -ENOEXEC
+ * (image_test covers images).
  */
 
 #define _GNU_SOURCE
@@ -317,7 +318,7 @@ FIXTURE_SETUP(restore_process_abi)
 		SKIP(return, "kernel without CONFIG_SPICE");
 
 	self->page_size = sysconf(_SC_PAGESIZE);
-	/* Any regular file passes the argument checks. */
+	/* Any regular file passes the argument checks (not the image's). */
 	self->image_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, self->image_fd);
 
@@ -341,9 +342,12 @@ FIXTURE_TEARDOWN(restore_process_abi)
 		EXPECT_EQ(err, errno);						\
 	} while (0)
 
-/* Valid arguments: not implemented yet, and the caller is still here. */
+/*
+ * Valid arguments: the call reads the image, finds an ELF file rather than
+ * a Spice image, and the caller is still here.
+ */
 #define EXPECT_RESTORE_PROCESS_VALID(fd, args, size)				\
-	EXPECT_RESTORE_PROCESS_ERR(EOPNOTSUPP, fd, args, size, 0)
+	EXPECT_RESTORE_PROCESS_ERR(ENOEXEC, fd, args, size, 0)
 
 static int capget_self(struct __user_cap_data_struct data[2])
 {

@@ -1,0 +1,522 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * restore_process(): reading and checking an image's metadata.
+ *
+ * These are the checks of Documentation/spice/image-format.rst, in its
+ * order and with its errors; libspice's reader makes the same ones, so that
+ * a tool can explain a rejection before the kernel makes it.  Nothing in
+ * the image is trusted: counts are bounded before use, sums are checked for
+ * overflow, and the metadata is copied in once and never read again from
+ * the file.
+ */
+
+#include <linux/bits.h>
+#include <linux/crc32.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/stat.h>
+#include <linux/string.h>
+#include <linux/elf-em.h>
+
+#include "image.h"
+
+/* The highest user address an image may name: x86_64 with 5-level paging. */
+#define SPICE_USER_MAX		BIT_ULL(56)
+#define SPICE_IMAGE_PAGE	4096U
+#define SPICE_PROT		(PROT_READ | PROT_WRITE | PROT_EXEC)
+#define SPICE_VMA_FLAGS		(SPICE_VMA_SHARED | SPICE_VMA_GROWSDOWN | \
+				 SPICE_VMA_HEAP | SPICE_VMA_STACK | \
+				 SPICE_VMA_VDSO | SPICE_VMA_VVAR)
+
+static const struct {
+	u32 entry_size;
+	u64 max;
+} spice_sect_info[SPICE_SECT_MAX + 1] = {
+	[SPICE_SECT_PROCESS] = { sizeof(struct spice_image_process), 1 },
+	[SPICE_SECT_THREADS] = { sizeof(struct spice_image_thread),
+				 SPICE_IMAGE_MAX_THREADS },
+	[SPICE_SECT_SIGACTIONS] = { sizeof(struct spice_image_sigaction), 64 },
+	[SPICE_SECT_FILES] = { sizeof(struct spice_image_file),
+			       SPICE_IMAGE_MAX_FILES },
+	[SPICE_SECT_FDS] = { sizeof(struct spice_image_fd), SPICE_IMAGE_MAX_FDS },
+	[SPICE_SECT_VMAS] = { sizeof(struct spice_image_vma),
+			      SPICE_IMAGE_MAX_VMAS },
+	[SPICE_SECT_INTERVALS] = { sizeof(struct mmap_restore_interval),
+				   SPICE_IMAGE_MAX_INTERVALS },
+	[SPICE_SECT_WS] = { sizeof(struct mmap_restore_ws_range),
+			    SPICE_IMAGE_MAX_WS },
+	[SPICE_SECT_BLOBS] = { 1, SPICE_IMAGE_MAX_BLOBS },
+};
+
+static bool spice_page_aligned(u64 v)
+{
+	return !(v & (SPICE_IMAGE_PAGE - 1));
+}
+
+/* @a + @b, or 0 on overflow (0 is never a valid end). */
+static u64 spice_end_of(u64 a, u64 b)
+{
+	u64 e;
+
+	return check_add_overflow(a, b, &e) ? 0 : e;
+}
+
+/* CRC-32C of the metadata with the checksum field taken as zero. */
+static u32 spice_image_csum(const void *meta, size_t len)
+{
+	const size_t at = offsetof(struct spice_image_header, metadata_csum);
+	static const u8 zero[4];
+	u32 crc;
+
+	crc = __crc32c_le(~0U, meta, at);
+	crc = __crc32c_le(crc, zero, sizeof(zero));
+	crc = __crc32c_le(crc, meta + at + 4, len - at - 4);
+	return ~crc;
+}
+
+static int spice_check_header(const struct spice_image_header *h, size_t len,
+			      loff_t file_size)
+{
+	u64 table_end, data_end;
+
+	if (len < sizeof(*h) ||
+	    memcmp(h->magic, SPICE_IMAGE_MAGIC, SPICE_IMAGE_MAGIC_LEN) ||
+	    h->version != SPICE_IMAGE_VERSION || h->arch != EM_X86_64 ||
+	    h->page_size != SPICE_IMAGE_PAGE ||
+	    (h->incompat_features & ~SPICE_IMAGE_INCOMPAT_KNOWN))
+		return -ENOEXEC;
+	if (h->header_size != sizeof(*h) || memchr_inv(h->reserved, 0, sizeof(h->reserved)))
+		return -EINVAL;
+	if (h->metadata_size > SPICE_IMAGE_MAX_METADATA)
+		return -E2BIG;
+	if (h->metadata_size < sizeof(*h) || h->metadata_size > len)
+		return -EINVAL;
+	if (h->nr_sections > SPICE_IMAGE_MAX_SECTIONS)
+		return -E2BIG;
+	table_end = spice_end_of(h->section_table, (u64)h->nr_sections *
+				 sizeof(struct spice_image_section));
+	if (!h->nr_sections || h->section_table < sizeof(*h) ||
+	    h->section_table % 8 || !table_end || table_end > h->metadata_size)
+		return -EINVAL;
+	data_end = spice_end_of(h->data_offset, h->data_size);
+	if (!spice_page_aligned(h->data_offset) ||
+	    h->data_offset < h->metadata_size || !spice_page_aligned(h->data_size) ||
+	    !spice_page_aligned(h->ws_data_size) || h->ws_data_size > h->data_size ||
+	    !data_end || data_end > file_size)
+		return -EINVAL;
+	if (spice_image_csum(h, h->metadata_size) != h->metadata_csum)
+		return -EBADMSG;
+	return 0;
+}
+
+static int spice_check_sections(struct spice_image *img,
+				const struct spice_image_section **sect)
+{
+	const struct spice_image_header *h = img->hdr;
+	const struct spice_image_section *s = img->meta + h->section_table;
+	u64 lo = h->section_table + (u64)h->nr_sections * sizeof(*s);
+	u32 i, j;
+
+	for (i = 0; i < h->nr_sections; i++) {
+		u64 end;
+
+		if (s[i].type < 1 || s[i].type > SPICE_SECT_MAX || sect[s[i].type])
+			return -EINVAL;
+		if (s[i].entry_size != spice_sect_info[s[i].type].entry_size)
+			return -EINVAL;
+		if (s[i].nr_entries > spice_sect_info[s[i].type].max)
+			return -E2BIG;
+		/* Bounded above, so the product cannot overflow. */
+		end = spice_end_of(s[i].offset, s[i].size);
+		if (s[i].size != s[i].nr_entries * s[i].entry_size ||
+		    s[i].offset % 8 || s[i].offset < lo || !end ||
+		    end > h->metadata_size)
+			return -EINVAL;
+		for (j = 0; j < i; j++)
+			if (s[i].size && s[j].size &&
+			    s[i].offset < s[j].offset + s[j].size &&
+			    s[j].offset < end)
+				return -EINVAL;
+		sect[s[i].type] = &s[i];
+	}
+	if (!sect[SPICE_SECT_PROCESS] || sect[SPICE_SECT_PROCESS]->nr_entries != 1 ||
+	    !sect[SPICE_SECT_VMAS] || !sect[SPICE_SECT_THREADS] ||
+	    !sect[SPICE_SECT_THREADS]->nr_entries ||
+	    (sect[SPICE_SECT_SIGACTIONS] &&
+	     sect[SPICE_SECT_SIGACTIONS]->nr_entries != 64))
+		return -EINVAL;
+	return 0;
+}
+
+static bool spice_ref_ok(const struct spice_image *img,
+			 struct spice_image_ref r, u32 max)
+{
+	return r.len <= max && (u64)r.offset + r.len <= img->nr[SPICE_SECT_BLOBS];
+}
+
+/* An absolute path without NUL bytes. */
+static bool spice_path_ok(const struct spice_image *img,
+			  struct spice_image_ref r)
+{
+	const char *p;
+
+	if (!r.len || !spice_ref_ok(img, r, SPICE_IMAGE_MAX_PATH))
+		return false;
+	p = spice_image_blob(img, r);
+	return p[0] == '/' && !memchr(p, 0, r.len);
+}
+
+static int spice_check_process(const struct spice_image *img)
+{
+	const struct spice_image_process *p = img->proc;
+	u64 at_type;
+
+	if (memchr_inv(p->reserved, 0, sizeof(p->reserved)))
+		return -EINVAL;
+	if (p->start_code > p->end_code || p->start_data > p->end_data ||
+	    p->start_brk > p->brk || p->arg_start > p->arg_end ||
+	    p->env_start > p->env_end || p->end_code > SPICE_USER_MAX ||
+	    p->end_data > SPICE_USER_MAX || p->brk > SPICE_USER_MAX ||
+	    p->start_stack > SPICE_USER_MAX || p->arg_end > SPICE_USER_MAX ||
+	    p->env_end > SPICE_USER_MAX || p->vdso > SPICE_USER_MAX)
+		return -EINVAL;
+	if (!memchr(p->comm, 0, sizeof(p->comm)))
+		return -EINVAL;
+	if (p->exe_file != SPICE_IMAGE_NONE && p->exe_file >= img->nr[SPICE_SECT_FILES])
+		return -EINVAL;
+	if (p->cwd.len && !spice_path_ok(img, p->cwd))
+		return -EINVAL;
+	if (p->auxv.len > SPICE_IMAGE_MAX_AUXV)
+		return -E2BIG;
+	if (!spice_ref_ok(img, p->auxv, SPICE_IMAGE_MAX_AUXV) || p->auxv.len % 16)
+		return -EINVAL;
+	if (p->auxv.len) {
+		/* The last pair is AT_NULL; blobs are only byte-aligned. */
+		memcpy(&at_type, spice_image_blob(img, p->auxv) + p->auxv.len - 16,
+		       sizeof(at_type));
+		if (at_type)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int spice_check_threads(const struct spice_image *img)
+{
+	const struct spice_image_thread *t = img->threads;
+	u64 i, j, n = img->nr[SPICE_SECT_THREADS];
+
+	for (i = 0; i < n; i++) {
+		if (t[i].flags || t[i].reserved0 ||
+		    memchr_inv(t[i].reserved, 0, sizeof(t[i].reserved)) ||
+		    t[i].tid <= 0)
+			return -EINVAL;
+		if (t[i].xstate.len > SPICE_IMAGE_MAX_XSTATE)
+			return -E2BIG;
+		if (!spice_ref_ok(img, t[i].xstate, SPICE_IMAGE_MAX_XSTATE) ||
+		    spice_end_of(t[i].ss_sp, t[i].ss_size) > SPICE_USER_MAX ||
+		    (t[i].rseq && !t[i].rseq_len))
+			return -EINVAL;
+		/* Quadratic, but bounded by SPICE_IMAGE_MAX_THREADS. */
+		for (j = 0; j < i; j++)
+			if (t[j].tid == t[i].tid)
+				return -EINVAL;
+	}
+	return 0;
+}
+
+static int spice_check_files(const struct spice_image *img)
+{
+	const struct spice_image_file *f = img->files;
+	u64 i, n = img->nr[SPICE_SECT_FILES];
+
+	for (i = 0; i < n; i++) {
+		if (f[i].flags & ~(SPICE_FILE_HAS_SHA256 | SPICE_FILE_HAS_GENERATION))
+			return -EINVAL;
+		if (!S_ISREG(f[i].mode) && !S_ISDIR(f[i].mode) && !S_ISCHR(f[i].mode))
+			return -EINVAL;
+		if (f[i].mtime_nsec >= NSEC_PER_SEC || !spice_path_ok(img, f[i].path))
+			return -EINVAL;
+		if (!(f[i].flags & SPICE_FILE_HAS_SHA256) &&
+		    memchr_inv(f[i].sha256, 0, sizeof(f[i].sha256)))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int spice_check_fds(const struct spice_image *img)
+{
+	const struct spice_image_fd *d = img->fds;
+	u64 i, n = img->nr[SPICE_SECT_FDS];
+
+	for (i = 0; i < n; i++) {
+		if (d[i].reserved0 || memchr_inv(d[i].reserved, 0, sizeof(d[i].reserved)) ||
+		    (d[i].fd_flags & ~1U))
+			return -EINVAL;
+		if (d[i].fd < 0 || d[i].fd >= SPICE_IMAGE_MAX_FD ||
+		    (i && d[i].fd <= d[i - 1].fd))
+			return -EINVAL;
+		switch (d[i].type) {
+		case SPICE_FD_FILE:
+			if (d[i].file >= img->nr[SPICE_SECT_FILES])
+				return -EINVAL;
+			break;
+		case SPICE_FD_SUPPLIED:
+		case SPICE_FD_EVENTFD:
+			if (d[i].file != SPICE_IMAGE_NONE)
+				return -EINVAL;
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int spice_check_interval(const struct spice_image *img,
+				const struct spice_image_vma *v,
+				const struct mmap_restore_interval *iv,
+				u64 prev_end)
+{
+	const struct spice_image_header *h = img->hdr;
+	u64 end = spice_end_of(iv->addr, iv->len);
+
+	if (iv->reserved || !iv->len || !spice_page_aligned(iv->addr) ||
+	    !spice_page_aligned(iv->len) || !spice_page_aligned(iv->offset) ||
+	    iv->addr < prev_end || !end || end > v->end)
+		return -EINVAL;
+	switch (iv->source) {
+	case MMAP_RESTORE_SRC_IMAGE:
+		end = spice_end_of(iv->offset, iv->len);
+		if (iv->offset < h->data_offset || !end ||
+		    end > h->data_offset + h->data_size)
+			return -EINVAL;
+		break;
+	case MMAP_RESTORE_SRC_ZERO:
+		if (iv->offset)
+			return -EINVAL;
+		break;
+	case MMAP_RESTORE_SRC_FILE:
+		if (iv->offset || v->file == SPICE_IMAGE_NONE)
+			return -EINVAL;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+	/* A shared file mapping shows the file; it has no contents of its own. */
+	if ((v->flags & SPICE_VMA_SHARED) && v->file != SPICE_IMAGE_NONE)
+		return -EINVAL;
+	return 0;
+}
+
+static int spice_check_vmas(const struct spice_image *img)
+{
+	const struct spice_image_vma *v = img->vmas;
+	u64 i, k, n = img->nr[SPICE_SECT_VMAS], next_iv = 0, prev_end = 0, iv_end;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].reserved || (v[i].flags & ~SPICE_VMA_FLAGS) ||
+		    (v[i].prot & ~SPICE_PROT))
+			return -EINVAL;
+		if (!spice_page_aligned(v[i].start) || !spice_page_aligned(v[i].end) ||
+		    !spice_page_aligned(v[i].pgoff) || v[i].start >= v[i].end ||
+		    v[i].end > SPICE_USER_MAX || v[i].start < prev_end)
+			return -EINVAL;
+		if (v[i].file == SPICE_IMAGE_NONE) {
+			if (v[i].pgoff)
+				return -EINVAL;
+		} else if (v[i].file >= img->nr[SPICE_SECT_FILES] ||
+			   !S_ISREG(img->files[v[i].file].mode) ||
+			   !spice_end_of(v[i].pgoff, v[i].end - v[i].start) ||
+			   (v[i].flags & SPICE_VMA_GROWSDOWN)) {
+			return -EINVAL;
+		}
+		if ((v[i].flags & (SPICE_VMA_VDSO | SPICE_VMA_VVAR)) &&
+		    (v[i].nr_intervals || v[i].file != SPICE_IMAGE_NONE))
+			return -EINVAL;
+		iv_end = (u64)v[i].first_interval + v[i].nr_intervals;
+		if (v[i].first_interval != next_iv ||
+		    iv_end > img->nr[SPICE_SECT_INTERVALS])
+			return -EINVAL;
+		prev_end = v[i].start;
+		for (k = v[i].first_interval; k < iv_end; k++) {
+			err = spice_check_interval(img, &v[i], &img->intervals[k],
+						   prev_end);
+			if (err)
+				return err;
+			prev_end = img->intervals[k].addr + img->intervals[k].len;
+		}
+		next_iv = iv_end;
+		prev_end = v[i].end;
+	}
+	return next_iv == img->nr[SPICE_SECT_INTERVALS] ? 0 : -EINVAL;
+}
+
+/* The VMA holding @addr, by binary search of the sorted table. */
+const struct spice_image_vma *spice_image_find_vma(const struct spice_image *img,
+						   u64 addr)
+{
+	u64 lo = 0, hi = img->nr[SPICE_SECT_VMAS], mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (addr < img->vmas[mid].start)
+			hi = mid;
+		else if (addr >= img->vmas[mid].end)
+			lo = mid + 1;
+		else
+			return &img->vmas[mid];
+	}
+	return NULL;
+}
+
+static int spice_ws_cmp(const void *a, const void *b)
+{
+	const struct mmap_restore_ws_range *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static int spice_check_ws(const struct spice_image *img)
+{
+	const struct mmap_restore_ws_range *ws = img->ws;
+	u64 i, n = img->nr[SPICE_SECT_WS], end;
+	struct mmap_restore_ws_range *sorted;
+	const struct spice_image_vma *v;
+	int err = 0;
+
+	for (i = 0; i < n; i++) {
+		if ((ws[i].flags & ~MMAP_RESTORE_WS_WRITE) || !ws[i].nr_pages ||
+		    !spice_page_aligned(ws[i].addr))
+			return -EINVAL;
+		end = spice_end_of(ws[i].addr, (u64)ws[i].nr_pages * SPICE_IMAGE_PAGE);
+		v = spice_image_find_vma(img, ws[i].addr);
+		if (!end || !v || end > v->end ||
+		    ((ws[i].flags & MMAP_RESTORE_WS_WRITE) && !(v->prot & PROT_WRITE)) ||
+		    (v->flags & (SPICE_VMA_VDSO | SPICE_VMA_VVAR)))
+			return -EINVAL;
+	}
+	if (n < 2)
+		return 0;
+	sorted = kvmemdup(ws, array_size(n, sizeof(*ws)), GFP_KERNEL_ACCOUNT);
+	if (!sorted)
+		return -ENOMEM;
+	sort(sorted, n, sizeof(*sorted), spice_ws_cmp, NULL);
+	for (i = 1; i < n && !err; i++)
+		if (sorted[i - 1].addr + (u64)sorted[i - 1].nr_pages * SPICE_IMAGE_PAGE >
+		    sorted[i].addr)
+			err = -EINVAL;
+	kvfree(sorted);
+	return err;
+}
+
+static const void *spice_sect_start(const struct spice_image *img,
+				    const struct spice_image_section *s)
+{
+	return s && s->nr_entries ? img->meta + s->offset : NULL;
+}
+
+/**
+ * spice_image_check - Check an image's metadata in memory.
+ * @img: Filled in on success; its tables point into @meta.
+ * @meta: The first @len bytes of the image, at least its metadata.
+ * @len: Bytes at @meta.
+ * @file_size: Size of the image file.
+ *
+ * Return: 0, or -ENOEXEC (not an image this kernel reads), -EBADMSG (bad
+ * checksum), -E2BIG (a count or size over its limit), -EINVAL (anything
+ * else malformed) or -ENOMEM.
+ */
+int spice_image_check(struct spice_image *img, void *meta, size_t len,
+		      loff_t file_size)
+{
+	const struct spice_image_section *sect[SPICE_SECT_MAX + 1] = {};
+	unsigned int t;
+	int err;
+
+	memset(img, 0, sizeof(*img));
+	err = spice_check_header(meta, len, file_size);
+	if (err)
+		return err;
+	img->meta = meta;
+	img->hdr = meta;
+	img->meta_size = img->hdr->metadata_size;
+	img->file_size = file_size;
+	err = spice_check_sections(img, sect);
+	if (err)
+		return err;
+	for (t = 1; t <= SPICE_SECT_MAX; t++)
+		img->nr[t] = sect[t] ? sect[t]->nr_entries : 0;
+	img->proc = spice_sect_start(img, sect[SPICE_SECT_PROCESS]);
+	img->threads = spice_sect_start(img, sect[SPICE_SECT_THREADS]);
+	img->sigactions = spice_sect_start(img, sect[SPICE_SECT_SIGACTIONS]);
+	img->files = spice_sect_start(img, sect[SPICE_SECT_FILES]);
+	img->fds = spice_sect_start(img, sect[SPICE_SECT_FDS]);
+	img->vmas = spice_sect_start(img, sect[SPICE_SECT_VMAS]);
+	img->intervals = spice_sect_start(img, sect[SPICE_SECT_INTERVALS]);
+	img->ws = spice_sect_start(img, sect[SPICE_SECT_WS]);
+	img->blobs = spice_sect_start(img, sect[SPICE_SECT_BLOBS]);
+
+	err = spice_check_process(img);
+	if (!err)
+		err = spice_check_threads(img);
+	if (!err)
+		err = spice_check_files(img);
+	if (!err)
+		err = spice_check_fds(img);
+	if (!err)
+		err = spice_check_vmas(img);
+	if (!err)
+		err = spice_check_ws(img);
+	return err;
+}
+
+/**
+ * spice_image_read - Read an image's metadata and check it.
+ * @img: Filled in on success; release it with spice_image_release().
+ * @image: The image file, open for reading.
+ *
+ * Return: 0, an error of spice_image_check(), or -EIO if the file cannot
+ * be read.
+ */
+int spice_image_read(struct spice_image *img, struct file *image)
+{
+	struct spice_image_header h;
+	loff_t size = i_size_read(file_inode(image)), pos = 0;
+	void *meta;
+	ssize_t n;
+	int err;
+
+	memset(img, 0, sizeof(*img));
+	n = kernel_read(image, &h, sizeof(h), &pos);
+	if (n < 0)
+		return n == -EINTR ? -EINTR : -EIO;
+	/* Short, out-of-bounds or bad headers: the checker says which error. */
+	if (n < sizeof(h) || h.metadata_size < sizeof(h) ||
+	    h.metadata_size > SPICE_IMAGE_MAX_METADATA || h.metadata_size > size)
+		return spice_image_check(img, &h, n, size);
+	meta = kvmalloc(h.metadata_size, GFP_KERNEL_ACCOUNT);
+	if (!meta)
+		return -ENOMEM;
+	pos = 0;
+	n = kernel_read(image, meta, h.metadata_size, &pos);
+	if (n != h.metadata_size)
+		err = n == -EINTR ? -EINTR : -EIO;
+	else
+		err = spice_image_check(img, meta, h.metadata_size, size);
+	if (err) {
+		kvfree(meta);
+		memset(img, 0, sizeof(*img));
+	}
+	return err;
+}
+
+void spice_image_release(struct spice_image *img)
+{
+	kvfree(img->meta);
+	memset(img, 0, sizeof(*img));
+}

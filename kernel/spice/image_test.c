@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of restore_process()'s image checks (image.c): a minimal
+ * valid image, then one broken field at a time with the checksum redone,
+ * so that the check under test is the one that rejects it.
+ */
+
+#include <kunit/test.h>
+#include <linux/crc32.h>
+#include <linux/elf-em.h>
+#include <linux/mman.h>
+
+#include "image.h"
+
+#define T_META		924
+#define T_FILE_SIZE	8192
+#define T_VMA		0x10000000ULL
+
+enum { S_PROC, S_THREADS, S_VMAS, S_IV, S_BLOBS, S_NR };
+
+struct test_image {
+	u8 buf[T_META];
+	struct spice_image img;
+};
+
+static struct spice_image_header *hdr(struct test_image *x)
+{
+	return (void *)x->buf;
+}
+
+static struct spice_image_section *sect(struct test_image *x, int i)
+{
+	return (void *)(x->buf + sizeof(struct spice_image_header)) + i * 32;
+}
+
+static void *body(struct test_image *x, int i)
+{
+	return x->buf + sect(x, i)->offset;
+}
+
+static void reseal(struct test_image *x)
+{
+	const size_t at = offsetof(struct spice_image_header, metadata_csum);
+	static const u8 zero[4];
+	u32 crc;
+
+	crc = __crc32c_le(~0U, x->buf, at);
+	crc = __crc32c_le(crc, zero, 4);
+	crc = __crc32c_le(crc, x->buf + at + 4, T_META - at - 4);
+	hdr(x)->metadata_csum = ~crc;
+}
+
+static void add_sect(struct test_image *x, int i, u32 type, u32 esize,
+		     u64 off, u64 nr)
+{
+	*sect(x, i) = (struct spice_image_section) {
+		.type = type, .entry_size = esize, .offset = off,
+		.nr_entries = nr, .size = nr * esize,
+	};
+}
+
+/* One thread, one anonymous VMA of 2 pages, its first page stored. */
+static void image_init(struct test_image *x)
+{
+	struct spice_image_process *p;
+	struct spice_image_thread *t;
+	struct spice_image_vma *v;
+	struct mmap_restore_interval *iv;
+
+	memset(x, 0, sizeof(*x));
+	memcpy(hdr(x)->magic, SPICE_IMAGE_MAGIC, SPICE_IMAGE_MAGIC_LEN);
+	hdr(x)->version = SPICE_IMAGE_VERSION;
+	hdr(x)->header_size = sizeof(struct spice_image_header);
+	hdr(x)->arch = EM_X86_64;
+	hdr(x)->page_size = 4096;
+	hdr(x)->section_table = sizeof(struct spice_image_header);
+	hdr(x)->nr_sections = S_NR;
+	hdr(x)->metadata_size = T_META;
+	hdr(x)->data_offset = 4096;
+	hdr(x)->data_size = 4096;
+	add_sect(x, S_PROC, SPICE_SECT_PROCESS, sizeof(*p), 288, 1);
+	add_sect(x, S_THREADS, SPICE_SECT_THREADS, sizeof(*t), 464, 1);
+	add_sect(x, S_VMAS, SPICE_SECT_VMAS, sizeof(*v), 840, 1);
+	add_sect(x, S_IV, SPICE_SECT_INTERVALS, sizeof(*iv), 888, 1);
+	add_sect(x, S_BLOBS, SPICE_SECT_BLOBS, 1, 920, 4);
+	p = body(x, S_PROC);
+	p->exe_file = SPICE_IMAGE_NONE;
+	p->cwd.len = 4;
+	strscpy(p->comm, "test", sizeof(p->comm));
+	t = body(x, S_THREADS);
+	t->tid = 1;
+	v = body(x, S_VMAS);
+	v->start = T_VMA;
+	v->end = T_VMA + 2 * 4096;
+	v->prot = PROT_READ | PROT_WRITE;
+	v->file = SPICE_IMAGE_NONE;
+	v->nr_intervals = 1;
+	iv = body(x, S_IV);
+	iv->addr = T_VMA;
+	iv->len = 4096;
+	iv->offset = 4096;
+	iv->source = MMAP_RESTORE_SRC_IMAGE;
+	memcpy(body(x, S_BLOBS), "/tmp", 4);
+	reseal(x);
+}
+
+static int check(struct test_image *x, loff_t file_size)
+{
+	return spice_image_check(&x->img, x->buf, T_META, file_size);
+}
+
+static void valid_image(struct kunit *test)
+{
+	struct test_image *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+
+	image_init(x);
+	KUNIT_ASSERT_EQ(test, 0, check(x, T_FILE_SIZE));
+	KUNIT_EXPECT_EQ(test, 1, x->img.nr[SPICE_SECT_VMAS]);
+	KUNIT_EXPECT_EQ(test, T_VMA, x->img.vmas[0].start);
+	KUNIT_EXPECT_STREQ(test, "test", x->img.proc->comm);
+	KUNIT_EXPECT_PTR_EQ(test, &x->img.vmas[0],
+			    spice_image_find_vma(&x->img, T_VMA + 4096));
+	KUNIT_EXPECT_NULL(test, spice_image_find_vma(&x->img, T_VMA + 8192));
+}
+
+static void not_an_image(struct kunit *test)
+{
+	struct test_image *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+
+	image_init(x);
+	hdr(x)->magic[0] = 'X';
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -ENOEXEC, check(x, T_FILE_SIZE));
+	image_init(x);
+	hdr(x)->version = 2;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -ENOEXEC, check(x, T_FILE_SIZE));
+	image_init(x);
+	hdr(x)->incompat_features = 1;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -ENOEXEC, check(x, T_FILE_SIZE));
+	image_init(x);
+	hdr(x)->compat_features = 1;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, 0, check(x, T_FILE_SIZE));
+	/* Shorter than a header. */
+	KUNIT_EXPECT_EQ(test, -ENOEXEC,
+			spice_image_check(&x->img, x->buf, 100, T_FILE_SIZE));
+}
+
+static void checksum_and_bounds(struct test_image *x, struct kunit *test)
+{
+	image_init(x);
+	((struct spice_image_process *)body(x, S_PROC))->umask = 1;
+	KUNIT_EXPECT_EQ(test, -EBADMSG, check(x, T_FILE_SIZE));
+	image_init(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE - 1));
+	hdr(x)->metadata_size = SPICE_IMAGE_MAX_METADATA + 1;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -E2BIG, check(x, T_FILE_SIZE));
+	image_init(x);
+	hdr(x)->nr_sections = SPICE_IMAGE_MAX_SECTIONS + 1;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -E2BIG, check(x, T_FILE_SIZE));
+}
+
+static void header(struct kunit *test)
+{
+	struct test_image *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+
+	checksum_and_bounds(x, test);
+	image_init(x);
+	hdr(x)->data_offset = 2048;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	image_init(x);
+	hdr(x)->reserved[0] = 1;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+}
+
+static void sections(struct kunit *test)
+{
+	struct test_image *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+
+	image_init(x);
+	sect(x, S_BLOBS)->type = SPICE_SECT_VMAS;	/* twice */
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	image_init(x);
+	sect(x, S_IV)->offset = 840;			/* overlaps the VMAs */
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	image_init(x);
+	sect(x, S_VMAS)->entry_size = 40;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	image_init(x);
+	sect(x, S_IV)->nr_entries = 1ULL << 60;	/* size would overflow */
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -E2BIG, check(x, T_FILE_SIZE));
+	image_init(x);
+	sect(x, S_THREADS)->nr_entries = 0;
+	sect(x, S_THREADS)->size = 0;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+}
+
+static void tables(struct kunit *test)
+{
+	struct test_image *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+	struct mmap_restore_interval *iv;
+	struct spice_image_vma *v;
+
+	image_init(x);
+	v = body(x, S_VMAS);
+	v->start += 1;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	image_init(x);
+	iv = body(x, S_IV);
+	iv->offset = 0;				/* inside the metadata */
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	image_init(x);
+	iv = body(x, S_IV);
+	iv->len = 3 * 4096;			/* past the VMA and the data */
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	image_init(x);
+	iv = body(x, S_IV);
+	iv->source = MMAP_RESTORE_SRC_FILE;	/* in an anonymous VMA */
+	iv->offset = 0;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	image_init(x);
+	((struct spice_image_process *)body(x, S_PROC))->cwd.offset = 1;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	image_init(x);
+	((struct spice_image_thread *)body(x, S_THREADS))->xstate.len =
+		SPICE_IMAGE_MAX_XSTATE + 1;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -E2BIG, check(x, T_FILE_SIZE));
+}
+
+static struct kunit_case spice_image_cases[] = {
+	KUNIT_CASE(valid_image),
+	KUNIT_CASE(not_an_image),
+	KUNIT_CASE(header),
+	KUNIT_CASE(sections),
+	KUNIT_CASE(tables),
+	{}
+};
+
+static struct kunit_suite spice_image_suite = {
+	.name = "spice-image",
+	.test_cases = spice_image_cases,
+};
+
+kunit_test_suite(spice_image_suite);
+
+MODULE_DESCRIPTION("KUnit tests of the Spice image checks");
+MODULE_LICENSE("GPL");
