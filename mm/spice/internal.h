@@ -16,6 +16,7 @@
 #define _MM_SPICE_INTERNAL_H
 
 #include <linux/pgtable.h>
+#include <linux/spice.h>
 #include <linux/types.h>
 #include <uapi/linux/spice.h>
 
@@ -23,16 +24,6 @@ struct file;
 struct mm_struct;
 struct folio;
 struct vm_area_struct;
-
-/* The user arrays of one call, copied in. */
-struct mmap_restore_tables {
-	struct mmap_restore_region *regions;
-	struct mmap_restore_interval *intervals;
-	struct mmap_restore_ws_range *ws;
-	u32 nr_regions;
-	u32 nr_intervals;
-	u32 nr_ws;
-};
 
 /* Where the contents of a populated page come from. */
 enum spice_page_kind {
@@ -80,6 +71,7 @@ struct spice_restore {
 	struct spice_async *async;	/* the working set past sync_pages */
 
 	struct mmap_restore_stats stats;
+	bool borrowed_tables;		/* @t belongs to the caller */
 };
 
 /* regions.c */

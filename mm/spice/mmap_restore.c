@@ -132,11 +132,42 @@ static int mmap_restore_get_image(struct spice_restore *sr, int image_fd)
 }
 
 /*
- * Take each region's backing file and make the checks mmap() would make,
- * so that mapping cannot fail on them later.
+ * The checks mmap() would make on region @i and its backing file @file (a
+ * reference the region now owns, or NULL), so that mapping cannot fail on
+ * them later.
  */
+static int mmap_restore_check_region(struct spice_restore *sr, u32 i,
+				     struct file *file)
+{
+	const struct mmap_restore_region *r = &sr->t.regions[i];
+	bool shared = r->flags & MMAP_RESTORE_REGION_SHARED;
+	unsigned long mflags = shared ? MAP_SHARED : MAP_PRIVATE;
+	int err;
+
+	sr->regions[i].uregion = r;
+	sr->regions[i].file = file;
+	err = security_mmap_addr(r->start);
+	if (err)
+		return err;
+	if (file) {
+		if (!(file->f_mode & FMODE_READ))
+			return -EACCES;
+		if (shared && (r->prot & PROT_WRITE) &&
+		    (!(file->f_mode & FMODE_WRITE) || IS_APPEND(file_inode(file))))
+			return -EACCES;
+		if ((r->prot & PROT_EXEC) && path_noexec(&file->f_path))
+			return -EPERM;
+		/* hugetlbfs pages are not restored page by page. */
+		if (!file->f_op->mmap || is_file_hugepages(file))
+			return -ENODEV;
+	}
+	return security_mmap_file(file, r->prot, mflags);
+}
+
+/* Take each region's backing file by its fd and check the region. */
 static int mmap_restore_get_files(struct spice_restore *sr)
 {
+	struct file *file;
 	u32 i;
 	int err;
 
@@ -145,32 +176,13 @@ static int mmap_restore_get_files(struct spice_restore *sr)
 		return -ENOMEM;
 
 	for (i = 0; i < sr->t.nr_regions; i++) {
-		const struct mmap_restore_region *r = &sr->t.regions[i];
-		bool shared = r->flags & MMAP_RESTORE_REGION_SHARED;
-		unsigned long mflags = shared ? MAP_SHARED : MAP_PRIVATE;
-		struct file *file = NULL;
-
-		sr->regions[i].uregion = r;
-		err = security_mmap_addr(r->start);
-		if (err)
-			return err;
-		if (r->fd != -1) {
-			file = fget(r->fd);
+		file = NULL;
+		if (sr->t.regions[i].fd != -1) {
+			file = fget(sr->t.regions[i].fd);
 			if (!file)
 				return -EBADF;
-			sr->regions[i].file = file;
-			if (!(file->f_mode & FMODE_READ))
-				return -EACCES;
-			if (shared && (r->prot & PROT_WRITE) &&
-			    (!(file->f_mode & FMODE_WRITE) || IS_APPEND(file_inode(file))))
-				return -EACCES;
-			if ((r->prot & PROT_EXEC) && path_noexec(&file->f_path))
-				return -EPERM;
-			/* hugetlbfs pages are not restored page by page. */
-			if (!file->f_op->mmap || is_file_hugepages(file))
-				return -ENODEV;
 		}
-		err = security_mmap_file(file, r->prot, mflags);
+		err = mmap_restore_check_region(sr, i, file);
 		if (err)
 			return err;
 	}
@@ -203,6 +215,8 @@ static void mmap_restore_free(struct spice_restore *sr)
 	}
 	if (sr->image)
 		fput(sr->image);
+	if (sr->borrowed_tables)
+		return;
 	kvfree(sr->t.regions);
 	kvfree(sr->t.intervals);
 	kvfree(sr->t.ws);
@@ -319,4 +333,78 @@ SYSCALL_DEFINE3(mmap_restore, const struct mmap_restore_args __user *, uargs,
 out:
 	mmap_restore_free(&sr);
 	return err;
+}
+
+/**
+ * spice_memory_prepare - Check and load a memory restore for the kernel.
+ * @t: The tables, in kernel memory; they must outlive the result.  A
+ *     file-backed region has @fd >= 0 and its file in @files.
+ * @image: The image file; a reference is taken.
+ * @files: The backing file of each region, or NULL; references are taken.
+ *
+ * Makes every check of mmap_restore() and reads the pages to populate, all
+ * without touching the caller's address space: restore_process() calls
+ * this before its point of no return and spice_memory_commit() after it.
+ *
+ * Return: The prepared restore, or an ERR_PTR() with mmap_restore()'s
+ * errors.
+ */
+struct spice_restore *spice_memory_prepare(const struct mmap_restore_tables *t,
+					   struct file *image,
+					   struct file **files)
+{
+	struct spice_restore *sr;
+	u32 i;
+	int err;
+
+	sr = kzalloc(sizeof(*sr), GFP_KERNEL_ACCOUNT);
+	if (!sr)
+		return ERR_PTR(-ENOMEM);
+	sr->t = *t;
+	sr->borrowed_tables = true;
+	sr->image = get_file(image);
+	if (!spice_image_usable(image)) {
+		err = -EINVAL;
+		goto fail;
+	}
+	sr->image_size = i_size_read(file_inode(image));
+	err = spice_check_tables(&sr->t, sr->image_size, true, TASK_SIZE);
+	if (err)
+		goto fail;
+	err = -ENOMEM;
+	sr->regions = kvcalloc(t->nr_regions, sizeof(*sr->regions), GFP_KERNEL);
+	if (!sr->regions)
+		goto fail;
+	for (i = 0; i < t->nr_regions; i++) {
+		err = mmap_restore_check_region(sr, i, files[i] ? get_file(files[i]) : NULL);
+		if (err)
+			goto fail;
+	}
+	err = spice_plan_pages(sr);
+	if (!err)
+		err = spice_load_pages(sr);
+	if (!err)
+		return sr;
+fail:
+	spice_memory_free(sr);
+	return ERR_PTR(err);
+}
+
+/**
+ * spice_memory_commit - Map the regions of a prepared restore.
+ * @sr: From spice_memory_prepare(), in the caller's context.
+ *
+ * Return: 0, or spice_install()'s errors; on error nothing new stays mapped.
+ */
+int spice_memory_commit(struct spice_restore *sr)
+{
+	return spice_install(sr);
+}
+
+void spice_memory_free(struct spice_restore *sr)
+{
+	if (IS_ERR_OR_NULL(sr))
+		return;
+	mmap_restore_free(sr);
+	kfree(sr);
 }
