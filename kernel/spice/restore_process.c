@@ -2,11 +2,12 @@
 /*
  * restore_process(2): argument handling.
  *
- * This file copies and checks what the launcher passed and has the image
- * read and checked (image.c); it changes no state yet.
+ * This file copies and checks what the launcher passed, has the image read
+ * and checked (image.c), then rebuilds the process (rebuild.c).
  */
 
 #include <linux/capability.h>
+#include <linux/compat.h>
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -16,7 +17,7 @@
 #include <linux/uaccess.h>
 #include <uapi/linux/spice.h>
 
-#include "image.h"
+#include "rebuild.h"
 
 static void restore_process_abi_checks(void)
 {
@@ -92,19 +93,22 @@ fail:
 
 /*
  * The image must be a regular file open for reading; its metadata is read
- * and checked (image.c).
+ * and checked (image.c).  On success @rb holds the image and its file.
  */
-static int restore_process_read_image(int image_fd, struct spice_image *img)
+static int restore_process_read_image(int image_fd, struct spice_rebuild *rb)
 {
-	CLASS(fd, f)(image_fd);
+	struct file *file = fget(image_fd);
+	int err;
 
-	if (fd_empty(f))
+	if (!file)
 		return -EBADF;
-	if (!(fd_file(f)->f_mode & FMODE_READ))
+	rb->image = file;
+	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
-	if (!S_ISREG(file_inode(fd_file(f))->i_mode))
+	if (!S_ISREG(file_inode(file)->i_mode))
 		return -EINVAL;
-	return spice_image_read(img, fd_file(f));
+	err = spice_image_read(&rb->img, file);
+	return err;
 }
 
 /**
@@ -131,22 +135,34 @@ static int restore_process_read_image(int image_fd, struct spice_image *img)
  *   @nr_fd_map; an fd-map entry has a negative or repeated @image_fd; the
  *   image is not a regular file.
  * - -EPERM: The caller lacks CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) in
- *   its user namespace.
+ *   its user namespace (checked first); an executable mapping of a file on
+ *   a noexec mount; a sealed mapping in the caller.
  * - -E2BIG: @usize is above %PAGE_SIZE, or the caller's struct is larger
  *   than the kernel's and the extra bytes are not zero; @nr_fd_map is above
  *   %RESTORE_PROCESS_MAX_FD_MAP.
  * - -EFAULT: @uargs or @fd_map is not readable.
- * - -EBADF: @image_fd is not open for reading, or an fd-map @fd is not open.
+ * - -EBADF: @image_fd is not open for reading, an fd-map @fd is not open,
+ *   or the image has a pipe, socket or other fd the map does not supply.
  * - -ENOEXEC: The image is not a Spice image this kernel reads: magic,
  *   format version, architecture, page size or an incompatible feature.
  * - -EBADMSG: The image's metadata checksum does not match.
  * - -E2BIG, -EINVAL: The image breaks a limit, or another rule, of
- *   Documentation/spice/image-format.rst.
- * - -EIO: The image could not be read.
- * - -EINTR: A fatal signal arrived while reading the image.
- * - -ENOMEM: Out of memory (the image's metadata is charged to the
- *   caller's memcg).
- * - -EOPNOTSUPP: A valid image: rebuilding the process is not built yet.
+ *   Documentation/spice/image-format.rst, or holds thread or signal state
+ *   this kernel would refuse, or a mapping over the vDSO.
+ * - -ESTALE: A file the image refers to is not the one dumped.
+ * - -ENOENT, -EACCES, -ENOTDIR, ...: Opening a file of the image, or
+ *   looking up its working directory, failed.
+ * - -ETXTBSY: The image's executable is open for writing.
+ * - -EBUSY: The caller has other threads or shares its address space.
+ * - -EMFILE: An fd is at or above RLIMIT_NOFILE.
+ * - -EIO: The image or a backing file could not be read.
+ * - -EINTR: A fatal signal arrived while reading.
+ * - -ENOMEM: Out of memory (everything is charged to the caller's memcg).
+ * - -EOPNOTSUPP: A multi-threaded image, shared anonymous memory, an
+ *   eventfd, a 32-bit thread or caller.
+ *
+ * Past the point of no return only allocations can fail; the process is
+ * then killed with SIGKILL.
  */
 SYSCALL_DEFINE4(restore_process, int, image_fd,
 		const struct restore_process_args __user *, uargs,
@@ -154,7 +170,8 @@ SYSCALL_DEFINE4(restore_process, int, image_fd,
 {
 	struct restore_process_args args;
 	struct restore_process_fd *fd_map;
-	struct spice_image img;
+	struct spice_rebuild rb = {};
+	long ret = 0;
 	int err;
 
 	restore_process_abi_checks();
@@ -169,6 +186,9 @@ SYSCALL_DEFINE4(restore_process, int, image_fd,
 
 	if (!checkpoint_restore_ns_capable(current_user_ns()))
 		return -EPERM;
+	/* Images hold 64-bit processes; the call is for 64-bit launchers. */
+	if (in_compat_syscall())
+		return -EOPNOTSUPP;
 
 	err = restore_process_copy_args(&args, uargs, usize);
 	if (err)
@@ -176,11 +196,12 @@ SYSCALL_DEFINE4(restore_process, int, image_fd,
 	fd_map = restore_process_copy_fd_map(&args);
 	if (IS_ERR(fd_map))
 		return PTR_ERR(fd_map);
-	err = restore_process_read_image(image_fd, &img);
-	if (!err) {
-		err = -EOPNOTSUPP;
-		spice_image_release(&img);
-	}
+	err = restore_process_read_image(image_fd, &rb);
+	if (!err)
+		err = spice_rebuild_prepare(&rb, fd_map, args.nr_fd_map);
+	if (!err)
+		ret = spice_rebuild_commit(&rb);
+	spice_rebuild_release(&rb);
 	kvfree(fd_map);
-	return err;
+	return err ? err : ret;
 }

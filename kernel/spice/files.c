@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * restore_process(): the files a restored process maps or holds open.
+ *
+ * Files are opened by path with the caller's credentials and root, and
+ * must still be the ones dumped: same type and size, same modification
+ * time, same inode generation when the image has it.  A changed file
+ * fails the restore (-ESTALE) instead of being mapped.  Pipes, sockets and
+ * other objects come from the launcher's fd map.
+ */
+
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/fs_struct.h>
+#include <linux/mm.h>
+#include <linux/namei.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/spice.h>
+
+#include "rebuild.h"
+
+/* Open flags an fd keeps; creation and truncation never replay. */
+#define SPICE_FD_OPEN_FLAGS	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | \
+				 O_DIRECT | O_LARGEFILE | O_DIRECTORY | \
+				 O_NOFOLLOW | O_NOATIME | __O_SYNC | O_PATH)
+
+static int spice_check_identity(struct file *file,
+				const struct spice_image_file *f)
+{
+	struct inode *inode = file_inode(file);
+	struct timespec64 mtime;
+
+	if ((inode->i_mode & S_IFMT) != (f->mode & S_IFMT))
+		return -ESTALE;
+	if (S_ISCHR(inode->i_mode))
+		return inode->i_rdev == new_decode_dev(f->rdev) ? 0 : -ESTALE;
+	if (S_ISDIR(inode->i_mode))
+		return 0;
+	mtime = inode_get_mtime(inode);
+	if (i_size_read(inode) != f->size || mtime.tv_sec != f->mtime_sec ||
+	    mtime.tv_nsec != f->mtime_nsec)
+		return -ESTALE;
+	if ((f->flags & SPICE_FILE_HAS_GENERATION) &&
+	    inode->i_generation != f->generation)
+		return -ESTALE;
+	return 0;
+}
+
+/**
+ * spice_open_image_file - Open file @idx of the image and check it.
+ * @rb: The rebuild.
+ * @idx: Index in the image's file table.
+ * @flags: Open flags.
+ * @out: The file, on success.
+ *
+ * Return: 0, -ESTALE if the file is not the one dumped, or filp_open()'s
+ * errors (-ENOENT, -EACCES, ...).
+ */
+int spice_open_image_file(struct spice_rebuild *rb, u32 idx, int flags,
+			  struct file **out)
+{
+	const struct spice_image_file *f = &rb->img.files[idx];
+	struct file *file;
+	char *path;
+	int err;
+
+	path = kmemdup_nul(spice_image_blob(&rb->img, f->path), f->path.len,
+			   GFP_KERNEL);
+	if (!path)
+		return -ENOMEM;
+	file = filp_open(path, flags | O_LARGEFILE | O_NOCTTY, 0);
+	kfree(path);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	err = spice_check_identity(file, f);
+	if (err) {
+		fput(file);
+		return err;
+	}
+	*out = file;
+	return 0;
+}
+
+static struct spice_new_fd *spice_add_fd(struct spice_rebuild *rb,
+					 unsigned int fd)
+{
+	struct spice_new_fd *n = &rb->fds[rb->nr_fds++];
+
+	n->fd = fd;
+	return n;
+}
+
+static const struct restore_process_fd *
+spice_find_map(const struct restore_process_fd *map, u32 nr, unsigned int fd)
+{
+	u32 i;
+
+	for (i = 0; i < nr; i++)
+		if (map[i].image_fd == fd)
+			return &map[i];
+	return NULL;
+}
+
+/* Open an image fd of type SPICE_FD_FILE at its offset. */
+static int spice_open_fd(struct spice_rebuild *rb, const struct spice_image_fd *d,
+			 struct spice_new_fd *n)
+{
+	loff_t pos;
+	int err;
+
+	err = spice_open_image_file(rb, d->file, d->open_flags & SPICE_FD_OPEN_FLAGS,
+				    &n->file);
+	if (err)
+		return err;
+	if (d->pos && (n->file->f_mode & FMODE_LSEEK)) {
+		pos = vfs_llseek(n->file, d->pos, SEEK_SET);
+		if (pos < 0)
+			return pos;
+		if (pos != d->pos)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * spice_prepare_fds - Take the file of every fd the restored process has.
+ * @rb: The rebuild.
+ * @map: The launcher's fd map (checked), @nr_map entries.
+ * @nr_map: Entries in @map.
+ *
+ * An fd in the map gets the launcher's file, whatever the image says; other
+ * fds of the image are reopened (files), or fail: a pipe or socket the map
+ * does not supply (-EBADF), an eventfd (-EOPNOTSUPP, not yet).
+ *
+ * Return: 0 or a negative error; -EMFILE if an fd is over RLIMIT_NOFILE.
+ */
+int spice_prepare_fds(struct spice_rebuild *rb,
+		      const struct restore_process_fd *map, u32 nr_map)
+{
+	const struct spice_image_fd *d = rb->img.fds;
+	unsigned long nofile = rlimit(RLIMIT_NOFILE);
+	const struct restore_process_fd *m;
+	struct spice_new_fd *n;
+	u64 i, nr = rb->img.nr[SPICE_SECT_FDS];
+	int err;
+
+	rb->fds = kvcalloc(nr + nr_map, sizeof(*rb->fds), GFP_KERNEL_ACCOUNT);
+	if (!rb->fds && nr + nr_map)
+		return -ENOMEM;
+	for (i = 0; i < nr_map; i++) {
+		if (map[i].image_fd >= nofile)
+			return -EMFILE;
+		n = spice_add_fd(rb, map[i].image_fd);
+		n->file = fget_raw(map[i].fd);
+		if (!n->file)
+			return -EBADF;
+		n->cloexec = false;
+	}
+	for (i = 0; i < nr; i++) {
+		m = spice_find_map(map, nr_map, d[i].fd);
+		if (m) {
+			/* The launcher's file, with the image's close-on-exec. */
+			rb->fds[m - map].cloexec = d[i].fd_flags & FD_CLOEXEC;
+			continue;
+		}
+		if (d[i].fd >= nofile)
+			return -EMFILE;
+		switch (d[i].type) {
+		case SPICE_FD_FILE:
+			n = spice_add_fd(rb, d[i].fd);
+			n->cloexec = d[i].fd_flags & FD_CLOEXEC;
+			err = spice_open_fd(rb, &d[i], n);
+			if (err)
+				return err;
+			break;
+		case SPICE_FD_SUPPLIED:
+			return -EBADF;
+		default:
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
+/**
+ * spice_prepare_exe_cwd - Open the executable and look up the cwd.
+ * @rb: The rebuild.
+ *
+ * Return: 0, -ETXTBSY if the executable is open for writing, -ENOTDIR,
+ * -EACCES and the lookup errors for the cwd, or spice_open_image_file()'s.
+ */
+int spice_prepare_exe_cwd(struct spice_rebuild *rb)
+{
+	const struct spice_image_process *p = rb->img.proc;
+	struct file *exe;
+	char *cwd;
+	int err;
+
+	if (p->exe_file != SPICE_IMAGE_NONE) {
+		err = spice_open_image_file(rb, p->exe_file, O_RDONLY, &exe);
+		if (err)
+			return err;
+		if (exe_file_deny_write_access(exe)) {
+			fput(exe);
+			return -ETXTBSY;
+		}
+		rb->exe = exe;
+	}
+	if (!p->cwd.len)
+		return 0;
+	cwd = kmemdup_nul(spice_image_blob(&rb->img, p->cwd), p->cwd.len, GFP_KERNEL);
+	if (!cwd)
+		return -ENOMEM;
+	err = kern_path(cwd, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &rb->cwd);
+	kfree(cwd);
+	if (err)
+		return err;
+	/* As chdir(2) checks. */
+	return path_permission(&rb->cwd, MAY_EXEC | MAY_CHDIR);
+}
+
+/**
+ * spice_commit_files - Give the calling process its fds and cwd.
+ * @rb: A prepared rebuild, past the point of no return.
+ *
+ * The caller's fd table is private (unshare_files() ran before the point
+ * of no return); every fd it had is closed first.
+ *
+ * Return: 0, or -ENOMEM / -EMFILE growing the fd table.
+ */
+int spice_commit_files(struct spice_rebuild *rb)
+{
+	unsigned int i;
+	int err;
+
+	__close_range(0, ~0U, 0);
+	for (i = 0; i < rb->nr_fds; i++) {
+		err = replace_fd(rb->fds[i].fd, rb->fds[i].file,
+				 rb->fds[i].cloexec ? O_CLOEXEC : 0);
+		if (err < 0)
+			return err;
+	}
+	if (rb->cwd.mnt)
+		set_fs_pwd(current->fs, &rb->cwd);
+	return 0;
+}
+
+void spice_release_files(struct spice_rebuild *rb)
+{
+	unsigned int i;
+
+	for (i = 0; i < rb->nr_fds; i++)
+		if (rb->fds[i].file)
+			fput(rb->fds[i].file);
+	kvfree(rb->fds);
+	if (rb->exe) {
+		exe_file_allow_write_access(rb->exe);
+		fput(rb->exe);
+	}
+	if (rb->cwd.mnt)
+		path_put(&rb->cwd);
+}

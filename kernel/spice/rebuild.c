@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * restore_process(): turning the calling process into the image's.
+ *
+ * Like execve(), the work is split at a point of no return.  Before it,
+ * spice_rebuild_prepare() checks everything and takes everything: the
+ * files the process maps and holds open, the launcher's supplied fds, and
+ * the contents of every page to populate, read from the image.  Nothing of
+ * the caller changes; a failure returns an error.  After it,
+ * spice_rebuild_commit() replaces the caller's address space, fds, signal
+ * state and registers; it only fails on allocation, and then the process
+ * is killed.
+ *
+ * Version 1 restores single-threaded processes; their threads' state
+ * beyond the registers is the calling task's: credentials, namespaces,
+ * cgroups, rlimits, timers, pending signals and the parent stay the
+ * launcher's.
+ */
+
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/fs_struct.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/personality.h>
+#include <linux/rseq.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/signal.h>
+#include <linux/slab.h>
+#include <linux/spice.h>
+#include <uapi/linux/futex.h>
+#include <uapi/linux/rseq.h>
+
+#include "rebuild.h"
+
+/* The smallest rseq area, as sys_rseq() accepts it (kernel/rseq.c). */
+#define SPICE_RSEQ_MIN_SIZE	32
+
+/* The caller must be alone in its address space, which it will replace. */
+static int spice_check_caller(void)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	int err = 0;
+
+	VMA_ITERATOR(vmi, mm, 0);
+
+	if (!thread_group_empty(current) || atomic_read(&mm->mm_users) > 1)
+		return -EBUSY;
+	/* Sealed mappings cannot be unmapped (mseal(2)). */
+	mmap_read_lock(mm);
+	for_each_vma(vmi, vma) {
+		if (vma->vm_flags & VM_SEALED) {
+			err = -EPERM;
+			break;
+		}
+	}
+	mmap_read_unlock(mm);
+	return err;
+}
+
+/* Signal state and per-thread registrations the setters will apply. */
+static int spice_check_signals(const struct spice_image *img)
+{
+	const struct spice_image_thread *t = &img->threads[0];
+	unsigned int sig;
+
+	for (sig = 1; img->sigactions && sig <= 64; sig++) {
+		const struct spice_image_sigaction *a = &img->sigactions[sig - 1];
+
+		if ((sig_kernel_only(sig) && a->handler) ||
+		    a->handler >= TASK_SIZE || a->restorer >= TASK_SIZE)
+			return -EINVAL;
+	}
+	if (t->ss_flags & ~(SS_ONSTACK | SS_DISABLE | SS_AUTODISARM))
+		return -EINVAL;
+	if (!(t->ss_flags & SS_DISABLE) && t->ss_size &&
+	    (t->ss_sp >= TASK_SIZE || t->ss_size < MINSIGSTKSZ))
+		return -EINVAL;
+	if (t->robust_list && t->robust_list_len != sizeof(struct robust_list_head))
+		return -EINVAL;
+	if (t->rseq && (!IS_ALIGNED(t->rseq, SPICE_RSEQ_MIN_SIZE) ||
+			t->rseq_len < SPICE_RSEQ_MIN_SIZE || t->rseq >= TASK_SIZE))
+		return -EINVAL;
+	if (t->clear_child_tid >= TASK_SIZE)
+		return -EINVAL;
+	return 0;
+}
+
+/* Build mmap_restore() regions from the image's VMAs, vDSO apart. */
+static int spice_prepare_memory(struct spice_rebuild *rb)
+{
+	const struct spice_image *img = &rb->img;
+	u64 i, nr = 0, vdso_start = 0, vdso_end = 0;
+	int err;
+
+	if (img->proc->vdso) {
+		err = spice_arch_vdso_range(img->proc->vdso, &vdso_start, &vdso_end);
+		if (err)
+			return err;
+		rb->vdso = img->proc->vdso;
+	}
+	rb->t.regions = kvcalloc(img->nr[SPICE_SECT_VMAS], sizeof(*rb->t.regions),
+				 GFP_KERNEL_ACCOUNT);
+	rb->region_files = kvcalloc(img->nr[SPICE_SECT_VMAS],
+				    sizeof(*rb->region_files), GFP_KERNEL_ACCOUNT);
+	if (!rb->t.regions || !rb->region_files)
+		return -ENOMEM;
+	for (i = 0; i < img->nr[SPICE_SECT_VMAS]; i++) {
+		const struct spice_image_vma *v = &img->vmas[i];
+		struct mmap_restore_region *r = &rb->t.regions[nr];
+		int flags;
+
+		if (v->flags & (SPICE_VMA_VDSO | SPICE_VMA_VVAR))
+			continue;	/* placed by spice_arch_map_vdso() */
+		if (vdso_end && v->start < vdso_end && vdso_start < v->end)
+			return -EINVAL;
+		r->start = v->start;
+		r->len = v->end - v->start;
+		r->prot = v->prot;
+		r->flags = v->flags & (SPICE_VMA_SHARED | SPICE_VMA_GROWSDOWN);
+		r->first_interval = v->first_interval;
+		r->nr_intervals = v->nr_intervals;
+		r->fd = -1;
+		if (v->file != SPICE_IMAGE_NONE) {
+			/* A shared writable mapping writes to its file. */
+			flags = (v->flags & SPICE_VMA_SHARED) && (v->prot & PROT_WRITE) ?
+				O_RDWR : O_RDONLY;
+			err = spice_open_image_file(rb, v->file, flags,
+						    &rb->region_files[nr]);
+			if (err)
+				return err;
+			r->fd = 0;	/* any fd >= 0: the file is in region_files */
+			r->pgoff = v->pgoff;
+		}
+		nr++;
+	}
+	if (!nr)
+		return -EINVAL;
+	rb->t.nr_regions = nr;
+	/* The image's tables as they are: same structures, file offsets. */
+	rb->t.intervals = (struct mmap_restore_interval *)img->intervals;
+	rb->t.nr_intervals = img->nr[SPICE_SECT_INTERVALS];
+	rb->t.ws = (struct mmap_restore_ws_range *)img->ws;
+	rb->t.nr_ws = img->nr[SPICE_SECT_WS];
+	rb->mem = spice_memory_prepare(&rb->t, rb->image, rb->region_files);
+	if (IS_ERR(rb->mem)) {
+		err = PTR_ERR(rb->mem);
+		rb->mem = NULL;
+		return err;
+	}
+	return 0;
+}
+
+/**
+ * spice_rebuild_prepare - Everything before the point of no return.
+ * @rb: Holds the checked image and its file; filled in.
+ * @map: The launcher's fd map, checked, @nr_map entries.
+ * @nr_map: Entries in @map.
+ *
+ * Return: 0, or an error with the caller unchanged (see restore_process()).
+ */
+int spice_rebuild_prepare(struct spice_rebuild *rb,
+			  const struct restore_process_fd *map, u32 nr_map)
+{
+	const struct spice_image *img = &rb->img;
+	const struct spice_image_thread *t = &img->threads[0];
+	int err;
+
+	if (img->nr[SPICE_SECT_THREADS] != 1)
+		return -EOPNOTSUPP;
+	if (img->proc->auxv.len > sizeof(current->mm->saved_auxv))
+		return -EINVAL;
+	err = spice_check_caller();
+	if (err)
+		return err;
+	err = spice_arch_check_thread(t, t->xstate.len ?
+				      spice_image_blob(img, t->xstate) : NULL,
+				      t->xstate.len);
+	if (err)
+		return err;
+	err = spice_check_signals(img);
+	if (err)
+		return err;
+	err = spice_prepare_fds(rb, map, nr_map);
+	if (err)
+		return err;
+	err = spice_prepare_exe_cwd(rb);
+	if (err)
+		return err;
+	err = spice_prepare_memory(rb);
+	if (err)
+		return err;
+	/* The fd table must be ours alone before it is replaced. */
+	return unshare_files();
+}
+
+static void spice_commit_mm_layout(const struct spice_image *img)
+{
+	const struct spice_image_process *p = img->proc;
+	struct mm_struct *mm = current->mm;
+
+	mmap_write_lock(mm);
+	mm->start_code = p->start_code;
+	mm->end_code = p->end_code;
+	mm->start_data = p->start_data;
+	mm->end_data = p->end_data;
+	mm->start_brk = p->start_brk;
+	mm->brk = p->brk;
+	mm->start_stack = p->start_stack;
+	/* arg_lock protects the argument and environment bounds. */
+	spin_lock(&mm->arg_lock);
+	mm->arg_start = p->arg_start;
+	mm->arg_end = p->arg_end;
+	mm->env_start = p->env_start;
+	mm->env_end = p->env_end;
+	spin_unlock(&mm->arg_lock);
+	memset(mm->saved_auxv, 0, sizeof(mm->saved_auxv));
+	memcpy(mm->saved_auxv, spice_image_blob(img, p->auxv), p->auxv.len);
+	mmap_write_unlock(mm);
+}
+
+static void spice_commit_signals(const struct spice_image *img)
+{
+	const struct spice_image_thread *t = &img->threads[0];
+	struct k_sigaction ka;
+	sigset_t blocked;
+	unsigned int sig;
+
+	for (sig = 1; img->sigactions && sig <= 64; sig++) {
+		const struct spice_image_sigaction *a = &img->sigactions[sig - 1];
+
+		if (sig_kernel_only(sig))
+			continue;
+		memset(&ka, 0, sizeof(ka));
+		ka.sa.sa_handler = (__sighandler_t)(unsigned long)a->handler;
+		ka.sa.sa_flags = a->flags;
+		ka.sa.sa_restorer = (__sigrestore_t)(unsigned long)a->restorer;
+		siginitset(&ka.sa.sa_mask, a->mask);
+		do_sigaction(sig, &ka, NULL);
+	}
+	siginitset(&blocked, t->sigmask);
+	set_current_blocked(&blocked);
+	if (t->ss_flags & SS_DISABLE || !t->ss_size) {
+		current->sas_ss_sp = 0;
+		current->sas_ss_size = 0;
+		current->sas_ss_flags = SS_DISABLE;
+	} else {
+		current->sas_ss_sp = t->ss_sp;
+		current->sas_ss_size = t->ss_size;
+		current->sas_ss_flags = t->ss_flags & SS_AUTODISARM;
+	}
+}
+
+/* Registrations that name memory of the old address space go. */
+static void spice_commit_thread(const struct spice_image *img)
+{
+	const struct spice_image_thread *t = &img->threads[0];
+
+	current->clear_child_tid = u64_to_user_ptr(t->clear_child_tid);
+	current->set_child_tid = NULL;
+#ifdef CONFIG_FUTEX
+	current->robust_list = u64_to_user_ptr(t->robust_list);
+#ifdef CONFIG_COMPAT
+	current->compat_robust_list = NULL;
+#endif
+#endif
+#ifdef CONFIG_RSEQ
+	current->rseq = u64_to_user_ptr(t->rseq);
+	current->rseq_len = t->rseq ? t->rseq_len : 0;
+	current->rseq_sig = t->rseq ? t->rseq_sig : 0;
+	if (t->rseq)
+		rseq_set_notify_resume(current);
+#endif
+}
+
+/**
+ * spice_rebuild_commit - The point of no return: become the image's process.
+ * @rb: A prepared rebuild.
+ *
+ * Return: The restored thread's return register, which restore_process()
+ * returns; or, if an allocation failed, a negative error with SIGKILL
+ * queued, so that the half-built process never runs.
+ */
+long spice_rebuild_commit(struct spice_rebuild *rb)
+{
+	const struct spice_image *img = &rb->img;
+	const struct spice_image_process *p = img->proc;
+	const struct spice_image_thread *t = &img->threads[0];
+	int err;
+
+	/* The old address space goes entirely, as at exec. */
+	err = vm_munmap(0, TASK_SIZE);
+	/* While nothing is mapped: the old executable may be the new one. */
+	if (!err && rb->exe)
+		err = replace_mm_exe_file(current->mm, rb->exe);
+	if (!err)
+		err = spice_memory_commit(rb->mem);
+	if (!err && rb->vdso)
+		err = spice_arch_map_vdso(rb->vdso);
+	if (!err)
+		err = spice_commit_files(rb);
+	if (err) {
+		force_fatal_sig(SIGKILL);
+		return err;
+	}
+	spice_commit_mm_layout(img);
+	xchg(&current->fs->umask, p->umask & 0777);
+	set_task_comm(current, p->comm);
+	set_personality(p->personality);
+	spice_commit_signals(img);
+	spice_commit_thread(img);
+	return spice_arch_set_thread(t, t->xstate.len ?
+				     spice_image_blob(img, t->xstate) : NULL);
+}
+
+void spice_rebuild_release(struct spice_rebuild *rb)
+{
+	u32 i;
+
+	spice_memory_free(rb->mem);
+	for (i = 0; rb->region_files && i < rb->img.nr[SPICE_SECT_VMAS]; i++)
+		if (rb->region_files[i])
+			fput(rb->region_files[i]);
+	kvfree(rb->region_files);
+	kvfree(rb->t.regions);
+	spice_release_files(rb);
+	spice_image_release(&rb->img);
+	if (rb->image)
+		fput(rb->image);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * restore_process(): rebuilding the calling process from a checked image.
+ *
+ * spice_rebuild_prepare() checks everything the image refers to and takes
+ * every resource the rebuild needs (files, fds, the memory's contents)
+ * without changing the caller; spice_rebuild_commit() is the point of no
+ * return: it replaces the caller's address space, fds and state.
+ */
+#ifndef _KERNEL_SPICE_REBUILD_H
+#define _KERNEL_SPICE_REBUILD_H
+
+#include <linux/path.h>
+#include <linux/spice.h>
+
+#include "image.h"
+
+struct restore_process_fd;
+
+/* An fd of the restored process and the file it gets. */
+struct spice_new_fd {
+	unsigned int fd;
+	bool cloexec;
+	struct file *file;	/* reference held */
+};
+
+struct spice_rebuild {
+	struct spice_image img;
+	struct file *image;		/* reference held */
+
+	/* Memory: regions built from the image's VMAs. */
+	struct mmap_restore_tables t;
+	struct file **region_files;	/* per region, or NULL; references held */
+	struct spice_restore *mem;
+	u64 vdso;			/* 0: no vDSO */
+
+	/* Files and fds. */
+	struct spice_new_fd *fds;
+	unsigned int nr_fds;
+	struct file *exe;		/* reference held, write access denied */
+	struct path cwd;		/* reference held if cwd.mnt */
+};
+
+/* files.c */
+int spice_open_image_file(struct spice_rebuild *rb, u32 idx, int flags,
+			  struct file **out);
+int spice_prepare_fds(struct spice_rebuild *rb,
+		      const struct restore_process_fd *map, u32 nr_map);
+int spice_prepare_exe_cwd(struct spice_rebuild *rb);
+int spice_commit_files(struct spice_rebuild *rb);
+void spice_release_files(struct spice_rebuild *rb);
+
+/* rebuild.c */
+int spice_rebuild_prepare(struct spice_rebuild *rb,
+			  const struct restore_process_fd *map, u32 nr_map);
+long spice_rebuild_commit(struct spice_rebuild *rb);
+void spice_rebuild_release(struct spice_rebuild *rb);
+
+#endif /* _KERNEL_SPICE_REBUILD_H */
