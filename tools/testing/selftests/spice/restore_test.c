@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * restore_process() end to end: a process is dumped with libspice, then a
+ * launcher becomes it.  The restored process resumes in the read() it was
+ * blocked in, with its memory, mappings, signal handlers, mask and
+ * alternate stack, and its pipes supplied through the fd map; it keeps the
+ * launcher's pid.  Failures before the point of no return leave the
+ * launcher running with an error.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <spice/dump.h>
+#include <spice/image.h>
+
+#include "../kselftest_harness.h"
+#include "mmap_restore_util.h"
+
+#define ANON_PAGES 8
+#define FILE_PAGES 4
+#define SEED 5
+#define CMD_FD 10		/* the dumpee's request channel */
+#define ACK_FD 11		/* and its replies */
+
+static int got_usr1;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	__atomic_store_n(&got_usr1, 1, __ATOMIC_RELAXED);
+}
+
+static void *idle_thread(void *arg)
+{
+	(void)arg;
+	pause();
+	return NULL;
+}
+
+/*
+ * Shared anonymous memory cannot be restored yet (the test harness shares
+ * its results page with this process): drop it from the dumpee.
+ */
+static void unmap_shared_anonymous(void)
+{
+	unsigned long long start, end;
+	char line[512], perms[5], name[256];
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		name[0] = '\0';
+		if (sscanf(line, "%llx-%llx %4s %*s %*s %*s %255s", &start, &end,
+			   perms, name) >= 3 && perms[3] == 's' &&
+		    (!name[0] || !strcmp(name, "/dev/zero")))
+			munmap((void *)(uintptr_t)start, end - start);
+	}
+	if (f)
+		fclose(f);
+}
+
+static void reply(char c)
+{
+	if (write(ACK_FD, &c, 1) != 1)
+		_exit(20);
+}
+
+/*
+ * The process to dump: fds 0-2 on /dev/null, its channel on CMD_FD and
+ * ACK_FD, known memory, a handler, a mask and an alternate stack.  It
+ * serves one-letter requests until told to exit.
+ */
+static void dumpee(char *anon, char *file_map, const char *file_path,
+		   int cmd, int ack, int threads)
+{
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
+	stack_t ss = { .ss_size = 65536 };
+	sigset_t set;
+	pthread_t t;
+	pid_t pid;
+	char c;
+	int fd, i, ok;
+
+	/* Out of the way first: any of these may sit on 0-2 or 10-11. */
+	cmd = fcntl(cmd, F_DUPFD, 100);
+	ack = fcntl(ack, F_DUPFD, 100);
+	fd = open("/dev/null", O_RDWR);
+	if (cmd < 0 || ack < 0 || fd < 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0 ||
+	    dup2(fd, 2) < 0 || dup2(cmd, CMD_FD) < 0 || dup2(ack, ACK_FD) < 0)
+		_exit(10);
+	close_range(3, CMD_FD - 1, 0);
+	close_range(ACK_FD + 1, ~0U, 0);
+	if (mmap(anon, ANON_PAGES * PS, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) != anon)
+		_exit(11);
+	fd = open(file_path, O_RDONLY);
+	if (fd < 0 || mmap(file_map, FILE_PAGES * PS, PROT_READ, MAP_PRIVATE |
+			   MAP_FIXED_NOREPLACE, fd, 0) != file_map)
+		_exit(12);
+	close(fd);
+	for (i = 1; i < ANON_PAGES; i += 2)
+		fill_page(anon + i * PS, SEED, i);
+	c = file_map[0];	/* a page-cache page, mapped */
+	sigemptyset(&sa.sa_mask);
+	ss.ss_sp = malloc(ss.ss_size);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	if (sigaction(SIGUSR1, &sa, NULL) || sigaltstack(&ss, NULL) ||
+	    sigprocmask(SIG_BLOCK, &set, NULL))
+		_exit(13);
+	if (threads && pthread_create(&t, NULL, idle_thread, NULL))
+		_exit(14);
+	unmap_shared_anonymous();
+	reply('R');
+	while (read(CMD_FD, &c, 1) == 1) {
+		switch (c) {
+		case 'c':	/* memory as it was */
+			ok = page_has_pattern(file_map, 0, 0);
+			for (i = 0; i < ANON_PAGES; i++)
+				ok &= i % 2 ? page_has_pattern(anon + i * PS, SEED, i) :
+					      page_is_zero(anon + i * PS);
+			reply(ok ? 'A' : 'X');
+			break;
+		case 'u':	/* the handler ran */
+			reply(__atomic_load_n(&got_usr1, __ATOMIC_RELAXED) ? 'U' : 'N');
+			break;
+		case 'm':	/* the mask and the alternate stack */
+			sigprocmask(SIG_BLOCK, NULL, &set);
+			sigaltstack(NULL, &ss);
+			reply(sigismember(&set, SIGUSR2) && ss.ss_size == 65536 ? 'M' : 'N');
+			break;
+		case 'p':
+			pid = getpid();
+			if (write(ACK_FD, &pid, sizeof(pid)) != sizeof(pid))
+				_exit(21);
+			break;
+		case 'e':
+			_exit(7);
+		}
+	}
+	_exit(15);
+}
+
+struct restore_ctx {
+	char *anon, *file_map;
+	char file_path[64], image_path[64];
+	int image_fd;
+	pid_t dumpee, launcher;
+	int cmd, ack;		/* our ends of the restored process's channel */
+	char maps[8192];
+};
+
+FIXTURE(restore) {
+	struct restore_ctx c;
+};
+
+static void read_maps(pid_t pid, char *buf, size_t len)
+{
+	char path[64], line[512];
+	size_t used = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "r");
+	buf[0] = '\0';
+	while (f && fgets(line, sizeof(line), f)) {
+		/* Ranges, permissions and paths; inode numbers may differ. */
+		unsigned long long s, e;
+		char perms[5], name[256] = "";
+
+		if (sscanf(line, "%llx-%llx %4s %*s %*s %*s %255s", &s, &e, perms,
+			   name) < 3 || strstr(name, "vsyscall") || strstr(name, "vvar"))
+			continue;
+		used += snprintf(buf + used, len - used, "%llx-%llx %s %s\n", s, e,
+				 perms, name);
+		if (used >= len)
+			break;
+	}
+	if (f)
+		fclose(f);
+}
+
+static int start_dumpee(struct __test_metadata *_metadata,
+			struct restore_ctx *rc, int threads)
+{
+	int cmd[2], ack[2];
+	char c;
+
+	if (pipe(cmd) || pipe(ack))
+		return -1;
+	rc->dumpee = fork();
+	if (!rc->dumpee)
+		dumpee(rc->anon, rc->file_map, rc->file_path, cmd[0], ack[1],
+		       threads);
+	close(cmd[0]);
+	close(ack[1]);
+	/* Kept open until the dump: the dumpee must stay blocked in read(). */
+	rc->cmd = cmd[1];
+	if (read(ack[0], &c, 1) != 1 || c != 'R')
+		return -1;
+	close(ack[0]);
+	read_maps(rc->dumpee, rc->maps, sizeof(rc->maps));
+	return 0;
+}
+
+static int dump_dumpee(struct restore_ctx *rc)
+{
+	struct spice_dump_opts opts = { .flags = SPICE_DUMP_KILL };
+	char why[SPICE_IMAGE_WHY_LEN];
+	int err;
+
+	err = spice_dump(rc->dumpee, rc->image_fd, &opts, NULL, why);
+	if (err)
+		fprintf(stderr, "# spice_dump: %s\n", why);
+	waitpid(rc->dumpee, NULL, 0);
+	rc->dumpee = -1;
+	close(rc->cmd);
+	rc->cmd = -1;
+	return err;
+}
+
+/*
+ * Fork a launcher that becomes the image's process, with fresh pipes as
+ * its channel; if restore_process() returns, the launcher exits with
+ * 100 + errno.
+ */
+static pid_t launch(struct restore_ctx *rc, int supply)
+{
+	struct restore_process_fd map[2];
+	struct restore_process_args args = {};
+	int cmd[2], ack[2];
+	pid_t pid;
+
+	if (pipe(cmd) || pipe(ack))
+		return -1;
+	pid = fork();
+	if (!pid) {
+		alarm(60);	/* never outlive the test */
+		map[0] = (struct restore_process_fd){ .image_fd = CMD_FD, .fd = cmd[0] };
+		map[1] = (struct restore_process_fd){ .image_fd = ACK_FD, .fd = ack[1] };
+		if (supply) {
+			args.fd_map = (uintptr_t)map;
+			args.nr_fd_map = 2;
+		}
+		sys_restore_process(rc->image_fd, &args, sizeof(args), 0);
+		_exit(100 + errno);
+	}
+	close(cmd[0]);
+	close(ack[1]);
+	rc->cmd = cmd[1];
+	rc->ack = ack[0];
+	rc->launcher = pid;
+	return pid;
+}
+
+static char ask(struct restore_ctx *rc, char c)
+{
+	if (write(rc->cmd, &c, 1) != 1 || read(rc->ack, &c, 1) != 1)
+		return 0;
+	return c;
+}
+
+/* The launcher's exit status: 100 + errno if restore_process() failed. */
+static int launcher_status(struct restore_ctx *rc)
+{
+	int status;
+
+	if (waitpid(rc->launcher, &status, 0) != rc->launcher)
+		return -1;
+	rc->launcher = -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
+}
+
+FIXTURE_SETUP(restore)
+{
+	struct restore_ctx *rc = &self->c;
+	char *buf;
+	int fd, i;
+
+	rc->dumpee = -1;
+	rc->launcher = -1;
+	rc->cmd = -1;
+	rc->ack = -1;
+	signal(SIGPIPE, SIG_IGN);
+	if (!spice_supported())
+		SKIP(return, "kernel without CONFIG_SPICE");
+	rc->anon = free_range((ANON_PAGES + 1 + FILE_PAGES) * PS);
+	ASSERT_NE(NULL, rc->anon);
+	rc->file_map = rc->anon + (ANON_PAGES + 1) * PS;
+	snprintf(rc->file_path, sizeof(rc->file_path), "/tmp/spice-restore-file-XXXXXX");
+	fd = mkstemp(rc->file_path);
+	ASSERT_LE(0, fd);
+	buf = malloc(PS);
+	for (i = 0; i < FILE_PAGES; i++) {
+		fill_page(buf, 0, i);
+		ASSERT_EQ(PS, pwrite(fd, buf, PS, i * PS));
+	}
+	free(buf);
+	close(fd);
+	snprintf(rc->image_path, sizeof(rc->image_path), "/tmp/spice-restore-image-XXXXXX");
+	rc->image_fd = mkstemp(rc->image_path);
+	ASSERT_LE(0, rc->image_fd);
+}
+
+FIXTURE_TEARDOWN(restore)
+{
+	struct restore_ctx *rc = &self->c;
+
+	if (rc->dumpee > 0) {
+		kill(rc->dumpee, SIGKILL);
+		waitpid(rc->dumpee, NULL, 0);
+	}
+	if (rc->launcher > 0) {
+		kill(rc->launcher, SIGKILL);
+		waitpid(rc->launcher, NULL, 0);
+	}
+	unlink(rc->file_path);
+	unlink(rc->image_path);
+}
+
+TEST_F(restore, resumes_where_it_was_dumped)
+{
+	struct restore_ctx *rc = &self->c;
+	char maps[8192], c;
+	pid_t pid = 0;
+
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, 0));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	ASSERT_LT(0, launch(rc, 1));
+
+	/* The read it was blocked in restarts and gets this request. */
+	c = ask(rc, 'c');
+	if (!c)
+		TH_LOG("no reply: the launcher ended with %d", launcher_status(rc));
+	ASSERT_EQ('A', c);
+	EXPECT_EQ('M', ask(rc, 'm'));
+	ASSERT_EQ(0, kill(rc->launcher, SIGUSR1));
+	EXPECT_EQ('U', ask(rc, 'u'));
+	ASSERT_EQ(1, write(rc->cmd, "p", 1));
+	ASSERT_EQ(sizeof(pid), read(rc->ack, &pid, sizeof(pid)));
+	EXPECT_EQ(rc->launcher, pid);
+	read_maps(rc->launcher, maps, sizeof(maps));
+	EXPECT_STREQ(rc->maps, maps);
+	ASSERT_EQ(1, write(rc->cmd, "e", 1));
+	EXPECT_EQ(7, launcher_status(rc));
+}
+
+/* Each failure before the point of no return: an error, launcher intact. */
+TEST_F(restore, pipes_not_supplied)
+{
+	struct restore_ctx *rc = &self->c;
+
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, 0));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	ASSERT_LT(0, launch(rc, 0));
+	EXPECT_EQ(100 + EBADF, launcher_status(rc));
+}
+
+TEST_F(restore, changed_file)
+{
+	struct restore_ctx *rc = &self->c;
+	struct timeval tv[2] = { { 1, 0 }, { 1, 0 } };
+
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, 0));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	ASSERT_EQ(0, utimes(rc->file_path, tv));
+	ASSERT_LT(0, launch(rc, 1));
+	EXPECT_EQ(100 + ESTALE, launcher_status(rc));
+}
+
+TEST_F(restore, missing_file)
+{
+	struct restore_ctx *rc = &self->c;
+
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, 0));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	ASSERT_EQ(0, unlink(rc->file_path));
+	ASSERT_LT(0, launch(rc, 1));
+	EXPECT_EQ(100 + ENOENT, launcher_status(rc));
+}
+
+TEST_F(restore, threads_not_supported_yet)
+{
+	struct restore_ctx *rc = &self->c;
+
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, 1));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	ASSERT_LT(0, launch(rc, 1));
+	EXPECT_EQ(100 + EOPNOTSUPP, launcher_status(rc));
+}
+
+static void *sleeper(void *arg)
+{
+	(void)arg;
+	pause();
+	return NULL;
+}
+
+/* A launcher with a second thread cannot replace its address space. */
+TEST_F(restore, busy_launcher)
+{
+	struct restore_ctx *rc = &self->c;
+	struct restore_process_args args = {};
+	pthread_t t;
+	pid_t pid;
+
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, 0));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	pid = fork();
+	if (!pid) {
+		if (pthread_create(&t, NULL, sleeper, NULL))
+			_exit(1);
+		sys_restore_process(rc->image_fd, &args, sizeof(args), 0);
+		_exit(100 + errno);
+	}
+	rc->launcher = pid;
+	EXPECT_EQ(100 + EBUSY, launcher_status(rc));
+}
+
+TEST_HARNESS_MAIN
