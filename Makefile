@@ -57,7 +57,7 @@ DISK := $(BUILD)/disk.img
 QEMU_ARGS := --kernel $(BZIMAGE) --initrd $(INITRD) --accel $(ACCEL)
 export SPICE_ACCEL_CACHE := $(BUILD)/accel
 
-.PHONY: all deps tree kernel selftests tools initramfs check demo qemu image series lint \
+.PHONY: all deps tree kernel selftests tools initramfs check demo qemu run image series lint \
 	kunit bench-populate clean
 all: initramfs
 
@@ -139,6 +139,13 @@ demo: initramfs $(DISK)
 
 qemu: initramfs $(DISK)
 	@harness/run-qemu.sh $(QEMU_ARGS) --mode shell --disk $(DISK) --hostroot
+
+# make run SCRIPT=FILE: boot the guest, run a shell script of the host in
+# it (the host's root is at /host), print its output.
+run: initramfs $(DISK)
+	@test -r "$(SCRIPT)" || { echo "make run: SCRIPT=FILE, a readable file" >&2; exit 2; }
+	@harness/run-qemu.sh $(QEMU_ARGS) --mode run --disk $(DISK) --hostroot \
+		--append "SPICE_SCRIPT=$(abspath $(SCRIPT))" --out $(GUEST)/run-script
 
 # Benchmarks: in the guest, on the image disk; a table on stdout and JSON
 # under build/bench/.  BENCH_MIB and BENCH_REPS size the run.
