@@ -21,3 +21,4 @@ if [ -d /images ]; then
 		sed -E 's/.*"method":"([^"]*)".*"ms_median":([0-9.]+).*"faults_median":([0-9]+).*"read_kib_median":([0-9]+).*/#   \1: \2 ms, \3 faults, \4 KiB read/'
 fi
 spice-dump-python /images 2>&1
+spice-restore-demo /images 2>&1

@@ -11,7 +11,9 @@
 int cmd_dump(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
-extern const char usage_dump[], usage_inspect[], usage_verify[];
+extern const char usage_dump[], usage_inspect[], usage_verify[],
+	usage_restore[];
 
 #endif /* __SPICE_COMMANDS_H */

@@ -59,6 +59,8 @@ static const struct command commands[] = {
 	  usage_inspect },
 	{ "verify", "check an image as restore_process() would", cmd_verify,
 	  usage_verify },
+	{ "restore", "become the process saved in an image", cmd_restore,
+	  usage_restore },
 };
 
 static void print_usage(FILE *f)
