@@ -58,7 +58,7 @@ QEMU_ARGS := --kernel $(BZIMAGE) --initrd $(INITRD) --accel $(ACCEL)
 export SPICE_ACCEL_CACHE := $(BUILD)/accel
 
 .PHONY: all deps tree kernel selftests tools initramfs check demo qemu run image series lint \
-	kunit bench-populate clean
+	kunit bench-populate bench-coldstart clean
 all: initramfs
 
 deps:
@@ -158,6 +158,14 @@ bench-populate: initramfs $(DISK)
 		--out $(GUEST)/bench --timeout 5400 \
 		--append "SPICE_BENCH_MIB=$(BENCH_MIB) SPICE_BENCH_REPS=$(BENCH_REPS)" >/dev/null
 	@python3 harness/bench_report.py populate $(GUEST)/bench $(BENCH)/populate.json
+
+bench-coldstart: initramfs $(DISK)
+	@mkdir -p $(BENCH)
+	@harness/run-qemu.sh $(QEMU_ARGS) --mode bench-coldstart --disk $(DISK) \
+		--hostroot --out $(GUEST)/bench-coldstart --timeout 5400 \
+		--append "SPICE_BENCH_REPS=$(BENCH_REPS)" >/dev/null
+	@python3 harness/bench_report.py coldstart $(GUEST)/bench-coldstart \
+		$(BENCH)/coldstart.json
 
 IMAGE := $(BUILD)/image
 image: initramfs

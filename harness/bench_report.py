@@ -3,6 +3,7 @@
 """Turn a benchmark's guest output into JSON and a table.
 
   bench_report.py populate RUN_DIR OUT.json
+  bench_report.py coldstart RUN_DIR OUT.json
 
 RUN_DIR is run-qemu.sh's --out directory (tap.log, accel).
 
@@ -70,17 +71,41 @@ def populate(doc, accel):
               f"{(f'{ratio:.2f}' if ratio is not None else '-'):>14}")
 
 
+def coldstart(doc, accel):
+    """Per function: time to the first reply in each mode, and ratios."""
+    print(f"cold-start benchmark: {len(doc)} functions, {accel.upper()}"
+          + (" (times are emulated: compare ratios)" if accel == "tcg" else ""))
+    head = (f"{'function':10} {'mode':17} {'median ms':>10} {'min':>8} {'max':>8} "
+            f"{'faults':>7} {'read IOs':>8} {'read KiB':>9}")
+    print(head)
+    print("-" * len(head))
+    for fn in doc:
+        for name, m in fn["modes"].items():
+            print(f"{fn['function']:10} {name:17} {m['ms_median']:10.1f} "
+                  f"{m['ms_min']:8.1f} {m['ms_max']:8.1f} {m['faults_median']:7.0f} "
+                  f"{m['reads_median']:8.0f} {m['read_kib_median']:9.0f}")
+        r = fn["ratios"]
+        print(f"{fn['function']:10} image {fn['image_bytes'] / 2**20:.1f} MiB, "
+              f"working set {fn['ws_pages']} pages; cold/spice {r['cold/spice']:.2f}, "
+              f"spice/warm {r['spice/warm']:.1f}")
+    return {"accelerator": accel, "functions": doc}
+
+
 def main(argv):
-    if len(argv) != 4 or argv[1] != "populate":
+    if len(argv) != 4 or argv[1] not in ("populate", "coldstart"):
         print(__doc__, file=sys.stderr)
         return 64
     tap = os.path.join(argv[2], "tap.log")
     doc = extract(tap)
-    doc["clocksource"] = clocksource(tap)
-    if doc["clocksource"] != "tsc":
-        print(f"warning: guest clocksource {doc['clocksource']}: times are coarse",
-              file=sys.stderr)
-    populate(doc, accelerator(argv[2]))
+    cs = clocksource(tap)
+    if cs != "tsc":
+        print(f"warning: guest clocksource {cs}: times are coarse", file=sys.stderr)
+    if argv[1] == "populate":
+        doc["clocksource"] = cs
+        populate(doc, accelerator(argv[2]))
+    else:
+        doc = coldstart(doc, accelerator(argv[2]))
+        doc["clocksource"] = cs
     with open(argv[3], "w") as f:
         json.dump(doc, f, indent=1)
     print(f"written: {argv[3]}")

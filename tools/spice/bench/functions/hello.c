@@ -41,9 +41,10 @@ int main(void)
 		h = checksum(line, 0xcbf29ce484222325ULL);
 		for (i = 0; i < 4096; i++)
 			h ^= table[(h + i * 4099) % TABLE_WORDS];
-		snprintf(reply, sizeof(reply), "hello %llu", (unsigned long long)n);
-		printf("{\"reply\":\"%s\",\"checksum\":%llu}\n", reply,
-		       (unsigned long long)checksum(reply, h));
+		/* The checksum depends on the request only, not on n. */
+		snprintf(reply, sizeof(reply), "hello");
+		printf("{\"reply\":\"%s\",\"n\":%llu,\"checksum\":%llu}\n", reply,
+		       (unsigned long long)n, (unsigned long long)checksum(reply, h));
 	}
 	free(table);
 	return 0;

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * spice-bench-coldstart: how long a function takes to answer its first
+ * request when started cold, restored by Spice, or already warm, measured
+ * side by side in one run.
+ *
+ *   spice-bench-coldstart [-d DIR] [-r REPS] [-n NAME] -- CMD [ARGS...]
+ *
+ * CMD is a function (DESIGN.md's request channel): it prints a ready line,
+ * then answers each request line on stdin with one reply line on stdout
+ * holding a "checksum".  One warm instance is started, sent a warm-up
+ * request and dumped (left running) to DIR/NAME.img.  Then, REPS times and
+ * in turn, with the page cache dropped before each cold measurement:
+ *
+ *   cold     fork + exec CMD, wait for ready, send the request, read the reply
+ *   spice    fork a launcher that calls restore_process() on the image with
+ *            fresh pipes as fds 0 and 1, send the request, read the reply
+ *   spice-ws the same with the runtime's files cached and only the image
+ *            cold (the image's page cache dropped with POSIX_FADV_DONTNEED)
+ *   warm     send the request to the warm instance, read the reply
+ *
+ * Each sample is the time from the start (fork or write) to the reply, the
+ * child's page faults until then, and the disk's reads and sectors.  Every
+ * reply's checksum must be the warm instance's.  Output: JSON on stdout.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <spice/dump.h>
+#include <spice/spice.h>
+
+#include "bench_util.h"
+
+#define MAX_REPS 64
+#define REQUEST "{\"request\":\"bench\"}\n"
+
+enum mode { COLD, SPICE, SPICE_IMAGE_COLD, WARM, NR_MODES };
+
+static const char *const mode_name[NR_MODES] = {
+	"cold", "spice", "spice-image-cold", "warm",
+};
+
+struct sample {
+	double ms;
+	double faults;
+	double read_kib;
+	double reads;
+};
+
+static struct {
+	char **cmd;
+	const char *dir, *name, *device;
+	char image[512];
+	int reps;
+} opt = { .dir = "/images", .name = "function", .reps = 10 };
+
+static void die(const char *what)
+{
+	fprintf(stderr, "spice-bench-coldstart: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/* A function instance and our ends of its pipes. */
+struct instance {
+	pid_t pid;
+	int req, rep;		/* we write requests, read replies */
+	char buf[4096];
+	size_t len;
+};
+
+/* Read one line of the instance's output into @line; false on EOF. */
+static bool read_line(struct instance *in, char *line, size_t size)
+{
+	char *nl;
+	ssize_t n;
+
+	while (!(nl = memchr(in->buf, '\n', in->len))) {
+		if (in->len == sizeof(in->buf))
+			return false;
+		n = read(in->rep, in->buf + in->len, sizeof(in->buf) - in->len);
+		if (n <= 0)
+			return false;
+		in->len += n;
+	}
+	n = nl - in->buf + 1;
+	snprintf(line, size, "%.*s", (int)(n - 1), in->buf);
+	memmove(in->buf, in->buf + n, in->len - n);
+	in->len -= n;
+	return true;
+}
+
+/* Fork a child with fresh pipes on fds 0 and 1; in the child, @run runs. */
+static void spawn(struct instance *in, void (*run)(int req, int rep))
+{
+	int req[2], rep[2];
+
+	if (pipe(req) || pipe(rep))
+		die("pipe");
+	memset(in, 0, sizeof(*in));
+	in->pid = fork();
+	if (in->pid < 0)
+		die("fork");
+	if (!in->pid) {
+		close(req[1]);
+		close(rep[0]);
+		run(req[0], rep[1]);
+		_exit(127);
+	}
+	close(req[0]);
+	close(rep[1]);
+	in->req = req[1];
+	in->rep = rep[0];
+}
+
+static void run_exec(int req, int rep)
+{
+	if (dup2(req, 0) < 0 || dup2(rep, 1) < 0)
+		_exit(126);
+	close_range(3, ~0U, 0);
+	execvp(opt.cmd[0], opt.cmd);
+	_exit(127);
+}
+
+static void run_restore(int req, int rep)
+{
+	struct restore_process_fd map[2] = {
+		{ .image_fd = 0, .fd = req },
+		{ .image_fd = 1, .fd = rep },
+	};
+	struct restore_process_args args = {
+		.fd_map = (uintptr_t)map, .nr_fd_map = 2,
+	};
+	int fd = open(opt.image, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		_exit(125);
+	spice_restore_process(fd, &args, sizeof(args), 0);
+	_exit(124);
+}
+
+static void stop(struct instance *in)
+{
+	close(in->req);
+	close(in->rep);
+	kill(in->pid, SIGKILL);
+	waitpid(in->pid, NULL, 0);
+}
+
+/* Minor plus major faults of @pid so far (/proc/PID/stat fields 10, 12). */
+static long faults_of(pid_t pid)
+{
+	unsigned long min = 0, maj = 0;
+	char path[64], buf[1024], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	if (p)
+		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %lu %*u %lu", &min, &maj);
+	fclose(f);
+	return min + maj;
+}
+
+/* The "checksum" field of a reply, as text. */
+static void checksum_of(const char *reply, char *out, size_t size)
+{
+	const char *p = strstr(reply, "\"checksum\":");
+
+	snprintf(out, size, "%.*s", p ? (int)strcspn(p + 11, ",}") : 0,
+		 p ? p + 11 : "");
+}
+
+/* Send the request and read the reply: the first request of a start. */
+static bool ask(struct instance *in, char *reply, size_t size)
+{
+	return write(in->req, REQUEST, strlen(REQUEST)) == (ssize_t)strlen(REQUEST) &&
+	       read_line(in, reply, size);
+}
+
+static void evict_image(void)
+{
+	int fd = open(opt.image, O_RDONLY);
+
+	if (fd >= 0) {
+		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		close(fd);
+	}
+}
+
+static bool measure(enum mode m, struct instance *warm, const char *want,
+		    struct sample *s)
+{
+	char line[4096], sum[64];
+	long ios0, sec0, ios1, sec1;
+	struct instance in;
+	double t0;
+	bool ok;
+
+	if (m == COLD || m == SPICE)
+		bench_drop_page_cache();
+	if (m == SPICE_IMAGE_COLD)
+		evict_image();
+	bench_block_stat(opt.device, &ios0, &sec0);
+	t0 = bench_now_ms();
+	if (m == WARM) {
+		ok = ask(warm, line, sizeof(line));
+		s->ms = bench_now_ms() - t0;
+		s->faults = 0;
+	} else {
+		spawn(&in, m == COLD ? run_exec : run_restore);
+		ok = true;
+		if (m == COLD)
+			ok = read_line(&in, line, sizeof(line)) && strstr(line, "ready");
+		ok = ok && ask(&in, line, sizeof(line));
+		s->ms = bench_now_ms() - t0;
+		s->faults = faults_of(in.pid);
+		stop(&in);
+	}
+	bench_block_stat(opt.device, &ios1, &sec1);
+	s->reads = ios1 - ios0;
+	s->read_kib = (sec1 - sec0) / 2.0;
+	checksum_of(line, sum, sizeof(sum));
+	if (ok && strcmp(sum, want)) {
+		fprintf(stderr, "spice-bench-coldstart: %s: checksum %s, warm %s\n",
+			mode_name[m], sum, want);
+		ok = false;
+	}
+	return ok;
+}
+
+static double field(struct sample *v, int n, size_t off, double *lo, double *hi)
+{
+	double x[MAX_REPS];
+	int i;
+
+	for (i = 0; i < n; i++)
+		x[i] = *(double *)((char *)&v[i] + off);
+	qsort(x, n, sizeof(x[0]), bench_cmp_double);
+	*lo = x[0];
+	*hi = x[n - 1];
+	return bench_median(x, n);
+}
+
+static const char usage[] =
+	"usage: spice-bench-coldstart [-d DIR] [-r REPS] [-n NAME] -- CMD [ARGS...]\n";
+
+int main(int argc, char **argv)
+{
+	static struct sample samples[NR_MODES][MAX_REPS];
+	struct spice_dump_opts dopts = { .flags = 0 };
+	struct spice_dump_stats dstats;
+	char why[SPICE_IMAGE_WHY_LEN], line[4096], want[64];
+	double med[NR_MODES], lo, hi, unused, f, k, r;
+	struct instance warm;
+	int c, i, m, fd;
+
+	while ((c = getopt(argc, argv, "d:r:n:")) != -1) {
+		if (c == 'd')
+			opt.dir = optarg;
+		else if (c == 'r')
+			opt.reps = atoi(optarg);
+		else if (c == 'n')
+			opt.name = optarg;
+		else
+			return fputs(usage, stderr), 2;
+	}
+	if (optind >= argc || opt.reps < 1 || opt.reps > MAX_REPS)
+		return fputs(usage, stderr), 2;
+	opt.cmd = argv + optind;
+	opt.device = bench_find_device(opt.dir);
+	snprintf(opt.image, sizeof(opt.image), "%s/%s.img", opt.dir, opt.name);
+
+	/* The warm instance, warmed up and dumped. */
+	spawn(&warm, run_exec);
+	if (!read_line(&warm, line, sizeof(line)) || !strstr(line, "ready") ||
+	    !ask(&warm, line, sizeof(line)))
+		die("starting the function");
+	checksum_of(line, want, sizeof(want));
+	fd = open(opt.image, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		die(opt.image);
+	if (spice_dump(warm.pid, fd, &dopts, &dstats, why)) {
+		fprintf(stderr, "spice-bench-coldstart: dump: %s\n", why);
+		return 1;
+	}
+	fsync(fd);
+	close(fd);
+
+	for (i = 0; i < opt.reps; i++)
+		for (m = 0; m < NR_MODES; m++)
+			if (!measure(m, &warm, want, &samples[m][i]))
+				return fprintf(stderr, "spice-bench-coldstart: %s failed\n",
+					       mode_name[m]), 1;
+	stop(&warm);
+
+	printf("{\"function\":\"%s\",\"reps\":%d,\"image_bytes\":%llu,",
+	       opt.name, opt.reps, (unsigned long long)dstats.image.file_size);
+	printf("\"image_pages_stored\":%llu,\"ws_pages\":%llu,\"dump_ms\":%.1f,\"modes\":{",
+	       (unsigned long long)dstats.image.pages_stored,
+	       (unsigned long long)dstats.image.ws_pages, dstats.ns_total / 1e6);
+	for (m = 0; m < NR_MODES; m++) {
+		med[m] = field(samples[m], opt.reps, offsetof(struct sample, ms), &lo, &hi);
+		f = field(samples[m], opt.reps, offsetof(struct sample, faults),
+			  &unused, &unused);
+		k = field(samples[m], opt.reps, offsetof(struct sample, read_kib),
+			  &unused, &unused);
+		r = field(samples[m], opt.reps, offsetof(struct sample, reads),
+			  &unused, &unused);
+		printf("%s\"%s\":{\"ms_median\":%.2f,\"ms_min\":%.2f,\"ms_max\":%.2f,",
+		       m ? "," : "", mode_name[m], med[m], lo, hi);
+		printf("\"faults_median\":%.0f,\"read_kib_median\":%.0f,\"reads_median\":%.0f}",
+		       f, k, r);
+	}
+	printf("},\"ratios\":{\"cold/spice\":%.2f,\"spice/warm\":%.2f,",
+	       med[COLD] / med[SPICE], med[SPICE] / med[WARM]);
+	printf("\"cold/spice-image-cold\":%.2f},\"checksums_match\":true}\n",
+	       med[COLD] / med[SPICE_IMAGE_COLD]);
+	return 0;
+}
