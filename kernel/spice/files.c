@@ -202,9 +202,15 @@ int spice_prepare_exe_cwd(struct spice_rebuild *rb)
 		err = spice_open_image_file(rb, p->exe_file, O_RDONLY, &exe);
 		if (err)
 			return err;
-		if (exe_file_deny_write_access(exe)) {
+		/* As prctl(PR_SET_MM_EXE_FILE): a file the caller may execute. */
+		err = -EACCES;
+		if (S_ISREG(file_inode(exe)->i_mode) && !path_noexec(&exe->f_path))
+			err = file_permission(exe, MAY_EXEC);
+		if (!err && exe_file_deny_write_access(exe))
+			err = -ETXTBSY;
+		if (err) {
 			fput(exe);
-			return -ETXTBSY;
+			return err;
 		}
 		rb->exe = exe;
 	}

@@ -217,6 +217,7 @@ static int spice_check_threads(const struct spice_image *img)
 		if (t[i].xstate.len > SPICE_IMAGE_MAX_XSTATE)
 			return -E2BIG;
 		if (!spice_ref_ok(img, t[i].xstate, SPICE_IMAGE_MAX_XSTATE) ||
+		    (t[i].ss_size && !spice_end_of(t[i].ss_sp, t[i].ss_size)) ||
 		    spice_end_of(t[i].ss_sp, t[i].ss_size) > SPICE_USER_MAX ||
 		    (t[i].rseq && !t[i].rseq_len))
 			return -EINVAL;
@@ -497,8 +498,11 @@ int spice_image_read(struct spice_image *img, struct file *image)
 		return n == -EINTR ? -EINTR : -EIO;
 	/* Short, out-of-bounds or bad headers: the checker says which error. */
 	if (n < sizeof(h) || h.metadata_size < sizeof(h) ||
-	    h.metadata_size > SPICE_IMAGE_MAX_METADATA || h.metadata_size > size)
-		return spice_image_check(img, &h, n, size);
+	    h.metadata_size > SPICE_IMAGE_MAX_METADATA || h.metadata_size > size) {
+		err = spice_image_check(img, &h, n, size);
+		memset(img, 0, sizeof(*img));	/* never points at @h */
+		return err ?: -EINVAL;
+	}
 	meta = kvmalloc(h.metadata_size, GFP_KERNEL_ACCOUNT);
 	if (!meta)
 		return -ENOMEM;

@@ -18,6 +18,8 @@
  */
 
 #include <linux/fdtable.h>
+#include <linux/futex.h>
+#include <linux/io_uring.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
@@ -27,11 +29,13 @@
 #include <linux/rseq.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/signal.h>
 #include <linux/slab.h>
 #include <linux/spice.h>
+#include <linux/syscall_user_dispatch.h>
 #include <uapi/linux/futex.h>
 #include <uapi/linux/rseq.h>
 
@@ -51,6 +55,11 @@ static int spice_check_caller(void)
 
 	if (!thread_group_empty(current) || atomic_read(&mm->mm_users) > 1)
 		return -EBUSY;
+#ifdef CONFIG_UPROBES
+	/* Uprobes' out-of-line area and task state would name old memory. */
+	if (mm->uprobes_state.xol_area || current->utask)
+		return -EBUSY;
+#endif
 	/* Sealed mappings cannot be unmapped (mseal(2)). */
 	mmap_read_lock(mm);
 	for_each_vma(vmi, vma) {
@@ -84,10 +93,42 @@ static int spice_check_signals(const struct spice_image *img)
 	if (t->robust_list && t->robust_list_len != sizeof(struct robust_list_head))
 		return -EINVAL;
 	if (t->rseq && (!IS_ALIGNED(t->rseq, SPICE_RSEQ_MIN_SIZE) ||
-			t->rseq_len < SPICE_RSEQ_MIN_SIZE || t->rseq >= TASK_SIZE))
+			t->rseq_len < SPICE_RSEQ_MIN_SIZE || t->rseq_len > PAGE_SIZE ||
+			t->rseq + t->rseq_len > TASK_SIZE))
 		return -EINVAL;
 	if (t->clear_child_tid >= TASK_SIZE)
 		return -EINVAL;
+	return 0;
+}
+
+/*
+ * What mapping the regions would refuse after the point of no return: the
+ * map count, RLIMIT_AS and RLIMIT_DATA, and writable-executable regions
+ * under PR_SET_MDWE.  Checked here so that the commit cannot fail on them.
+ */
+static int spice_check_limits(const struct spice_image *img)
+{
+	unsigned long pages = 0, data = 0;
+	u64 i;
+
+	if (img->nr[SPICE_SECT_VMAS] + 2 > sysctl_max_map_count)
+		return -ENOMEM;
+	for (i = 0; i < img->nr[SPICE_SECT_VMAS]; i++) {
+		const struct spice_image_vma *v = &img->vmas[i];
+		unsigned long n = (v->end - v->start) >> PAGE_SHIFT;
+
+		if ((v->prot & PROT_WRITE) && (v->prot & PROT_EXEC) &&
+		    test_bit(MMF_HAS_MDWE, &current->mm->flags))
+			return -EPERM;
+		pages += n;
+		/* As is_data_mapping(): private and writable, not a stack. */
+		if ((v->prot & PROT_WRITE) &&
+		    !(v->flags & (SPICE_VMA_SHARED | SPICE_VMA_GROWSDOWN | SPICE_VMA_STACK)))
+			data += n;
+	}
+	if (pages > rlimit(RLIMIT_AS) >> PAGE_SHIFT ||
+	    data > rlimit(RLIMIT_DATA) >> PAGE_SHIFT)
+		return -ENOMEM;
 	return 0;
 }
 
@@ -115,8 +156,17 @@ static int spice_prepare_memory(struct spice_rebuild *rb)
 		struct mmap_restore_region *r = &rb->t.regions[nr];
 		int flags;
 
-		if (v->flags & (SPICE_VMA_VDSO | SPICE_VMA_VVAR))
-			continue;	/* placed by spice_arch_map_vdso() */
+		/* Placed by spice_arch_map_vdso(), as this kernel lays it out. */
+		if (v->flags & SPICE_VMA_VDSO) {
+			if (v->start != rb->vdso || v->end != vdso_end)
+				return -EINVAL;
+			continue;
+		}
+		if (v->flags & SPICE_VMA_VVAR) {
+			if (v->start < vdso_start || v->end > rb->vdso)
+				return -EINVAL;
+			continue;
+		}
 		if (vdso_end && v->start < vdso_end && vdso_start < v->end)
 			return -EINVAL;
 		r->start = v->start;
@@ -184,6 +234,8 @@ int spice_rebuild_prepare(struct spice_rebuild *rb,
 	if (err)
 		return err;
 	err = spice_check_signals(img);
+	if (!err)
+		err = spice_check_limits(img);
 	if (err)
 		return err;
 	err = spice_prepare_fds(rb, map, nr_map);
@@ -231,6 +283,8 @@ static void spice_commit_signals(const struct spice_image *img)
 	sigset_t blocked;
 	unsigned int sig;
 
+	/* An absent table means every signal at its default. */
+	flush_signal_handlers(current, 1);
 	for (sig = 1; img->sigactions && sig <= 64; sig++) {
 		const struct spice_image_sigaction *a = &img->sigactions[sig - 1];
 
@@ -293,8 +347,26 @@ long spice_rebuild_commit(struct spice_rebuild *rb)
 	const struct spice_image_thread *t = &img->threads[0];
 	int err;
 
+	/*
+	 * What exec drops with the old mm and this call does not get for
+	 * free by unmapping: io_uring requests that would complete into old
+	 * memory, the robust and PI futexes the caller holds, syscall user
+	 * dispatch, mlockall(MCL_FUTURE).
+	 */
+	io_uring_task_cancel();
+	futex_exec_release(current);
+	clear_syscall_work_syscall_user_dispatch(current);
+	/* Before mapping: READ_IMPLIES_EXEC changes what a mapping gets. */
+	set_personality(p->personality);
+
 	/* The old address space goes entirely, as at exec. */
 	err = vm_munmap(0, TASK_SIZE);
+	if (!err && mmap_write_lock_killable(current->mm))
+		err = -EINTR;
+	if (!err) {
+		current->mm->def_flags &= ~VM_LOCKED_MASK;
+		mmap_write_unlock(current->mm);
+	}
 	/* While nothing is mapped: the old executable may be the new one. */
 	if (!err && rb->exe)
 		err = replace_mm_exe_file(current->mm, rb->exe);
@@ -311,7 +383,6 @@ long spice_rebuild_commit(struct spice_rebuild *rb)
 	spice_commit_mm_layout(img);
 	xchg(&current->fs->umask, p->umask & 0777);
 	set_task_comm(current, p->comm);
-	set_personality(p->personality);
 	spice_commit_signals(img);
 	spice_commit_thread(img);
 	return spice_arch_set_thread(t, t->xstate.len ?

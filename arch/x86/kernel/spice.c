@@ -12,7 +12,9 @@
 #include <linux/errno.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task_stack.h>
+#include <linux/security.h>
 #include <linux/spice.h>
 #include <linux/string.h>
 #include <linux/user.h>
@@ -20,6 +22,7 @@
 #include <asm/fpu/signal.h>
 #include <asm/fpu/xstate.h>
 #include <asm/prctl.h>
+#include <uapi/asm/prctl.h>
 #include <asm/proto.h>
 #include <asm/ptrace.h>
 #include <asm/segment.h>
@@ -86,8 +89,15 @@ int spice_arch_check_thread(const struct spice_image_thread *t,
 	const struct user_regs_struct *r = spice_regs(t);
 	size_t used = sizeof(*r) / sizeof(t->regs[0]);
 
-	if (r->cs != __USER_CS || r->ss != __USER_DS)
+	/* 64-bit threads, restored into a 64-bit address space. */
+	if (r->cs != __USER_CS || r->ss != __USER_DS ||
+	    test_thread_flag(TIF_ADDR32))
 		return -EOPNOTSUPP;
+#ifdef CONFIG_X86_USER_SHADOW_STACK
+	/* The caller's shadow stack lives in the memory that goes. */
+	if (current->thread.features & ARCH_SHSTK_SHSTK)
+		return -EOPNOTSUPP;
+#endif
 	if (!spice_data_selector(r->ds) || !spice_data_selector(r->es) ||
 	    !spice_data_selector(r->fs) || !spice_data_selector(r->gs))
 		return -EINVAL;
@@ -131,8 +141,9 @@ static void spice_set_xstate(const void *xstate)
  * @t: The thread, accepted by spice_arch_check_thread().
  * @xstate: Its extended state, or NULL for the initial FPU state.
  *
- * A system call the thread was in when it was dumped is restarted, as the
- * signal code does when no handler runs; one that would restart through
+ * A system call the thread was in when it was dumped is restarted by the
+ * signal code on the way out, as it would have been (a handler that runs
+ * first decides, by SA_RESTART); one that would restart through
  * restart_syscall() returns -EINTR instead, since its restart block was not
  * saved.
  *
@@ -170,20 +181,23 @@ long spice_arch_set_thread(const struct spice_image_thread *t,
 	do_arch_prctl_64(current, ARCH_SET_GS, r->gs_base);
 	spice_set_xstate(xstate);
 
+	/*
+	 * Leave the restart to the signal code on the way out, which knows
+	 * SA_RESTART and the handlers: it runs when a signal is pending, and
+	 * TIF_NOTIFY_SIGNAL makes it run when none is.
+	 */
 	if ((long)regs->orig_ax >= 0) {
 		switch (regs->ax) {
 		case -ERESTARTSYS:
 		case -ERESTARTNOINTR:
 		case -ERESTARTNOHAND:
-			regs->ax = regs->orig_ax;
-			regs->ip -= 2;	/* back onto the syscall instruction */
+			set_notify_signal(current);
 			break;
 		case -ERESTART_RESTARTBLOCK:
 			regs->ax = -EINTR;
 			break;
 		}
 	}
-	regs->orig_ax = -1;
 	return regs->ax;
 }
 
@@ -200,8 +214,10 @@ int spice_arch_vdso_range(u64 vdso, u64 *start, u64 *end)
 {
 	const struct vdso_image *image = &vdso_image_64;
 
+	/* Where map_vdso()'s hint is taken as it is. */
 	if (!PAGE_ALIGNED(vdso) || vdso < (u64)-image->sym_vvar_start ||
-	    vdso + image->size > TASK_SIZE)
+	    vdso + image->sym_vvar_start < mmap_min_addr ||
+	    vdso + image->size > DEFAULT_MAP_WINDOW)
 		return -EINVAL;
 	*start = vdso + image->sym_vvar_start;
 	*end = vdso + image->size;

@@ -312,8 +312,9 @@ struct spice_image_header {
 /**
  * enum spice_image_section_type - What a section holds.
  *
- * Each type appears at most once.  %SPICE_SECT_PROCESS and
- * %SPICE_SECT_VMAS are required; an absent section is an empty table.
+ * Each type appears at most once.  %SPICE_SECT_PROCESS, %SPICE_SECT_THREADS
+ * and %SPICE_SECT_VMAS are required; an absent section is an empty table
+ * (for %SPICE_SECT_SIGACTIONS: every signal at its default action).
  */
 enum spice_image_section_type {
 	/** @SPICE_SECT_PROCESS: One &struct spice_image_process. */

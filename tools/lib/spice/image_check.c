@@ -293,7 +293,8 @@ static int check_threads(const struct spice_image *img, char *why)
 		if (!check_ref(img, t[i].xstate, SPICE_IMAGE_MAX_XSTATE))
 			return fail(why, -EINVAL, "thread %llu: xstate outside the blobs",
 				    (unsigned long long)i);
-		if (end_of(t[i].ss_sp, t[i].ss_size) > SPICE_USER_MAX ||
+		if ((t[i].ss_size && !end_of(t[i].ss_sp, t[i].ss_size)) ||
+		    end_of(t[i].ss_sp, t[i].ss_size) > SPICE_USER_MAX ||
 		    (t[i].rseq && !t[i].rseq_len))
 			return fail(why, -EINVAL, "thread %llu: bad sigaltstack or rseq",
 				    (unsigned long long)i);
