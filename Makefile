@@ -160,6 +160,7 @@ bench-populate: initramfs $(DISK)
 	@python3 harness/bench_report.py populate $(GUEST)/bench $(BENCH)/populate.json
 
 bench-coldstart: initramfs $(DISK)
+	@harness/deps.sh bench
 	@mkdir -p $(BENCH)
 	@harness/run-qemu.sh $(QEMU_ARGS) --mode bench-coldstart --disk $(DISK) \
 		--hostroot --out $(GUEST)/bench-coldstart --timeout 5400 \

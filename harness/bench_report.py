@@ -85,9 +85,10 @@ def coldstart(doc, accel):
                   f"{m['ms_min']:8.1f} {m['ms_max']:8.1f} {m['faults_median']:7.0f} "
                   f"{m['reads_median']:8.0f} {m['read_kib_median']:9.0f}")
         r = fn["ratios"]
+        criu = f", criu/spice {r['criu/spice']:.2f}" if "criu/spice" in r else ""
         print(f"{fn['function']:10} image {fn['image_bytes'] / 2**20:.1f} MiB, "
               f"working set {fn['ws_pages']} pages; cold/spice {r['cold/spice']:.2f}, "
-              f"spice/warm {r['spice/warm']:.1f}")
+              f"spice/warm {r['spice/warm']:.1f}{criu}")
     return {"accelerator": accel, "functions": doc}
 
 

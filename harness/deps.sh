@@ -11,6 +11,7 @@ declare -A group=(
 		 ccache git rsync python3 python3-ply python3-git perl kmod
 		 linux-source-6.12 sparse"
 	[guest]="qemu-system-x86 qemu-system-data busybox-static e2fsprogs"
+	[bench]="criu python3"
 )
 
 want=()

@@ -18,6 +18,10 @@
  *   spice-ws the same with the runtime's files cached and only the image
  *            cold (the image's page cache dropped with POSIX_FADV_DONTNEED)
  *   warm     send the request to the warm instance, read the reply
+ *   criu     (when criu is installed) after the rest: the warm instance is
+ *            dumped with `criu dump --shell-job` (which ends it), then each
+ *            sample drops the page cache and runs `criu restore --shell-job`
+ *            with the function's pipes handed over by --inherit-fd
  *
  * Each sample is the time from the start (fork or write) to the reply, the
  * child's page faults until then, and the disk's reads and sectors.  Every
@@ -32,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,10 +48,10 @@
 #define MAX_REPS 64
 #define REQUEST "{\"request\":\"bench\"}\n"
 
-enum mode { COLD, SPICE, SPICE_IMAGE_COLD, WARM, NR_MODES };
+enum mode { COLD, SPICE, SPICE_IMAGE_COLD, WARM, CRIU, NR_MODES };
 
 static const char *const mode_name[NR_MODES] = {
-	"cold", "spice", "spice-image-cold", "warm",
+	"cold", "spice", "spice-image-cold", "warm", "criu",
 };
 
 struct sample {
@@ -58,10 +63,13 @@ struct sample {
 
 static struct {
 	char **cmd;
-	const char *dir, *name, *device;
-	char image[512];
+	const char *dir, *name, *device, *criu;
+	char image[512], criu_dir[512];
+	char pipes[2][64];	/* the warm instance's fds 0 and 1, for CRIU */
+	pid_t criu_pid;		/* the pid CRIU restores it with */
 	int reps;
-} opt = { .dir = "/images", .name = "function", .reps = 10 };
+} opt = { .dir = "/images", .name = "function", .reps = 10,
+	  .criu = "/usr/sbin/criu" };
 
 static void die(const char *what)
 {
@@ -121,12 +129,37 @@ static void spawn(struct instance *in, void (*run)(int req, int rep))
 	in->rep = rep[0];
 }
 
+/*
+ * A session of its own (CRIU's --shell-job wants one), stderr on /dev/null
+ * (CRIU cannot dump a terminal that is not the session's).
+ */
 static void run_exec(int req, int rep)
 {
-	if (dup2(req, 0) < 0 || dup2(rep, 1) < 0)
+	int null = open("/dev/null", O_WRONLY);
+
+	setsid();
+	if (dup2(req, 0) < 0 || dup2(rep, 1) < 0 || null < 0 || dup2(null, 2) < 0)
 		_exit(126);
 	close_range(3, ~0U, 0);
 	execvp(opt.cmd[0], opt.cmd);
+	_exit(127);
+}
+
+/* criu restore, our pipes on its fds 10 and 11 standing for the dumped ones. */
+static void run_criu(int req, int rep)
+{
+	char in[96], out[96];
+	int null = open("/dev/null", O_RDWR);
+
+	if (dup2(req, 10) < 0 || dup2(rep, 11) < 0 || null < 0 ||
+	    dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+		_exit(126);
+	close_range(12, ~0U, 0);
+	snprintf(in, sizeof(in), "fd[10]:%s", opt.pipes[0]);
+	snprintf(out, sizeof(out), "fd[11]:%s", opt.pipes[1]);
+	execl(opt.criu, "criu", "restore", "-D", opt.criu_dir, "--shell-job",
+	      "--inherit-fd", in, "--inherit-fd", out, "-o", "restore.log",
+	      (char *)NULL);
 	_exit(127);
 }
 
@@ -208,7 +241,7 @@ static bool measure(enum mode m, struct instance *warm, const char *want,
 	double t0;
 	bool ok;
 
-	if (m == COLD || m == SPICE)
+	if (m == COLD || m == SPICE || m == CRIU)
 		bench_drop_page_cache();
 	if (m == SPICE_IMAGE_COLD)
 		evict_image();
@@ -219,13 +252,16 @@ static bool measure(enum mode m, struct instance *warm, const char *want,
 		s->ms = bench_now_ms() - t0;
 		s->faults = 0;
 	} else {
-		spawn(&in, m == COLD ? run_exec : run_restore);
+		spawn(&in, m == COLD ? run_exec : m == CRIU ? run_criu : run_restore);
 		ok = true;
 		if (m == COLD)
 			ok = read_line(&in, line, sizeof(line)) && strstr(line, "ready");
 		ok = ok && ask(&in, line, sizeof(line));
 		s->ms = bench_now_ms() - t0;
-		s->faults = faults_of(in.pid);
+		/* CRIU's child is criu; the function has its old pid. */
+		s->faults = faults_of(m == CRIU ? opt.criu_pid : in.pid);
+		if (m == CRIU)
+			kill(opt.criu_pid, SIGKILL);
 		stop(&in);
 	}
 	bench_block_stat(opt.device, &ios1, &sec1);
@@ -238,6 +274,61 @@ static bool measure(enum mode m, struct instance *warm, const char *want,
 		ok = false;
 	}
 	return ok;
+}
+
+/* Run a command and wait; its exit status, or -1. */
+static int run_wait(char *const argv[])
+{
+	int status, null;
+	pid_t pid = fork();
+
+	if (!pid) {
+		null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/*
+ * Dump the warm instance with CRIU (which ends it), remembering its pipes
+ * and pid; false if CRIU is not there or fails.
+ */
+static bool criu_dump(struct instance *warm)
+{
+	char pid[16], path[64], *argv[] = {
+		(char *)opt.criu, "dump", "-t", pid, "-D", opt.criu_dir,
+		"--shell-job", "-o", "dump.log", NULL,
+	};
+	ssize_t n;
+	int i;
+
+	if (access(opt.criu, X_OK))
+		return false;
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", warm->pid, i);
+		n = readlink(path, opt.pipes[i], sizeof(opt.pipes[i]) - 1);
+		if (n <= 0)
+			return false;
+		opt.pipes[i][n] = '\0';
+	}
+	snprintf(pid, sizeof(pid), "%d", warm->pid);
+	snprintf(opt.criu_dir, sizeof(opt.criu_dir), "%s/%s.criu", opt.dir, opt.name);
+	mkdir(opt.criu_dir, 0700);
+	opt.criu_pid = warm->pid;
+	if (run_wait(argv)) {
+		fprintf(stderr, "spice-bench-coldstart: criu dump failed\n");
+		return false;
+	}
+	waitpid(warm->pid, NULL, 0);
+	close(warm->req);
+	close(warm->rep);
+	return true;
 }
 
 static double field(struct sample *v, int n, size_t off, double *lo, double *hi)
@@ -264,6 +355,7 @@ int main(int argc, char **argv)
 	char why[SPICE_IMAGE_WHY_LEN], line[4096], want[64];
 	double med[NR_MODES], lo, hi, unused, f, k, r;
 	struct instance warm;
+	bool have_criu;
 	int c, i, m, fd;
 
 	while ((c = getopt(argc, argv, "d:r:n:")) != -1) {
@@ -299,18 +391,23 @@ int main(int argc, char **argv)
 	close(fd);
 
 	for (i = 0; i < opt.reps; i++)
-		for (m = 0; m < NR_MODES; m++)
+		for (m = 0; m < CRIU; m++)
 			if (!measure(m, &warm, want, &samples[m][i]))
 				return fprintf(stderr, "spice-bench-coldstart: %s failed\n",
 					       mode_name[m]), 1;
-	stop(&warm);
+	have_criu = criu_dump(&warm);
+	if (!have_criu)
+		stop(&warm);
+	for (i = 0; have_criu && i < opt.reps; i++)
+		if (!measure(CRIU, &warm, want, &samples[CRIU][i]))
+			return fprintf(stderr, "spice-bench-coldstart: criu failed\n"), 1;
 
 	printf("{\"function\":\"%s\",\"reps\":%d,\"image_bytes\":%llu,",
 	       opt.name, opt.reps, (unsigned long long)dstats.image.file_size);
 	printf("\"image_pages_stored\":%llu,\"ws_pages\":%llu,\"dump_ms\":%.1f,\"modes\":{",
 	       (unsigned long long)dstats.image.pages_stored,
 	       (unsigned long long)dstats.image.ws_pages, dstats.ns_total / 1e6);
-	for (m = 0; m < NR_MODES; m++) {
+	for (m = 0; m < NR_MODES - !have_criu; m++) {
 		med[m] = field(samples[m], opt.reps, offsetof(struct sample, ms), &lo, &hi);
 		f = field(samples[m], opt.reps, offsetof(struct sample, faults),
 			  &unused, &unused);
@@ -325,7 +422,10 @@ int main(int argc, char **argv)
 	}
 	printf("},\"ratios\":{\"cold/spice\":%.2f,\"spice/warm\":%.2f,",
 	       med[COLD] / med[SPICE], med[SPICE] / med[WARM]);
-	printf("\"cold/spice-image-cold\":%.2f},\"checksums_match\":true}\n",
-	       med[COLD] / med[SPICE_IMAGE_COLD]);
+	printf("\"cold/spice-image-cold\":%.2f", med[COLD] / med[SPICE_IMAGE_COLD]);
+	if (have_criu)
+		printf(",\"criu/spice\":%.2f", med[CRIU] / med[SPICE]);
+	printf("},\"criu_options\":\"%s\",\"checksums_match\":true}\n",
+	       have_criu ? "--shell-job --inherit-fd (pipes)" : "");
 	return 0;
 }
