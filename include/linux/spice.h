@@ -15,6 +15,7 @@
 
 struct file;
 struct spice_restore;
+struct task_struct;
 
 /* The tables of one memory restore, in kernel memory. */
 struct mmap_restore_tables {
@@ -43,6 +44,9 @@ int spice_arch_check_thread(const struct spice_image_thread *t,
 /* Returns the value the restored thread sees in its return register. */
 long spice_arch_set_thread(const struct spice_image_thread *t,
 			   const void *xstate);
+/* The same for a new thread that has not run yet. */
+void spice_arch_set_task(struct task_struct *p, const struct spice_image_thread *t,
+			 const void *xstate);
 /* The range the vDSO (and its data pages) will occupy at @vdso, or -errno. */
 int spice_arch_vdso_range(u64 vdso, u64 *start, u64 *end);
 int spice_arch_map_vdso(u64 vdso);

@@ -11,10 +11,10 @@
  * state and registers; it only fails on allocation, and then the process
  * is killed.
  *
- * Version 1 restores single-threaded processes; their threads' state
- * beyond the registers is the calling task's: credentials, namespaces,
- * cgroups, rlimits, timers, pending signals and the parent stay the
- * launcher's.
+ * The caller becomes the image's first thread; the others are made with
+ * copy_process() and get their state before they first run, with new
+ * tids.  Credentials, namespaces, cgroups, rlimits, timers, pending
+ * signals and the parent stay the launcher's.
  */
 
 #include <linux/fdtable.h>
@@ -72,19 +72,9 @@ static int spice_check_caller(void)
 	return err;
 }
 
-/* Signal state and per-thread registrations the setters will apply. */
-static int spice_check_signals(const struct spice_image *img)
+/* A thread's state beyond its registers, as the setters will apply it. */
+static int spice_check_thread_state(const struct spice_image_thread *t)
 {
-	const struct spice_image_thread *t = &img->threads[0];
-	unsigned int sig;
-
-	for (sig = 1; img->sigactions && sig <= 64; sig++) {
-		const struct spice_image_sigaction *a = &img->sigactions[sig - 1];
-
-		if ((sig_kernel_only(sig) && a->handler) ||
-		    a->handler >= TASK_SIZE || a->restorer >= TASK_SIZE)
-			return -EINVAL;
-	}
 	if (t->ss_flags & ~(SS_ONSTACK | SS_DISABLE | SS_AUTODISARM))
 		return -EINVAL;
 	if (!(t->ss_flags & SS_DISABLE) && t->ss_size &&
@@ -98,6 +88,34 @@ static int spice_check_signals(const struct spice_image *img)
 		return -EINVAL;
 	if (t->clear_child_tid >= TASK_SIZE)
 		return -EINVAL;
+	return 0;
+}
+
+/* Signal actions, and every thread's state. */
+static int spice_check_signals(const struct spice_image *img)
+{
+	const struct spice_image_thread *t;
+	unsigned int sig;
+	u64 i;
+	int err;
+
+	for (sig = 1; img->sigactions && sig <= 64; sig++) {
+		const struct spice_image_sigaction *a = &img->sigactions[sig - 1];
+
+		if ((sig_kernel_only(sig) && a->handler) ||
+		    a->handler >= TASK_SIZE || a->restorer >= TASK_SIZE)
+			return -EINVAL;
+	}
+	for (i = 0; i < img->nr[SPICE_SECT_THREADS]; i++) {
+		t = &img->threads[i];
+		err = spice_arch_check_thread(t, t->xstate.len ?
+					      spice_image_blob(img, t->xstate) : NULL,
+					      t->xstate.len);
+		if (!err)
+			err = spice_check_thread_state(t);
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
@@ -218,19 +236,11 @@ int spice_rebuild_prepare(struct spice_rebuild *rb,
 			  const struct restore_process_fd *map, u32 nr_map)
 {
 	const struct spice_image *img = &rb->img;
-	const struct spice_image_thread *t = &img->threads[0];
 	int err;
 
-	if (img->nr[SPICE_SECT_THREADS] != 1)
-		return -EOPNOTSUPP;
 	if (img->proc->auxv.len > sizeof(current->mm->saved_auxv))
 		return -EINVAL;
 	err = spice_check_caller();
-	if (err)
-		return err;
-	err = spice_arch_check_thread(t, t->xstate.len ?
-				      spice_image_blob(img, t->xstate) : NULL,
-				      t->xstate.len);
 	if (err)
 		return err;
 	err = spice_check_signals(img);
@@ -299,37 +309,83 @@ static void spice_commit_signals(const struct spice_image *img)
 	}
 	siginitset(&blocked, t->sigmask);
 	set_current_blocked(&blocked);
-	if (t->ss_flags & SS_DISABLE || !t->ss_size) {
-		current->sas_ss_sp = 0;
-		current->sas_ss_size = 0;
-		current->sas_ss_flags = SS_DISABLE;
-	} else {
-		current->sas_ss_sp = t->ss_sp;
-		current->sas_ss_size = t->ss_size;
-		current->sas_ss_flags = t->ss_flags & SS_AUTODISARM;
-	}
 }
 
-/* Registrations that name memory of the old address space go. */
-static void spice_commit_thread(const struct spice_image *img)
+/*
+ * A thread's alternate stack and the registrations that name memory of
+ * the old address space, on the caller or on a new thread that has not
+ * run yet (whose fields only it and this code can see).
+ */
+static void spice_commit_thread(struct task_struct *p,
+				const struct spice_image_thread *t)
 {
-	const struct spice_image_thread *t = &img->threads[0];
-
-	current->clear_child_tid = u64_to_user_ptr(t->clear_child_tid);
-	current->set_child_tid = NULL;
+	if (t->ss_flags & SS_DISABLE || !t->ss_size) {
+		p->sas_ss_sp = 0;
+		p->sas_ss_size = 0;
+		p->sas_ss_flags = SS_DISABLE;
+	} else {
+		p->sas_ss_sp = t->ss_sp;
+		p->sas_ss_size = t->ss_size;
+		p->sas_ss_flags = t->ss_flags & SS_AUTODISARM;
+	}
+	p->clear_child_tid = u64_to_user_ptr(t->clear_child_tid);
+	p->set_child_tid = NULL;
 #ifdef CONFIG_FUTEX
-	current->robust_list = u64_to_user_ptr(t->robust_list);
+	p->robust_list = u64_to_user_ptr(t->robust_list);
 #ifdef CONFIG_COMPAT
-	current->compat_robust_list = NULL;
+	p->compat_robust_list = NULL;
 #endif
 #endif
 #ifdef CONFIG_RSEQ
-	current->rseq = u64_to_user_ptr(t->rseq);
-	current->rseq_len = t->rseq ? t->rseq_len : 0;
-	current->rseq_sig = t->rseq ? t->rseq_sig : 0;
+	p->rseq = u64_to_user_ptr(t->rseq);
+	p->rseq_len = t->rseq ? t->rseq_len : 0;
+	p->rseq_sig = t->rseq ? t->rseq_sig : 0;
 	if (t->rseq)
-		rseq_set_notify_resume(current);
+		rseq_set_notify_resume(p);
 #endif
+}
+
+/* In the thread group already: signal delivery reads the mask. */
+static void spice_set_blocked(struct task_struct *p, const sigset_t *blocked)
+{
+	unsigned long flags;
+
+	if (lock_task_sighand(p, &flags)) {
+		p->blocked = *blocked;
+		unlock_task_sighand(p, &flags);
+	}
+}
+
+/*
+ * Every thread but the first, as threads of the caller made by
+ * copy_process(), given their state before they first run.  Their tids
+ * are new.
+ */
+static int spice_commit_threads(const struct spice_image *img)
+{
+	struct kernel_clone_args args = {
+		.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+			 CLONE_THREAD | CLONE_SYSVSEM,
+	};
+	const struct spice_image_thread *t;
+	struct task_struct *p;
+	sigset_t blocked;
+	u64 i;
+
+	for (i = 1; i < img->nr[SPICE_SECT_THREADS]; i++) {
+		t = &img->threads[i];
+		p = copy_process(NULL, 0, NUMA_NO_NODE, &args);
+		if (IS_ERR(p))
+			return PTR_ERR(p);
+		spice_arch_set_task(p, t, t->xstate.len ?
+				    spice_image_blob(img, t->xstate) : NULL);
+		spice_commit_thread(p, t);
+		siginitset(&blocked, t->sigmask);
+		sigdelsetmask(&blocked, sigmask(SIGKILL) | sigmask(SIGSTOP));
+		spice_set_blocked(p, &blocked);
+		wake_up_new_task(p);
+	}
+	return 0;
 }
 
 /**
@@ -384,7 +440,12 @@ long spice_rebuild_commit(struct spice_rebuild *rb)
 	xchg(&current->fs->umask, p->umask & 0777);
 	set_task_comm(current, p->comm);
 	spice_commit_signals(img);
-	spice_commit_thread(img);
+	spice_commit_thread(current, t);
+	err = spice_commit_threads(img);
+	if (err) {
+		force_fatal_sig(SIGKILL);
+		return err;
+	}
 	return spice_arch_set_thread(t, t->xstate.len ?
 				     spice_image_blob(img, t->xstate) : NULL);
 }

@@ -158,11 +158,11 @@ static int restore_process_read_image(int image_fd, struct spice_rebuild *rb)
  * - -EIO: The image or a backing file could not be read.
  * - -EINTR: A fatal signal arrived while reading.
  * - -ENOMEM: Out of memory (everything is charged to the caller's memcg).
- * - -EOPNOTSUPP: A multi-threaded image, shared anonymous memory, an
- *   eventfd, a 32-bit thread or caller.
+ * - -EOPNOTSUPP: Shared anonymous memory, an eventfd, a 32-bit thread or
+ *   caller, a caller with a shadow stack.
  *
- * Past the point of no return only allocations can fail; the process is
- * then killed with SIGKILL.
+ * Past the point of no return only allocations and thread creation can
+ * fail; the process is then killed with SIGKILL.
  */
 SYSCALL_DEFINE4(restore_process, int, image_fd,
 		const struct restore_process_args __user *, uargs,

@@ -21,6 +21,7 @@
 #include <asm/fpu/api.h>
 #include <asm/fpu/signal.h>
 #include <asm/fpu/xstate.h>
+#include <asm/fsgsbase.h>
 #include <asm/prctl.h>
 #include <uapi/asm/prctl.h>
 #include <asm/proto.h>
@@ -136,26 +137,9 @@ static void spice_set_xstate(const void *xstate)
 						     &current->thread.pkru));
 }
 
-/**
- * spice_arch_set_thread - Give the calling task a thread's state.
- * @t: The thread, accepted by spice_arch_check_thread().
- * @xstate: Its extended state, or NULL for the initial FPU state.
- *
- * A system call the thread was in when it was dumped is restarted by the
- * signal code on the way out, as it would have been (a handler that runs
- * first decides, by SA_RESTART); one that would restart through
- * restart_syscall() returns -EINTR instead, since its restart block was not
- * saved.
- *
- * Return: The value for the thread's return register, which the caller
- * returns from the system call.
- */
-long spice_arch_set_thread(const struct spice_image_thread *t,
-			   const void *xstate)
+/* The general registers, for the calling task or a new one. */
+static void spice_fill_regs(struct pt_regs *regs, const struct user_regs_struct *r)
 {
-	const struct user_regs_struct *r = spice_regs(t);
-	struct pt_regs *regs = current_pt_regs();
-
 	regs->r15 = r->r15;
 	regs->r14 = r->r14;
 	regs->r13 = r->r13;
@@ -177,28 +161,84 @@ long spice_arch_set_thread(const struct spice_image_thread *t,
 	regs->cs = __USER_CS;
 	regs->ss = __USER_DS;
 	regs->flags = (regs->flags & ~FIX_EFLAGS) | (r->flags & FIX_EFLAGS);
-	do_arch_prctl_64(current, ARCH_SET_FS, r->fs_base);
-	do_arch_prctl_64(current, ARCH_SET_GS, r->gs_base);
-	spice_set_xstate(xstate);
+}
 
-	/*
-	 * Leave the restart to the signal code on the way out, which knows
-	 * SA_RESTART and the handlers: it runs when a signal is pending, and
-	 * TIF_NOTIFY_SIGNAL makes it run when none is.
-	 */
-	if ((long)regs->orig_ax >= 0) {
-		switch (regs->ax) {
-		case -ERESTARTSYS:
-		case -ERESTARTNOINTR:
-		case -ERESTARTNOHAND:
-			set_notify_signal(current);
-			break;
-		case -ERESTART_RESTARTBLOCK:
-			regs->ax = -EINTR;
-			break;
-		}
+/*
+ * Leave the restart of a system call the thread was in to the signal code
+ * on the way out, which knows SA_RESTART and the handlers: it runs when a
+ * signal is pending, and TIF_NOTIFY_SIGNAL makes it run when none is.
+ */
+static void spice_restart_syscall(struct task_struct *p, struct pt_regs *regs)
+{
+	if ((long)regs->orig_ax < 0)
+		return;
+	switch (regs->ax) {
+	case -ERESTARTSYS:
+	case -ERESTARTNOINTR:
+	case -ERESTARTNOHAND:
+		set_notify_signal(p);
+		break;
+	case -ERESTART_RESTARTBLOCK:
+		regs->ax = -EINTR;
+		break;
 	}
+}
+
+/**
+ * spice_arch_set_thread - Give the calling task a thread's state.
+ * @t: The thread, accepted by spice_arch_check_thread().
+ * @xstate: Its extended state, or NULL for the initial FPU state.
+ *
+ * A system call the thread was in when it was dumped is restarted by the
+ * signal code on the way out, as it would have been (a handler that runs
+ * first decides, by SA_RESTART); one that would restart through
+ * restart_syscall() returns -EINTR instead, since its restart block was not
+ * saved.
+ *
+ * Return: The value for the thread's return register, which the caller
+ * returns from the system call.
+ */
+long spice_arch_set_thread(const struct spice_image_thread *t,
+			   const void *xstate)
+{
+	struct pt_regs *regs = current_pt_regs();
+
+	spice_fill_regs(regs, spice_regs(t));
+	do_arch_prctl_64(current, ARCH_SET_FS, spice_regs(t)->fs_base);
+	do_arch_prctl_64(current, ARCH_SET_GS, spice_regs(t)->gs_base);
+	spice_set_xstate(xstate);
+	spice_restart_syscall(current, regs);
 	return regs->ax;
+}
+
+/**
+ * spice_arch_set_task - Give a new thread, not yet running, a thread's state.
+ * @p: A thread that copy_process() made of the caller and that has not run.
+ * @t: The image's thread, accepted by spice_arch_check_thread().
+ * @xstate: Its extended state, or NULL to keep the caller's.
+ *
+ * The same as spice_arch_set_thread(), on a task that cannot be running:
+ * its saved state is written directly, as ptrace does on a stopped task.
+ */
+void spice_arch_set_task(struct task_struct *p, const struct spice_image_thread *t,
+			 const void *xstate)
+{
+	const struct user_regs_struct *r = spice_regs(t);
+	struct pt_regs *regs = task_pt_regs(p);
+	struct fpu *fpu = &p->thread.fpu;
+
+	spice_fill_regs(regs, r);
+	p->thread.fsindex = 0;
+	p->thread.gsindex = 0;
+	x86_fsbase_write_task(p, r->fs_base);
+	x86_gsbase_write_task(p, r->gs_base);
+	if (xstate) {
+		/* fpu_clone() set TIF_NEED_FPU_LOAD: loaded from here on return. */
+		__fpu_invalidate_fpregs_state(fpu);
+		WARN_ON_ONCE(copy_uabi_from_kernel_to_xstate(fpu->fpstate, xstate,
+							     &p->thread.pkru));
+	}
+	spice_restart_syscall(p, regs);
 }
 
 /**

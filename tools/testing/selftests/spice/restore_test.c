@@ -40,11 +40,33 @@ static void on_usr1(int sig)
 	__atomic_store_n(&got_usr1, 1, __ATOMIC_RELAXED);
 }
 
-static void *idle_thread(void *arg)
+/* The second thread: waits on a condition variable until asked to work. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER, done_cond = PTHREAD_COND_INITIALIZER;
+static int go, done;
+
+static void *worker_thread(void *arg)
 {
 	(void)arg;
-	pause();
+	pthread_mutex_lock(&lock);
+	while (!go)
+		pthread_cond_wait(&wake, &lock);
+	done = 1;
+	pthread_cond_signal(&done_cond);
+	pthread_mutex_unlock(&lock);
 	return NULL;
+}
+
+/* Ask the worker to run and wait for it: futexes across restored threads. */
+static char ask_worker(void)
+{
+	pthread_mutex_lock(&lock);
+	go = 1;
+	pthread_cond_signal(&wake);
+	while (!done)
+		pthread_cond_wait(&done_cond, &lock);
+	pthread_mutex_unlock(&lock);
+	return 'T';
 }
 
 /*
@@ -117,7 +139,7 @@ static void dumpee(char *anon, char *file_map, const char *file_path,
 	if (sigaction(SIGUSR1, &sa, NULL) || sigaltstack(&ss, NULL) ||
 	    sigprocmask(SIG_BLOCK, &set, NULL))
 		_exit(13);
-	if (threads && pthread_create(&t, NULL, idle_thread, NULL))
+	if (threads && pthread_create(&t, NULL, worker_thread, NULL))
 		_exit(14);
 	unmap_shared_anonymous();
 	reply('R');
@@ -142,6 +164,9 @@ static void dumpee(char *anon, char *file_map, const char *file_path,
 			pid = getpid();
 			if (write(ACK_FD, &pid, sizeof(pid)) != sizeof(pid))
 				_exit(21);
+			break;
+		case 't':	/* the second thread runs and answers */
+			reply(ask_worker());
 			break;
 		case 'e':
 			_exit(7);
@@ -388,14 +413,32 @@ TEST_F(restore, missing_file)
 	EXPECT_EQ(100 + ENOENT, launcher_status(rc));
 }
 
-TEST_F(restore, threads_not_supported_yet)
+/*
+ * Every thread comes back: the second one, blocked in a condition wait at
+ * the dump, wakes when the first signals it, through a futex.
+ */
+TEST_F(restore, threads_are_restored)
 {
 	struct restore_ctx *rc = &self->c;
+	char path[64];
+	struct stat st;
+	char c;
 
 	ASSERT_EQ(0, start_dumpee(_metadata, rc, 1));
 	ASSERT_EQ(0, dump_dumpee(rc));
 	ASSERT_LT(0, launch(rc, 1));
-	EXPECT_EQ(100 + EOPNOTSUPP, launcher_status(rc));
+	c = ask(rc, 'c');
+	if (!c)
+		TH_LOG("no reply: the launcher ended with %d", launcher_status(rc));
+	ASSERT_EQ('A', c);
+	/* A directory's link count: 2 + its subdirectories, one per thread. */
+	snprintf(path, sizeof(path), "/proc/%d/task", rc->launcher);
+	ASSERT_EQ(0, stat(path, &st));
+	EXPECT_EQ(2 + 2, st.st_nlink);
+	EXPECT_EQ('M', ask(rc, 'm'));
+	EXPECT_EQ('T', ask(rc, 't'));
+	ASSERT_EQ(1, write(rc->cmd, "e", 1));
+	EXPECT_EQ(7, launcher_status(rc));
 }
 
 static void *sleeper(void *arg)
