@@ -112,6 +112,9 @@ check: initramfs $(DISK)
 	@$(STEP) libspice-tests $(LOGS)/libspice-tests.log bash -c \
 		'for t in $(TOOLS_OUT)/lib/tests/{test,fuzz}-*; do \
 			$$t >$(RESULTS)/libspice-$${t##*/}.tap; done' || true
+	@$(STEP) spice-tool-tests $(LOGS)/spice-tool-tests.log bash -c \
+		'tools/spice/tests/test-export-core.sh $(TOOLS_OUT)/spice \
+			>$(RESULTS)/spice-export-core.tap' || true
 	@$(STEP) kunit $(LOGS)/kunit.log \
 		harness/kunit.sh $(TREE) $(BUILD)/kunit $(RESULTS)/kunit.tap || true
 	@$(STEP) series $(LOGS)/series.log \

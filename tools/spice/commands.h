@@ -12,8 +12,9 @@ int cmd_dump(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_export_core(int argc, char **argv);
 
 extern const char usage_dump[], usage_inspect[], usage_verify[],
-	usage_restore[];
+	usage_restore[], usage_export_core[];
 
 #endif /* __SPICE_COMMANDS_H */

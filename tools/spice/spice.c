@@ -61,6 +61,8 @@ static const struct command commands[] = {
 	  usage_verify },
 	{ "restore", "become the process saved in an image", cmd_restore,
 	  usage_restore },
+	{ "export-core", "write an image as an ELF core file for gdb", cmd_export_core,
+	  usage_export_core },
 };
 
 static void print_usage(FILE *f)
