@@ -55,26 +55,55 @@ static int spice_check_identity(struct file *file,
  * @flags: Open flags.
  * @out: The file, on success.
  *
- * Return: 0, -ESTALE if the file is not the one dumped, or filp_open()'s
- * errors (-ENOENT, -EACCES, ...).
+ * Return: 0, -ESTALE if the file is not the one dumped, -EOPNOTSUPP if the
+ * image asks for a SHA-256 check (not done yet), or filp_open()'s errors
+ * (-ENOENT, -EACCES, ...).
  */
 int spice_open_image_file(struct spice_rebuild *rb, u32 idx, int flags,
 			  struct file **out)
 {
 	const struct spice_image_file *f = &rb->img.files[idx];
-	struct file *file;
+	struct file *file, *probe;
 	char *path;
 	int err;
+
+	/* A content hash the kernel would have to read every file to check. */
+	if (f->flags & SPICE_FILE_HAS_SHA256)
+		return -EOPNOTSUPP;
 
 	path = kmemdup_nul(spice_image_blob(&rb->img, f->path), f->path.len,
 			   GFP_KERNEL);
 	if (!path)
 		return -ENOMEM;
+	/*
+	 * Check the identity on an O_PATH open first, so that a path that
+	 * now names a device or a FIFO is refused before a driver's ->open()
+	 * runs or the open blocks; then open it for real, with the
+	 * permission checks of open(2), and make sure it is the same inode.
+	 */
+	probe = filp_open(path, O_PATH | (flags & (O_NOFOLLOW | O_DIRECTORY)), 0);
+	if (IS_ERR(probe)) {
+		kfree(path);
+		return PTR_ERR(probe);
+	}
+	err = spice_check_identity(probe, f);
+	if (err || (flags & O_PATH)) {
+		kfree(path);
+		if (err)
+			fput(probe);
+		else
+			*out = probe;
+		return err;
+	}
 	file = filp_open(path, flags | O_LARGEFILE | O_NOCTTY, 0);
 	kfree(path);
-	if (IS_ERR(file))
+	if (IS_ERR(file)) {
+		fput(probe);
 		return PTR_ERR(file);
-	err = spice_check_identity(file, f);
+	}
+	err = file_inode(file) == file_inode(probe) ? spice_check_identity(file, f) :
+						       -ESTALE;
+	fput(probe);
 	if (err) {
 		fput(file);
 		return err;
