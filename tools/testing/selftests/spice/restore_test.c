@@ -14,8 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <stdbool.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,6 +34,8 @@
 #define FILE_PAGES 4
 #define SEED 5
 #define CMD_FD 10		/* the dumpee's request channel */
+/* How the dumpee maps its file; a test may add PROT_EXEC. */
+static int file_prot = PROT_READ;
 #define ACK_FD 11		/* and its replies */
 
 static int got_usr1;
@@ -125,7 +131,7 @@ static void dumpee(char *anon, char *file_map, const char *file_path,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) != anon)
 		_exit(11);
 	fd = open(file_path, O_RDONLY);
-	if (fd < 0 || mmap(file_map, FILE_PAGES * PS, PROT_READ, MAP_PRIVATE |
+	if (fd < 0 || mmap(file_map, FILE_PAGES * PS, file_prot, MAP_PRIVATE |
 			   MAP_FIXED_NOREPLACE, fd, 0) != file_map)
 		_exit(12);
 	close(fd);
@@ -258,6 +264,21 @@ static int dump_dumpee(struct restore_ctx *rc)
  * its channel; if restore_process() returns, the launcher exits with
  * 100 + errno.
  */
+/* Drop the capabilities that bypass file permissions, in this thread. */
+static int drop_dac_caps(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	data[0].effective &= ~(CAP_TO_MASK(CAP_DAC_OVERRIDE) |
+			       CAP_TO_MASK(CAP_DAC_READ_SEARCH));
+	return syscall(SYS_capset, &hdr, data);
+}
+
+static bool drop_dac;	/* launch() drops them before restoring */
+
 static pid_t launch(struct restore_ctx *rc, int supply)
 {
 	struct restore_process_fd map[2];
@@ -270,6 +291,8 @@ static pid_t launch(struct restore_ctx *rc, int supply)
 	pid = fork();
 	if (!pid) {
 		alarm(60);	/* never outlive the test */
+		if (drop_dac && drop_dac_caps())
+			_exit(99);
 		map[0] = (struct restore_process_fd){ .image_fd = CMD_FD, .fd = cmd[0] };
 		map[1] = (struct restore_process_fd){ .image_fd = ACK_FD, .fd = ack[1] };
 		if (supply) {
@@ -439,6 +462,59 @@ TEST_F(restore, threads_are_restored)
 	EXPECT_EQ('T', ask(rc, 't'));
 	ASSERT_EQ(1, write(rc->cmd, "e", 1));
 	EXPECT_EQ(7, launcher_status(rc));
+}
+
+/*
+ * The launcher's permissions, not the dumped process's: a file it cannot
+ * read fails the restore (-EACCES), root or not.
+ */
+TEST_F(restore, file_the_launcher_cannot_read)
+{
+	struct restore_ctx *rc = &self->c;
+
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, 0));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	ASSERT_EQ(0, chmod(rc->file_path, 0));
+	drop_dac = true;
+	ASSERT_LT(0, launch(rc, 1));
+	drop_dac = false;
+	EXPECT_EQ(100 + EACCES, launcher_status(rc));
+}
+
+/* An executable mapping of a file on a mount that is noexec now: -EPERM. */
+TEST_F(restore, exec_mapping_from_noexec_mount)
+{
+	struct restore_ctx *rc = &self->c;
+	char dir[] = "/tmp/spice-noexec-XXXXXX", path[64];
+	char *buf = malloc(PS);
+	int fd, i;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	if (mount("tmpfs", dir, "tmpfs", 0, NULL)) {
+		rmdir(dir);
+		SKIP(return, "cannot mount tmpfs");
+	}
+	snprintf(path, sizeof(path), "%s/lib", dir);
+	fd = open(path, O_CREAT | O_WRONLY, 0755);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < FILE_PAGES; i++) {
+		fill_page(buf, 0, i);
+		ASSERT_EQ(PS, pwrite(fd, buf, PS, i * PS));
+	}
+	close(fd);
+	free(buf);
+	unlink(rc->file_path);
+	snprintf(rc->file_path, sizeof(rc->file_path), "%s", path);
+	file_prot = PROT_READ | PROT_EXEC;
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, 0));
+	file_prot = PROT_READ;
+	ASSERT_EQ(0, dump_dumpee(rc));
+	ASSERT_EQ(0, mount(NULL, dir, NULL, MS_REMOUNT | MS_NOEXEC, NULL));
+	ASSERT_LT(0, launch(rc, 1));
+	EXPECT_EQ(100 + EPERM, launcher_status(rc));
+	unlink(path);
+	umount(dir);
+	rmdir(dir);
 }
 
 static void *sleeper(void *arg)
