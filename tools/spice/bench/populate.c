@@ -37,6 +37,8 @@
 
 #include <spice/spice.h>
 
+#include "bench_util.h"
+
 #define PS		4096UL
 #define MAX_REPS	64
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -71,14 +73,6 @@ struct method {
 static uint64_t word_of(unsigned long page)
 {
 	return 0x5ace000000000000ULL | page;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static long faults(void)
@@ -390,33 +384,6 @@ static const struct method methods[] = {
 	{ "mmap_restore", restore_mmap_restore },
 };
 
-static void block_stat(const struct setup *s, long *ios, long *sectors)
-{
-	char path[128];
-	FILE *f;
-
-	*ios = *sectors = 0;
-	if (!*s->device)
-		return;
-	snprintf(path, sizeof(path), "/sys/block/%s/stat", s->device);
-	f = fopen(path, "r");
-	if (!f || fscanf(f, "%ld %*d %ld", ios, sectors) != 2)
-		*ios = *sectors = 0;
-	if (f)
-		fclose(f);
-}
-
-static void drop_page_cache(void)
-{
-	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
-
-	sync();
-	if (fd < 0 || write(fd, "3", 1) != 1)
-		die("dropping the page cache (run as root)");
-	close(fd);
-	usleep(200 * 1000);	/* let the guest settle */
-}
-
 /* One restore in a fresh child; returns false if the method failed. */
 static bool bench_one(const struct setup *s, const struct method *m,
 		      const unsigned long *order, bool random, struct sample *out)
@@ -427,14 +394,14 @@ static bool bench_one(const struct setup *s, const struct method *m,
 
 	if (pipe(pfd))
 		die("pipe");
-	block_stat(s, &ios0, &sec0);
+	bench_block_stat(s->device, &ios0, &sec0);
 	pid = fork();
 	if (pid < 0)
 		die("fork");
 	if (!pid) {
 		struct sample r = {};
 		long f0 = faults();
-		double t0 = now_ms();
+		double t0 = bench_now_ms();
 		unsigned long i;
 		char *p;
 
@@ -449,7 +416,7 @@ static bool bench_one(const struct setup *s, const struct method *m,
 			else if (__atomic_load_n(w, __ATOMIC_RELAXED) != word_of(order[i]))
 				_exit(3);
 		}
-		r.ms = now_ms() - t0;
+		r.ms = bench_now_ms() - t0;
 		r.faults = faults() - f0;
 		/* Check what was written over too: the restore is correct. */
 		for (i = 0; i < s->nws; i++)
@@ -464,7 +431,7 @@ static bool bench_one(const struct setup *s, const struct method *m,
 		memset(out, 0, sizeof(*out));
 	close(pfd[0]);
 	waitpid(pid, &status, 0);
-	block_stat(s, &ios1, &sec1);
+	bench_block_stat(s->device, &ios1, &sec1);
 	out->read_ios = ios1 - ios0;
 	out->read_kib = (sec1 - sec0) / 2;
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
@@ -475,41 +442,6 @@ static bool bench_one(const struct setup *s, const struct method *m,
 	return true;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static const char *find_device(const char *dir)
-{
-	static char name[64];
-	struct stat st;
-	char path[128];
-	FILE *f;
-
-	/* The block device holding @dir, by its major:minor in /sys. */
-	if (stat(dir, &st))
-		return "";
-	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/uevent",
-		 major(st.st_dev), minor(st.st_dev));
-	f = fopen(path, "r");
-	name[0] = 0;
-	while (f && fgets(path, sizeof(path), f))
-		if (sscanf(path, "DEVNAME=%63s", name) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return name;
-}
-
 /* One element of the "runs" array; sorts the samples. */
 static void print_run(bool first, const char *method, bool random, bool cold,
 		      int n, double *ms, double *f, double *ios, double *kib)
@@ -517,11 +449,11 @@ static void print_run(bool first, const char *method, bool random, bool cold,
 	printf("%s{\"method\":\"%s\",", first ? "" : ",", method);
 	printf("\"access\":\"%s\",", random ? "random" : "sequential");
 	printf("\"cache\":\"%s\",\"n\":%d,", cold ? "cold" : "warm", n);
-	printf("\"ms_median\":%.3f,", median(ms, n));
+	printf("\"ms_median\":%.3f,", bench_median(ms, n));
 	printf("\"ms_min\":%.3f,\"ms_max\":%.3f,", ms[0], ms[n - 1]);
-	printf("\"faults_median\":%.0f,", median(f, n));
-	printf("\"read_ios_median\":%.0f,", median(ios, n));
-	printf("\"read_kib_median\":%.0f}", median(kib, n));
+	printf("\"faults_median\":%.0f,", bench_median(f, n));
+	printf("\"read_ios_median\":%.0f,", bench_median(ios, n));
+	printf("\"read_kib_median\":%.0f}", bench_median(kib, n));
 }
 
 static const char usage[] =
@@ -558,7 +490,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "spice-bench-populate: kernel without Spice\n");
 		return 1;
 	}
-	s.device = find_device(s.dir);
+	s.device = bench_find_device(s.dir);
 	snprintf(s.flat_path, sizeof(s.flat_path), "%s/bench-flat.img", s.dir);
 	snprintf(s.spice_path, sizeof(s.spice_path), "%s/bench-spice.img", s.dir);
 	pick_working_set(&s);
@@ -586,8 +518,8 @@ int main(int argc, char **argv)
 				if (!cold)
 					bench_one(&s, &methods[mi], order, pat, &r);
 				for (i = 0; i < s.reps; i++) {
-					if (cold)
-						drop_page_cache();
+					if (cold && bench_drop_page_cache())
+						die("dropping the page cache (run as root)");
 					if (!bench_one(&s, &methods[mi], order, pat, &r))
 						break;
 					ms[ok] = r.ms;

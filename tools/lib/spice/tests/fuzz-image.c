@@ -26,19 +26,6 @@ static uint64_t rnd(void)
 	return rng_state * 0x2545f4914f6cdd1dULL;
 }
 
-static uint32_t crc32c(const unsigned char *p, size_t len)
-{
-	uint32_t crc = ~0U;
-	int k;
-
-	while (len--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78 : crc >> 1;
-	}
-	return ~crc;
-}
-
 static const uint64_t boundary[] = {
 	0, 1, 2, 7, 8, 63, 64, 4095, 4096, 4097, 65536, 0x7fffffff,
 	0x80000000, 0xffffffff, 0x100000000ULL, 1ULL << 47, 1ULL << 56,
@@ -115,7 +102,7 @@ int main(void)
 		if (rnd() % 10) {
 			((struct spice_image_header *)buf)->metadata_csum = 0;
 			((struct spice_image_header *)buf)->metadata_csum =
-				crc32c(buf, meta);
+				fx_crc32c(buf, meta);
 		}
 		why[0] = 'x';
 		e = spice_image_parse(buf, meta, size, &img, why);

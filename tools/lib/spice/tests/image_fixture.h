@@ -33,6 +33,20 @@ struct fixture {
 	struct spice_writer_stats stats;
 };
 
+/* CRC-32C written out again, to check libspice's against. */
+static inline uint32_t fx_crc32c(const unsigned char *p, size_t len)
+{
+	uint32_t crc = ~0U;
+	int k;
+
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78 : crc >> 1;
+	}
+	return ~crc;
+}
+
 static inline void fx_fill(unsigned char *p, int c)
 {
 	memset(p, c, FX_PAGE);

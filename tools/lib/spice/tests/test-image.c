@@ -23,19 +23,6 @@ static void check(int ok, const char *what)
 	failed |= !ok;
 }
 
-static uint32_t crc32c(const unsigned char *p, size_t len)
-{
-	uint32_t crc = ~0U;
-	int k;
-
-	while (len--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78 : crc >> 1;
-	}
-	return ~crc;
-}
-
 static struct spice_image_header *hdr(unsigned char *buf)
 {
 	return (struct spice_image_header *)buf;
@@ -48,7 +35,7 @@ static uint32_t crc32c_without_field(const unsigned char *buf, size_t len)
 
 	memcpy(copy, buf, len);
 	((struct spice_image_header *)copy)->metadata_csum = 0;
-	crc = crc32c(copy, len);
+	crc = fx_crc32c(copy, len);
 	free(copy);
 	return crc;
 }
@@ -57,7 +44,7 @@ static uint32_t crc32c_without_field(const unsigned char *buf, size_t len)
 static void reseal(unsigned char *buf, size_t meta_len)
 {
 	hdr(buf)->metadata_csum = 0;
-	hdr(buf)->metadata_csum = crc32c(buf, meta_len);
+	hdr(buf)->metadata_csum = fx_crc32c(buf, meta_len);
 }
 
 static struct spice_image_section *section(unsigned char *buf, uint32_t type)
@@ -781,7 +768,7 @@ int main(void)
 		return 1;
 	}
 	file = fx_slurp(fx.image, &file_len);
-	check(crc32c((const unsigned char *)"123456789", 9) == 0xe3069283 &&
+	check(fx_crc32c((const unsigned char *)"123456789", 9) == 0xe3069283 &&
 	      hdr(file)->metadata_csum ==
 	      crc32c_without_field(file, hdr(file)->metadata_size),
 	      "checksum is CRC-32C over the metadata, its own field as zero");
