@@ -9,6 +9,7 @@
  * other objects come from the launcher's fd map.
  */
 
+#include <linux/bsearch.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -17,6 +18,7 @@
 #include <linux/namei.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/spice.h>
 
 #include "rebuild.h"
@@ -132,6 +134,13 @@ spice_find_map(const struct restore_process_fd *map, u32 nr, unsigned int fd)
 	return NULL;
 }
 
+static int spice_new_fd_cmp(const void *a, const void *b)
+{
+	const struct spice_new_fd *x = a, *y = b;
+
+	return x->fd < y->fd ? -1 : x->fd > y->fd;
+}
+
 /* Open an image fd of type SPICE_FD_FILE at its offset. */
 static int spice_open_fd(struct spice_rebuild *rb, const struct spice_image_fd *d,
 			 struct spice_new_fd *n)
@@ -160,8 +169,9 @@ static int spice_open_fd(struct spice_rebuild *rb, const struct spice_image_fd *
  * @nr_map: Entries in @map.
  *
  * An fd in the map gets the launcher's file, whatever the image says; other
- * fds of the image are reopened (files), or fail: a pipe or socket the map
- * does not supply (-EBADF), an eventfd (-EOPNOTSUPP, not yet).
+ * fds of the image are reopened (files) or made anew (eventfds, epoll
+ * instances), or fail: a pipe or socket the map does not supply (-EBADF).
+ * Then the epoll watches are checked.
  *
  * Return: 0 or a negative error; -EMFILE if an fd is over RLIMIT_NOFILE.
  */
@@ -186,6 +196,7 @@ int spice_prepare_fds(struct spice_rebuild *rb,
 		if (!n->file)
 			return -EBADF;
 		n->cloexec = false;
+		n->supplied = true;
 	}
 	for (i = 0; i < nr; i++) {
 		m = spice_find_map(map, nr_map, d[i].fd);
@@ -206,11 +217,33 @@ int spice_prepare_fds(struct spice_rebuild *rb,
 			break;
 		case SPICE_FD_SUPPLIED:
 			return -EBADF;
-		default:
-			return -EOPNOTSUPP;
+		default:	/* eventfd, epoll */
+			n = spice_add_fd(rb, d[i].fd);
+			n->cloexec = d[i].fd_flags & FD_CLOEXEC;
+			err = spice_create_event_file(&d[i], &n->file);
+			if (err)
+				return err;
+			break;
 		}
 	}
-	return 0;
+	sort(rb->fds, rb->nr_fds, sizeof(*rb->fds), spice_new_fd_cmp, NULL);
+	return spice_prepare_epoll(rb);
+}
+
+/**
+ * spice_find_new_fd - The file an fd of the restored process gets.
+ * @rb: A rebuild whose fds are prepared.
+ * @fd: An fd of the image or of the fd map.
+ *
+ * Return: Its entry; every fd of the image has one once prepared.
+ */
+const struct spice_new_fd *spice_find_new_fd(const struct spice_rebuild *rb,
+					     s32 fd)
+{
+	struct spice_new_fd key = { .fd = fd };
+
+	return bsearch(&key, rb->fds, rb->nr_fds, sizeof(*rb->fds),
+		       spice_new_fd_cmp);
 }
 
 /**

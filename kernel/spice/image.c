@@ -21,6 +21,7 @@
 #include <linux/stat.h>
 #include <linux/string.h>
 #include <linux/elf-em.h>
+#include <linux/eventpoll.h>
 
 #include "image.h"
 
@@ -50,7 +51,18 @@ static const struct {
 	[SPICE_SECT_WS] = { sizeof(struct mmap_restore_ws_range),
 			    SPICE_IMAGE_MAX_WS },
 	[SPICE_SECT_BLOBS] = { 1, SPICE_IMAGE_MAX_BLOBS },
+	[SPICE_SECT_EPOLL] = { sizeof(struct spice_image_epoll_watch),
+			       SPICE_IMAGE_MAX_EPOLL_WATCHES },
 };
+
+/*
+ * EPOLLEXCLUSIVE and the bits it may be combined with, as do_epoll_ctl()
+ * allows: EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLWAKEUP, EPOLLET.  As
+ * plain numbers, since the image holds a u32 (checked against the
+ * __poll_t constants in spice_check_epoll()).
+ */
+#define SPICE_EPOLLEXCLUSIVE		BIT(28)
+#define SPICE_EPOLL_EXCLUSIVE_OK	0xb000001dU
 
 static bool spice_page_aligned(u64 v)
 {
@@ -248,17 +260,27 @@ static int spice_check_files(const struct spice_image *img)
 	return 0;
 }
 
+/* Open flags an eventfd or epoll file can have: O_RDWR, maybe O_NONBLOCK. */
+static bool spice_anon_fd_ok(const struct spice_image_fd *d)
+{
+	return (d->open_flags & ~O_NONBLOCK) == O_RDWR && d->file == SPICE_IMAGE_NONE;
+}
+
 static int spice_check_fds(const struct spice_image *img)
 {
 	const struct spice_image_fd *d = img->fds;
 	u64 i, n = img->nr[SPICE_SECT_FDS];
 
 	for (i = 0; i < n; i++) {
-		if (d[i].reserved0 || memchr_inv(d[i].reserved, 0, sizeof(d[i].reserved)) ||
+		if (memchr_inv(d[i].reserved, 0, sizeof(d[i].reserved)) ||
 		    (d[i].fd_flags & ~1U))
 			return -EINVAL;
 		if (d[i].fd < 0 || d[i].fd >= SPICE_IMAGE_MAX_FD ||
 		    (i && d[i].fd <= d[i - 1].fd))
+			return -EINVAL;
+		if (d[i].type_flags &&
+		    (d[i].type != SPICE_FD_EVENTFD ||
+		     (d[i].type_flags & ~SPICE_EVENTFD_SEMAPHORE)))
 			return -EINVAL;
 		switch (d[i].type) {
 		case SPICE_FD_FILE:
@@ -266,13 +288,77 @@ static int spice_check_fds(const struct spice_image *img)
 				return -EINVAL;
 			break;
 		case SPICE_FD_SUPPLIED:
-		case SPICE_FD_EVENTFD:
 			if (d[i].file != SPICE_IMAGE_NONE)
+				return -EINVAL;
+			break;
+		case SPICE_FD_EVENTFD:
+			if (!spice_anon_fd_ok(&d[i]))
+				return -EINVAL;
+			break;
+		case SPICE_FD_EPOLL:
+			if (!spice_anon_fd_ok(&d[i]) || d[i].pos)
 				return -EINVAL;
 			break;
 		default:
 			return -EINVAL;
 		}
+	}
+	return 0;
+}
+
+/**
+ * spice_image_find_fd - Look up an fd of a checked image.
+ * @img: The image; its fd table is sorted.
+ * @fd: Descriptor number.
+ *
+ * Return: The fd's entry, or NULL if the image has no such fd.
+ */
+const struct spice_image_fd *spice_image_find_fd(const struct spice_image *img,
+						 s32 fd)
+{
+	u64 lo = 0, hi = img->nr[SPICE_SECT_FDS], mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (img->fds[mid].fd == fd)
+			return &img->fds[mid];
+		if (img->fds[mid].fd < fd)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int spice_check_epoll(const struct spice_image *img)
+{
+	const struct spice_image_epoll_watch *w = img->epoll;
+	u64 i, n = img->nr[SPICE_SECT_EPOLL];
+	const struct spice_image_fd *ep;
+
+	BUILD_BUG_ON((__force u32)EPOLLEXCLUSIVE != SPICE_EPOLLEXCLUSIVE);
+	BUILD_BUG_ON((__force u32)(EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP |
+				   EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE) !=
+		     SPICE_EPOLL_EXCLUSIVE_OK);
+	BUILD_BUG_ON((__force u32)(EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLERR |
+				   EPOLLHUP | EPOLLNVAL | EPOLLRDNORM |
+				   EPOLLRDBAND | EPOLLWRNORM | EPOLLWRBAND |
+				   EPOLLMSG | EPOLLRDHUP | EPOLLEXCLUSIVE |
+				   EPOLLWAKEUP | EPOLLONESHOT | EPOLLET) !=
+		     SPICE_EPOLL_EVENTS);
+	for (i = 0; i < n; i++) {
+		if (w[i].reserved || (w[i].events & ~SPICE_EPOLL_EVENTS))
+			return -EINVAL;
+		if ((w[i].events & SPICE_EPOLLEXCLUSIVE) &&
+		    (w[i].events & ~SPICE_EPOLL_EXCLUSIVE_OK))
+			return -EINVAL;
+		if (i && (w[i].epfd < w[i - 1].epfd ||
+			  (w[i].epfd == w[i - 1].epfd && w[i].tfd <= w[i - 1].tfd)))
+			return -EINVAL;
+		ep = spice_image_find_fd(img, w[i].epfd);
+		if (!ep || ep->type != SPICE_FD_EPOLL || w[i].tfd == w[i].epfd ||
+		    !spice_image_find_fd(img, w[i].tfd))
+			return -EINVAL;
 	}
 	return 0;
 }
@@ -461,6 +547,7 @@ int spice_image_check(struct spice_image *img, void *meta, size_t len,
 	img->intervals = spice_sect_start(img, sect[SPICE_SECT_INTERVALS]);
 	img->ws = spice_sect_start(img, sect[SPICE_SECT_WS]);
 	img->blobs = spice_sect_start(img, sect[SPICE_SECT_BLOBS]);
+	img->epoll = spice_sect_start(img, sect[SPICE_SECT_EPOLL]);
 
 	err = spice_check_process(img);
 	if (!err)
@@ -469,6 +556,8 @@ int spice_image_check(struct spice_image *img, void *meta, size_t len,
 		err = spice_check_files(img);
 	if (!err)
 		err = spice_check_fds(img);
+	if (!err)
+		err = spice_check_epoll(img);
 	if (!err)
 		err = spice_check_vmas(img);
 	if (!err)

@@ -10,7 +10,7 @@
 
 struct file;
 
-#define SPICE_SECT_MAX	SPICE_SECT_BLOBS
+#define SPICE_SECT_MAX	SPICE_SECT_EPOLL
 
 /*
  * The metadata of an image, copied into the kernel and checked: every
@@ -31,6 +31,7 @@ struct spice_image {
 	const struct mmap_restore_interval *intervals;
 	const struct mmap_restore_ws_range *ws;
 	const char *blobs;
+	const struct spice_image_epoll_watch *epoll;
 	u64 nr[SPICE_SECT_MAX + 1];	/* entries per section type */
 };
 
@@ -40,6 +41,8 @@ int spice_image_read(struct spice_image *img, struct file *image);
 void spice_image_release(struct spice_image *img);
 const struct spice_image_vma *spice_image_find_vma(const struct spice_image *img,
 						   u64 addr);
+const struct spice_image_fd *spice_image_find_fd(const struct spice_image *img,
+						 s32 fd);
 
 static inline const void *spice_image_blob(const struct spice_image *img,
 					   struct spice_image_ref ref)

@@ -6,17 +6,19 @@
  */
 
 #include <kunit/test.h>
+#include <linux/bits.h>
 #include <linux/crc32.h>
 #include <linux/elf-em.h>
+#include <linux/fcntl.h>
 #include <linux/mman.h>
 
 #include "image.h"
 
-#define T_META		924
+#define T_META		1184
 #define T_FILE_SIZE	8192
 #define T_VMA		0x10000000ULL
 
-enum { S_PROC, S_THREADS, S_VMAS, S_IV, S_BLOBS, S_NR };
+enum { S_PROC, S_THREADS, S_VMAS, S_IV, S_BLOBS, S_FDS, S_EPOLL, S_NR };
 
 struct test_image {
 	u8 buf[T_META];
@@ -59,7 +61,37 @@ static void add_sect(struct test_image *x, int i, u32 type, u32 esize,
 	};
 }
 
-/* One thread, one anonymous VMA of 2 pages, its first page stored. */
+/*
+ * fd 3 an eventfd, fd 4 an epoll instance watching fds 3 and 5, fd 5 a
+ * pipe the launcher supplies.
+ */
+static void image_init_fds(struct test_image *x)
+{
+	struct spice_image_epoll_watch *w = body(x, S_EPOLL);
+	struct spice_image_fd *d = body(x, S_FDS);
+
+	d[0] = (struct spice_image_fd) {
+		.fd = 3, .type = SPICE_FD_EVENTFD, .open_flags = O_RDWR,
+		.file = SPICE_IMAGE_NONE, .type_flags = SPICE_EVENTFD_SEMAPHORE,
+		.pos = 5,
+	};
+	d[1] = (struct spice_image_fd) {
+		.fd = 4, .type = SPICE_FD_EPOLL, .file = SPICE_IMAGE_NONE,
+		.open_flags = O_RDWR | O_NONBLOCK,
+	};
+	d[2] = (struct spice_image_fd) {
+		.fd = 5, .type = SPICE_FD_SUPPLIED, .file = SPICE_IMAGE_NONE,
+	};
+	w[0] = (struct spice_image_epoll_watch) {
+		.epfd = 4, .tfd = 3, .events = 1 /* EPOLLIN */, .data = 42,
+	};
+	w[1] = (struct spice_image_epoll_watch) { .epfd = 4, .tfd = 5, .events = 1 };
+}
+
+/*
+ * One thread, one anonymous VMA of 2 pages, its first page stored, and the
+ * fds of image_init_fds().
+ */
 static void image_init(struct test_image *x)
 {
 	struct spice_image_process *p;
@@ -78,11 +110,14 @@ static void image_init(struct test_image *x)
 	hdr(x)->metadata_size = T_META;
 	hdr(x)->data_offset = 4096;
 	hdr(x)->data_size = 4096;
-	add_sect(x, S_PROC, SPICE_SECT_PROCESS, sizeof(*p), 288, 1);
-	add_sect(x, S_THREADS, SPICE_SECT_THREADS, sizeof(*t), 464, 1);
-	add_sect(x, S_VMAS, SPICE_SECT_VMAS, sizeof(*v), 840, 1);
-	add_sect(x, S_IV, SPICE_SECT_INTERVALS, sizeof(*iv), 888, 1);
-	add_sect(x, S_BLOBS, SPICE_SECT_BLOBS, 1, 920, 4);
+	add_sect(x, S_PROC, SPICE_SECT_PROCESS, sizeof(*p), 352, 1);
+	add_sect(x, S_THREADS, SPICE_SECT_THREADS, sizeof(*t), 528, 1);
+	add_sect(x, S_VMAS, SPICE_SECT_VMAS, sizeof(*v), 904, 1);
+	add_sect(x, S_IV, SPICE_SECT_INTERVALS, sizeof(*iv), 952, 1);
+	add_sect(x, S_BLOBS, SPICE_SECT_BLOBS, 1, 984, 4);
+	add_sect(x, S_FDS, SPICE_SECT_FDS, sizeof(struct spice_image_fd), 992, 3);
+	add_sect(x, S_EPOLL, SPICE_SECT_EPOLL,
+		 sizeof(struct spice_image_epoll_watch), 1136, 2);
 	p = body(x, S_PROC);
 	p->exe_file = SPICE_IMAGE_NONE;
 	p->cwd.len = 4;
@@ -101,6 +136,7 @@ static void image_init(struct test_image *x)
 	iv->offset = 4096;
 	iv->source = MMAP_RESTORE_SRC_IMAGE;
 	memcpy(body(x, S_BLOBS), "/tmp", 4);
+	image_init_fds(x);
 	reseal(x);
 }
 
@@ -188,7 +224,7 @@ static void sections(struct kunit *test)
 	reseal(x);
 	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
 	image_init(x);
-	sect(x, S_IV)->offset = 840;			/* overlaps the VMAs */
+	sect(x, S_IV)->offset = sect(x, S_VMAS)->offset;	/* overlaps */
 	reseal(x);
 	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
 	image_init(x);
@@ -244,12 +280,60 @@ static void tables(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -E2BIG, check(x, T_FILE_SIZE));
 }
 
+/* Expect @err from the image after @mutate changed one field. */
+#define EXPECT_FD_CHECK(test, image, err, mutate) do {			\
+	struct test_image *__x = (image);				\
+	struct spice_image_epoll_watch *w;				\
+	struct spice_image_fd *d;					\
+									\
+	image_init(__x);						\
+	d = body(__x, S_FDS);						\
+	w = body(__x, S_EPOLL);						\
+	mutate;								\
+	reseal(__x);							\
+	KUNIT_EXPECT_EQ(test, err, check(__x, T_FILE_SIZE));		\
+} while (0)
+
+static void event_fds(struct kunit *test)
+{
+	struct test_image *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+
+	image_init(x);
+	KUNIT_ASSERT_EQ(test, 0, check(x, T_FILE_SIZE));
+	KUNIT_EXPECT_EQ(test, 2, x->img.nr[SPICE_SECT_EPOLL]);
+	KUNIT_EXPECT_PTR_EQ(test, &x->img.fds[1], spice_image_find_fd(&x->img, 4));
+	KUNIT_EXPECT_NULL(test, spice_image_find_fd(&x->img, 6));
+	KUNIT_EXPECT_NULL(test, spice_image_find_fd(&x->img, 0));
+
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[0].type_flags = 2);
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[1].type_flags = SPICE_EVENTFD_SEMAPHORE);
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[0].open_flags |= O_APPEND);
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[0].open_flags = O_RDONLY);
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[0].file = 0);
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[1].pos = 1);
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[1].type = 5);
+	EXPECT_FD_CHECK(test, x, 0, d[0].pos = U64_MAX);
+
+	EXPECT_FD_CHECK(test, x, -EINVAL, w[0].epfd = 3);	/* an eventfd */
+	EXPECT_FD_CHECK(test, x, -EINVAL, w[0].epfd = 6);	/* no such fd */
+	EXPECT_FD_CHECK(test, x, -EINVAL, w[0].tfd = 4);	/* itself */
+	EXPECT_FD_CHECK(test, x, -EINVAL, w[0].tfd = 6);
+	EXPECT_FD_CHECK(test, x, -EINVAL, w[1].tfd = 3);	/* twice */
+	EXPECT_FD_CHECK(test, x, -EINVAL, swap(w[0], w[1]));	/* unsorted */
+	EXPECT_FD_CHECK(test, x, -EINVAL, w[0].reserved = 1);
+	EXPECT_FD_CHECK(test, x, -EINVAL, w[0].events |= 0x800);
+	EXPECT_FD_CHECK(test, x, -EINVAL, w[0].events |= BIT(28) | 2);
+	EXPECT_FD_CHECK(test, x, 0, w[0].events |= BIT(28) | BIT(31));
+	EXPECT_FD_CHECK(test, x, 0, w[0].events = BIT(30));	/* disarmed */
+}
+
 static struct kunit_case spice_image_cases[] = {
 	KUNIT_CASE(valid_image),
 	KUNIT_CASE(not_an_image),
 	KUNIT_CASE(header),
 	KUNIT_CASE(sections),
 	KUNIT_CASE(tables),
+	KUNIT_CASE(event_fds),
 	{}
 };
 

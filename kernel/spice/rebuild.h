@@ -21,6 +21,7 @@ struct restore_process_fd;
 struct spice_new_fd {
 	unsigned int fd;
 	bool cloexec;
+	bool supplied;		/* by the launcher's fd map */
 	struct file *file;	/* reference held */
 };
 
@@ -35,7 +36,7 @@ struct spice_rebuild {
 	u64 vdso;			/* 0: no vDSO */
 
 	/* Files and fds. */
-	struct spice_new_fd *fds;
+	struct spice_new_fd *fds;	/* sorted by fd once prepared */
 	unsigned int nr_fds;
 	struct file *exe;		/* reference held, write access denied */
 	struct path cwd;		/* reference held if cwd.mnt */
@@ -49,6 +50,13 @@ int spice_prepare_fds(struct spice_rebuild *rb,
 int spice_prepare_exe_cwd(struct spice_rebuild *rb);
 int spice_commit_files(struct spice_rebuild *rb);
 void spice_release_files(struct spice_rebuild *rb);
+const struct spice_new_fd *spice_find_new_fd(const struct spice_rebuild *rb,
+					     s32 fd);
+
+/* events.c */
+int spice_create_event_file(const struct spice_image_fd *d, struct file **out);
+int spice_prepare_epoll(struct spice_rebuild *rb);
+int spice_commit_epoll(struct spice_rebuild *rb);
 
 /* rebuild.c */
 int spice_rebuild_prepare(struct spice_rebuild *rb,

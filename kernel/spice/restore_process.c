@@ -136,7 +136,9 @@ static int restore_process_read_image(int image_fd, struct spice_rebuild *rb)
  *   image is not a regular file.
  * - -EPERM: The caller lacks CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) in
  *   its user namespace (checked first); an executable mapping of a file on
- *   a noexec mount; a sealed mapping in the caller.
+ *   a noexec mount; a sealed mapping in the caller; an epoll watch of an
+ *   fd whose file cannot be polled (one the fd map supplies), which
+ *   epoll_ctl(2) refuses too.
  * - -E2BIG: @usize is above %PAGE_SIZE, or the caller's struct is larger
  *   than the kernel's and the extra bytes are not zero; @nr_fd_map is above
  *   %RESTORE_PROCESS_MAX_FD_MAP.
@@ -158,11 +160,13 @@ static int restore_process_read_image(int image_fd, struct spice_rebuild *rb)
  * - -EIO: The image or a backing file could not be read.
  * - -EINTR: A fatal signal arrived while reading.
  * - -ENOMEM: Out of memory (everything is charged to the caller's memcg).
- * - -EOPNOTSUPP: Shared anonymous memory, an eventfd, a 32-bit thread or
- *   caller, a caller with a shadow stack.
+ * - -EOPNOTSUPP: Shared anonymous memory, an epoll instance watching
+ *   another epoll instance, a 32-bit thread or caller, a caller with a
+ *   shadow stack.
  *
- * Past the point of no return only allocations and thread creation can
- * fail; the process is then killed with SIGKILL.
+ * Past the point of no return only allocations, thread creation and the
+ * per-user limit on epoll watches can fail; the process is then killed
+ * with SIGKILL.
  */
 SYSCALL_DEFINE4(restore_process, int, image_fd,
 		const struct restore_process_args __user *, uargs,

@@ -344,6 +344,11 @@ enum spice_image_section_type {
 	 * paths, the auxiliary vector, extended register state.
 	 */
 	SPICE_SECT_BLOBS = 9,
+	/**
+	 * @SPICE_SECT_EPOLL: &struct spice_image_epoll_watch, the interest
+	 * lists of the epoll fds, sorted by @epfd then @tfd.
+	 */
+	SPICE_SECT_EPOLL = 10,
 };
 
 /**
@@ -546,9 +551,20 @@ enum spice_image_fd_type {
 	 * launcher supplies through &struct restore_process_args.fd_map.
 	 */
 	SPICE_FD_SUPPLIED = 2,
-	/** @SPICE_FD_EVENTFD: An eventfd; @pos holds its counter. */
+	/**
+	 * @SPICE_FD_EVENTFD: An eventfd; @pos holds its counter and
+	 * @type_flags its %SPICE_EVENTFD_SEMAPHORE mode.
+	 */
 	SPICE_FD_EVENTFD = 3,
+	/**
+	 * @SPICE_FD_EPOLL: An epoll instance; its interest list is the
+	 * entries of %SPICE_SECT_EPOLL whose @epfd is this fd.
+	 */
+	SPICE_FD_EPOLL = 4,
 };
+
+/* &struct spice_image_fd.type_flags of a %SPICE_FD_EVENTFD: EFD_SEMAPHORE. */
+#define SPICE_EVENTFD_SEMAPHORE	(1U << 0)
 
 /**
  * struct spice_image_fd - An open file descriptor.
@@ -564,12 +580,46 @@ struct spice_image_fd {
 	__u32 fd_flags;
 	/** @file: Index in the file table for %SPICE_FD_FILE, else none. */
 	__u32 file;
-	/** @reserved0: Must be zero. */
-	__u32 reserved0;
+	/**
+	 * @type_flags: %SPICE_EVENTFD_SEMAPHORE for an eventfd; zero for
+	 * the other types.
+	 */
+	__u32 type_flags;
 	/** @pos: File position; the counter of an eventfd. */
 	__u64 pos;
 	/** @reserved: Must be zero. */
 	__u64 reserved[2];
+};
+
+/*
+ * Event bits an epoll watch may hold (&struct spice_image_epoll_watch):
+ * EPOLLIN to EPOLLMSG (0x7ff), EPOLLRDHUP (0x2000) and the input flags
+ * EPOLLEXCLUSIVE, EPOLLWAKEUP, EPOLLONESHOT and EPOLLET (bits 28 to 31).
+ * A watch disarmed by EPOLLONESHOT holds no poll bit.
+ */
+#define SPICE_EPOLL_EVENTS	0xf00027ffU
+
+/**
+ * struct spice_image_epoll_watch - One entry of an epoll interest list.
+ *
+ * Restored with EPOLL_CTL_ADD once every fd of the process is in place,
+ * so the watch sees the target's readiness as it is then; an edge that
+ * fired and was consumed before the dump may be reported once more.
+ */
+struct spice_image_epoll_watch {
+	/** @epfd: The %SPICE_FD_EPOLL fd whose list holds the watch. */
+	__s32 epfd;
+	/**
+	 * @tfd: The watched fd, as registered (fdinfo "tfd"); an fd of the
+	 * image other than @epfd.
+	 */
+	__s32 tfd;
+	/** @events: EPOLL* bits of the watch, within %SPICE_EPOLL_EVENTS. */
+	__u32 events;
+	/** @reserved: Must be zero. */
+	__u32 reserved;
+	/** @data: The user data returned with the watch's events. */
+	__u64 data;
 };
 
 /*
@@ -625,6 +675,7 @@ struct spice_image_vma {
 #define SPICE_IMAGE_MAX_FILES		65536
 #define SPICE_IMAGE_MAX_FDS		65536
 #define SPICE_IMAGE_MAX_FD		(1 << 20)
+#define SPICE_IMAGE_MAX_EPOLL_WATCHES	65536
 #define SPICE_IMAGE_MAX_VMAS		MMAP_RESTORE_MAX_REGIONS
 #define SPICE_IMAGE_MAX_INTERVALS	MMAP_RESTORE_MAX_INTERVALS
 #define SPICE_IMAGE_MAX_WS		MMAP_RESTORE_MAX_WS

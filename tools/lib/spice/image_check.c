@@ -7,10 +7,12 @@
  * overflow.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -49,7 +51,13 @@ static const struct {
 	[SPICE_SECT_WS] = { sizeof(struct mmap_restore_ws_range),
 			    SPICE_IMAGE_MAX_WS, "ws" },
 	[SPICE_SECT_BLOBS] = { 1, SPICE_IMAGE_MAX_BLOBS, "blobs" },
+	[SPICE_SECT_EPOLL] = { sizeof(struct spice_image_epoll_watch),
+			       SPICE_IMAGE_MAX_EPOLL_WATCHES, "epoll" },
 };
+
+/* The bits epoll_ctl(2) lets EPOLLEXCLUSIVE be combined with. */
+#define SPICE_EPOLL_EXCLUSIVE_OK (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | \
+				  EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE)
 
 const char *spice_image_section_name(unsigned int type)
 {
@@ -338,15 +346,29 @@ static int check_files(const struct spice_image *img, char *why)
 	return 0;
 }
 
+/* An eventfd or epoll file is O_RDWR, maybe O_NONBLOCK, and no file. */
+static int check_anon_fd(const struct spice_image_fd *d, char *why)
+{
+	if ((d->open_flags & ~O_NONBLOCK) != O_RDWR)
+		return fail(why, -EINVAL, "fd %d: open flags %#x, not O_RDWR [| O_NONBLOCK]",
+			    d->fd, d->open_flags);
+	if (d->file != SPICE_IMAGE_NONE)
+		return fail(why, -EINVAL, "fd %d: a file index on a non-file fd", d->fd);
+	if (d->type == SPICE_FD_EPOLL && d->pos)
+		return fail(why, -EINVAL, "fd %d: an epoll fd with a position", d->fd);
+	return 0;
+}
+
 static int check_fds(const struct spice_image *img, char *why)
 {
 	const struct spice_image_fd *d = spice_image_table(img, SPICE_SECT_FDS,
 							   NULL);
 	uint64_t i, n = img->nr[SPICE_SECT_FDS];
 	uint64_t nr_files = img->nr[SPICE_SECT_FILES];
+	int err;
 
 	for (i = 0; i < n; i++) {
-		if (d[i].reserved0 || !all_zero(d[i].reserved, sizeof(d[i].reserved)) ||
+		if (!all_zero(d[i].reserved, sizeof(d[i].reserved)) ||
 		    (d[i].fd_flags & ~1U))
 			return fail(why, -EINVAL, "fd %d: unknown flags or reserved field set",
 				    d[i].fd);
@@ -354,6 +376,11 @@ static int check_fds(const struct spice_image *img, char *why)
 		    (i && d[i].fd <= d[i - 1].fd))
 			return fail(why, -EINVAL, "fd %d: out of range or out of order",
 				    d[i].fd);
+		if (d[i].type_flags &&
+		    (d[i].type != SPICE_FD_EVENTFD ||
+		     (d[i].type_flags & ~SPICE_EVENTFD_SEMAPHORE)))
+			return fail(why, -EINVAL, "fd %d: type flags %#x on type %u",
+				    d[i].fd, d[i].type_flags, d[i].type);
 		switch (d[i].type) {
 		case SPICE_FD_FILE:
 			if (d[i].file >= nr_files)
@@ -362,15 +389,70 @@ static int check_fds(const struct spice_image *img, char *why)
 					    (unsigned long long)nr_files);
 			break;
 		case SPICE_FD_SUPPLIED:
-		case SPICE_FD_EVENTFD:
 			if (d[i].file != SPICE_IMAGE_NONE)
 				return fail(why, -EINVAL, "fd %d: a file index on a non-file fd",
 					    d[i].fd);
+			break;
+		case SPICE_FD_EVENTFD:
+		case SPICE_FD_EPOLL:
+			err = check_anon_fd(&d[i], why);
+			if (err)
+				return err;
 			break;
 		default:
 			return fail(why, -EINVAL, "fd %d: unknown type %u",
 				    d[i].fd, d[i].type);
 		}
+	}
+	return 0;
+}
+
+const struct spice_image_fd *spice_image_find_fd(const struct spice_image *img,
+						 int32_t fd)
+{
+	const struct spice_image_fd *d = spice_image_table(img, SPICE_SECT_FDS,
+							   NULL);
+	uint64_t lo = 0, hi = img->nr[SPICE_SECT_FDS], mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (d[mid].fd == fd)
+			return &d[mid];
+		if (d[mid].fd < fd)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int check_epoll(const struct spice_image *img, char *why)
+{
+	const struct spice_image_epoll_watch *w =
+		spice_image_table(img, SPICE_SECT_EPOLL, NULL);
+	uint64_t i, n = img->nr[SPICE_SECT_EPOLL];
+	const struct spice_image_fd *ep;
+
+	for (i = 0; i < n; i++) {
+		if (w[i].reserved || (w[i].events & ~SPICE_EPOLL_EVENTS))
+			return fail(why, -EINVAL, "epoll watch %llu: events %#x or reserved field",
+				    (unsigned long long)i, w[i].events);
+		if ((w[i].events & EPOLLEXCLUSIVE) &&
+		    (w[i].events & ~SPICE_EPOLL_EXCLUSIVE_OK))
+			return fail(why, -EINVAL, "epoll watch %llu: EPOLLEXCLUSIVE with %#x",
+				    (unsigned long long)i, w[i].events);
+		if (i && (w[i].epfd < w[i - 1].epfd ||
+			  (w[i].epfd == w[i - 1].epfd && w[i].tfd <= w[i - 1].tfd)))
+			return fail(why, -EINVAL, "epoll watch %llu: out of order or repeated",
+				    (unsigned long long)i);
+		ep = spice_image_find_fd(img, w[i].epfd);
+		if (!ep || ep->type != SPICE_FD_EPOLL)
+			return fail(why, -EINVAL, "epoll watch %llu: fd %d is not an epoll fd",
+				    (unsigned long long)i, w[i].epfd);
+		if (w[i].tfd == w[i].epfd || !spice_image_find_fd(img, w[i].tfd))
+			return fail(why, -EINVAL, "epoll watch %llu: fd %d watches fd %d, %s",
+				    (unsigned long long)i, w[i].epfd, w[i].tfd,
+				    w[i].tfd == w[i].epfd ? "itself" : "which is not in the image");
 	}
 	return 0;
 }
@@ -621,6 +703,8 @@ int spice_image_parse(const void *buf, size_t len, uint64_t file_size,
 		err = check_files(img, why);
 	if (!err)
 		err = check_fds(img, why);
+	if (!err)
+		err = check_epoll(img, why);
 	if (!err)
 		err = check_vmas(img, why);
 	if (!err)

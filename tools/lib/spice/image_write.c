@@ -49,6 +49,8 @@ struct spice_writer {
 	uint32_t nr_files;
 	struct spice_image_fd *fds;
 	uint32_t nr_fds;
+	struct spice_image_epoll_watch *epoll;
+	uint32_t nr_epoll;
 	struct spice_image_vma *vmas;
 	uint32_t nr_vmas;
 	struct page_rec *pages;
@@ -138,6 +140,7 @@ void spice_writer_free(struct spice_writer *w)
 	free(w->files);
 	free(w->file_fds);
 	free(w->fds);
+	free(w->epoll);
 	free(w->vmas);
 	free(w->pages);
 	free(w->ws);
@@ -257,6 +260,20 @@ int spice_writer_add_fd(struct spice_writer *w, const struct spice_image_fd *fd)
 	if (err)
 		return err;
 	w->fds[w->nr_fds++] = *fd;
+	return 0;
+}
+
+int spice_writer_add_epoll_watch(struct spice_writer *w,
+				 const struct spice_image_epoll_watch *ew)
+{
+	int err;
+
+	if (w->nr_epoll >= SPICE_IMAGE_MAX_EPOLL_WATCHES)
+		return -E2BIG;
+	err = grow(&w->epoll, w->nr_epoll, sizeof(*ew));
+	if (err)
+		return err;
+	w->epoll[w->nr_epoll++] = *ew;
 	return 0;
 }
 
@@ -663,6 +680,7 @@ int spice_writer_write(struct spice_writer *w, int fd,
 	add_section(&l, SPICE_SECT_INTERVALS, sizeof(*iv), iv, nr_iv);
 	add_section(&l, SPICE_SECT_WS, sizeof(*w->ws), w->ws, w->nr_ws);
 	add_section(&l, SPICE_SECT_BLOBS, 1, w->blobs, w->blobs_size);
+	add_section(&l, SPICE_SECT_EPOLL, sizeof(*w->epoll), w->epoll, w->nr_epoll);
 	for (i = 0; i < l.nr; i++)
 		l.sect[i].offset += l.nr * sizeof(l.sect[0]);
 	l.end += l.nr * sizeof(l.sect[0]);

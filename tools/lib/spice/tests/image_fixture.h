@@ -73,6 +73,16 @@ static inline int fx_build(struct fixture *fx)
 	struct spice_image_fd fd0 = { .fd = 3, .type = SPICE_FD_FILE,
 				      .open_flags = O_RDONLY, .file = 0,
 				      .pos = 100 };
+	/* fd 4 an eventfd (semaphore, counter 5), fd 5 an epoll watching it */
+	struct spice_image_fd efd = { .fd = 4, .type = SPICE_FD_EVENTFD,
+				      .open_flags = O_RDWR, .file = SPICE_IMAGE_NONE,
+				      .type_flags = SPICE_EVENTFD_SEMAPHORE,
+				      .pos = 5 };
+	struct spice_image_fd epfd = { .fd = 5, .type = SPICE_FD_EPOLL,
+				       .open_flags = O_RDWR | O_NONBLOCK,
+				       .file = SPICE_IMAGE_NONE };
+	struct spice_image_epoll_watch watch = { .epfd = 5, .tfd = 4,
+						 .events = 1, .data = 44 };
 	struct spice_image_vma v;
 	unsigned char xstate[64];
 	struct spice_writer *w;
@@ -120,6 +130,12 @@ static inline int fx_build(struct fixture *fx)
 		err = spice_writer_set_sigactions(w, act);
 	if (!err)
 		err = spice_writer_add_fd(w, &fd0);
+	if (!err)
+		err = spice_writer_add_fd(w, &efd);
+	if (!err)
+		err = spice_writer_add_fd(w, &epfd);
+	if (!err)
+		err = spice_writer_add_epoll_watch(w, &watch);
 	v = (struct spice_image_vma){ .start = FX_ANON,
 		.end = FX_ANON + 8 * FX_PAGE, .prot = PROT_READ | PROT_WRITE,
 		.flags = SPICE_VMA_HEAP, .file = SPICE_IMAGE_NONE };

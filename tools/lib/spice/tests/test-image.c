@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 #include "image_fixture.h"
 
@@ -114,6 +115,7 @@ static void test_round_trip(void)
 	const struct spice_image_thread *t;
 	const struct spice_image_file *f;
 	const struct spice_image_sigaction *act;
+	const struct spice_image_epoll_watch *watch;
 	char why[SPICE_IMAGE_WHY_LEN];
 	struct spice_image *img;
 	unsigned char page[FX_PAGE], zero[FX_PAGE] = { 0 };
@@ -180,7 +182,13 @@ static void test_round_trip(void)
 	act = spice_image_table(img, SPICE_SECT_SIGACTIONS, &nr);
 	check(nr == 64 && act[1].handler == 0x401000, "signal actions survive");
 	spice_image_table(img, SPICE_SECT_FDS, &nr);
-	check(nr == 1, "fd table survives");
+	check(nr == 3 && spice_image_find_fd(img, 4)->pos == 5 &&
+	      spice_image_find_fd(img, 4)->type_flags == SPICE_EVENTFD_SEMAPHORE &&
+	      spice_image_find_fd(img, 5)->type == SPICE_FD_EPOLL &&
+	      !spice_image_find_fd(img, 6), "fd table survives");
+	watch = spice_image_table(img, SPICE_SECT_EPOLL, &nr);
+	check(nr == 1 && watch->epfd == 5 && watch->tfd == 4 && watch->data == 44,
+	      "epoll watches survive");
 	spice_image_free(img);
 	close(fd);
 }
@@ -200,6 +208,9 @@ struct mutation {
 #define PROC(b) ((struct spice_image_process *)entry(b, SPICE_SECT_PROCESS, 0))
 #define FILE0(b) ((struct spice_image_file *)entry(b, SPICE_SECT_FILES, 0))
 #define FD0(b) ((struct spice_image_fd *)entry(b, SPICE_SECT_FDS, 0))
+#define EFD(b) ((struct spice_image_fd *)entry(b, SPICE_SECT_FDS, 1))
+#define EPFD(b) ((struct spice_image_fd *)entry(b, SPICE_SECT_FDS, 2))
+#define WATCH(b) ((struct spice_image_epoll_watch *)entry(b, SPICE_SECT_EPOLL, 0))
 
 static void m_magic(unsigned char *b, size_t *l)
 {
@@ -457,6 +468,54 @@ static void m_fd_file(unsigned char *b, size_t *l)
 	FD0(b)->file = 7;
 }
 
+static void m_efd_flags(unsigned char *b, size_t *l)
+{
+	(void)l;
+	EFD(b)->type_flags = 2;
+}
+
+static void m_efd_open(unsigned char *b, size_t *l)
+{
+	(void)l;
+	EFD(b)->open_flags |= O_APPEND;
+}
+
+static void m_epfd_pos(unsigned char *b, size_t *l)
+{
+	(void)l;
+	EPFD(b)->pos = 1;
+}
+
+static void m_watch_epfd(unsigned char *b, size_t *l)
+{
+	(void)l;
+	WATCH(b)->epfd = 4;
+}
+
+static void m_watch_self(unsigned char *b, size_t *l)
+{
+	(void)l;
+	WATCH(b)->tfd = 5;
+}
+
+static void m_watch_missing(unsigned char *b, size_t *l)
+{
+	(void)l;
+	WATCH(b)->tfd = 9;
+}
+
+static void m_watch_events(unsigned char *b, size_t *l)
+{
+	(void)l;
+	WATCH(b)->events |= 0x800;
+}
+
+static void m_watch_exclusive(unsigned char *b, size_t *l)
+{
+	(void)l;
+	WATCH(b)->events |= EPOLLEXCLUSIVE | EPOLLPRI;
+}
+
 static void m_vma_align(unsigned char *b, size_t *l)
 {
 	(void)l;
@@ -656,6 +715,14 @@ static const struct mutation mutations[] = {
 	{ "negative fd", m_fd_neg, 1, -EINVAL, "range" },
 	{ "unknown fd type", m_fd_type, 1, -EINVAL, "type" },
 	{ "fd of a file out of range", m_fd_file, 1, -EINVAL, "file 7" },
+	{ "unknown eventfd flag", m_efd_flags, 1, -EINVAL, "type flags" },
+	{ "eventfd opened O_APPEND", m_efd_open, 1, -EINVAL, "open flags" },
+	{ "epoll fd with a position", m_epfd_pos, 1, -EINVAL, "position" },
+	{ "watch in an eventfd", m_watch_epfd, 1, -EINVAL, "not an epoll" },
+	{ "epoll watching itself", m_watch_self, 1, -EINVAL, "itself" },
+	{ "watch of a missing fd", m_watch_missing, 1, -EINVAL, "not in the image" },
+	{ "unknown epoll event", m_watch_events, 1, -EINVAL, "events" },
+	{ "EPOLLEXCLUSIVE with EPOLLPRI", m_watch_exclusive, 1, -EINVAL, "EXCLUSIVE" },
 	{ "unaligned vma", m_vma_align, 1, -EINVAL, "unaligned" },
 	{ "empty vma", m_vma_empty, 1, -EINVAL, "empty" },
 	{ "overlapping vmas", m_vma_order, 1, -EINVAL, "order" },

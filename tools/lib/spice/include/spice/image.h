@@ -60,6 +60,10 @@ spice_image_process(const struct spice_image *img);
 LIBSPICE_API const void *spice_image_table(const struct spice_image *img,
 					   unsigned int type, uint64_t *nr);
 
+/* The entry of descriptor @fd in the fd table, or NULL. */
+LIBSPICE_API const struct spice_image_fd *
+spice_image_find_fd(const struct spice_image *img, int32_t fd);
+
 /* The bytes @ref points at in the blobs section (checked at parse). */
 LIBSPICE_API const void *spice_image_blob(const struct spice_image *img,
 					  struct spice_image_ref ref);
@@ -73,6 +77,7 @@ LIBSPICE_API const void *spice_image_blob(const struct spice_image *img,
  *	spice_writer_add_thread(w, &thread, xstate, xstate_len)   (each)
  *	spice_writer_add_file(w, path, &st) -> file index         (each)
  *	spice_writer_add_fd(w, &fd)                               (each)
+ *	spice_writer_add_epoll_watch(w, &watch)   (each; after its fds)
  *	spice_writer_add_vma(w, &vma) -> vma index  (sorted; intervals unset)
  *	spice_writer_add_pages(w, addr, buf, len)   (ascending per vma)
  *	spice_writer_set_ws(w, ranges, n)
@@ -113,6 +118,8 @@ LIBSPICE_API int spice_writer_add_file(struct spice_writer *w,
 				       const char *path, uint32_t flags);
 LIBSPICE_API int spice_writer_add_fd(struct spice_writer *w,
 				     const struct spice_image_fd *fd);
+LIBSPICE_API int spice_writer_add_epoll_watch(struct spice_writer *w,
+					      const struct spice_image_epoll_watch *ew);
 LIBSPICE_API int spice_writer_add_vma(struct spice_writer *w,
 				      const struct spice_image_vma *vma);
 LIBSPICE_API int spice_writer_add_pages(struct spice_writer *w,
