@@ -60,7 +60,11 @@ uint64_t dump_scratch(const struct dump_thread *t, size_t len);
 /* dump_proc.c */
 int dump_read_maps(struct dump *d);
 int dump_process(struct dump *d, struct spice_image_process *p);
-int dump_fds(struct dump *d);
 int dump_read_file(pid_t pid, const char *name, char *buf, size_t len);
+int dump_read_link(pid_t pid, const char *name, char *buf, size_t len);
+int dump_ends_with(const char *s, const char *suffix);
+
+/* dump_fds.c */
+int dump_fds(struct dump *d);
 
 #endif /* __LIBSPICE_DUMP_INTERNAL_H */

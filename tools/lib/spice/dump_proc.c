@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The dumper's /proc side: mappings, mm layout, process state, fds. */
+/* The dumper's /proc side: mappings, mm layout, process state. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -38,7 +37,7 @@ int dump_read_file(pid_t pid, const char *name, char *buf, size_t len)
 	return got;
 }
 
-static int read_link(pid_t pid, const char *name, char *buf, size_t len)
+int dump_read_link(pid_t pid, const char *name, char *buf, size_t len)
 {
 	char path[128];
 	ssize_t n;
@@ -51,7 +50,7 @@ static int read_link(pid_t pid, const char *name, char *buf, size_t len)
 	return n;
 }
 
-static int ends_with(const char *s, const char *suffix)
+int dump_ends_with(const char *s, const char *suffix)
 {
 	size_t a = strlen(s), b = strlen(suffix);
 
@@ -96,7 +95,7 @@ static int parse_vma(struct dump *d, const char *line, struct dump_vma *v)
 		   !strcmp(path, "/dev/zero (deleted)")) {
 		/* Shared anonymous memory. */
 	} else if (path[0] == '/') {
-		if (ends_with(path, " (deleted)"))
+		if (dump_ends_with(path, " (deleted)"))
 			return dump_fail(d, -EOPNOTSUPP,
 					 "[%#llx, %#llx) maps a deleted file or memfd: %s",
 					 start, end, path);
@@ -211,102 +210,4 @@ int dump_process(struct dump *d, struct spice_image_process *p)
 	p->personality = n > 0 ? strtoul(buf, NULL, 16) : 0;
 	p->vdso = d->vdso_start;
 	return 0;
-}
-
-/* Parse "key:\tvalue" out of an fdinfo file. */
-static int fdinfo_field(const char *info, const char *key, int base,
-			uint64_t *val)
-{
-	const char *p = strstr(info, key);
-
-	if (!p)
-		return 0;
-	*val = strtoull(p + strlen(key), NULL, base);
-	return 1;
-}
-
-static int dump_one_fd(struct dump *d, int fd)
-{
-	struct spice_image_fd f = { .fd = fd, .file = SPICE_IMAGE_NONE };
-	char name[64], link[4096], info[4096];
-	uint64_t flags = 0, val;
-	struct stat st;
-	int n, idx;
-
-	snprintf(name, sizeof(name), "fd/%d", fd);
-	n = read_link(d->pid, name, link, sizeof(link));
-	if (n < 0)
-		return n == -ENOENT ? 0 : dump_fail(d, n, "fd %d: readlink", fd);
-	snprintf(name, sizeof(name), "fdinfo/%d", fd);
-	n = dump_read_file(d->pid, name, info, sizeof(info));
-	if (n < 0)
-		return dump_fail(d, n, "fd %d: fdinfo", fd);
-	fdinfo_field(info, "flags:", 8, &flags);
-	f.fd_flags = flags & O_CLOEXEC ? 1 : 0;	/* FD_CLOEXEC */
-	f.open_flags = flags & ~(uint64_t)O_CLOEXEC;
-	/* stat() follows the magic link to the open file itself. */
-	snprintf(name, sizeof(name), "/proc/%d/fd/%d", d->pid, fd);
-	if (stat(name, &st))
-		return dump_fail(d, -errno, "fd %d: stat", fd);
-	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
-		f.type = SPICE_FD_SUPPLIED;	/* a named pipe or socket */
-	} else if (link[0] == '/') {
-		if (ends_with(link, " (deleted)"))
-			return dump_fail(d, -EOPNOTSUPP, "fd %d: deleted file %s",
-					 fd, link);
-		idx = spice_writer_add_file(d->w, link, 0);
-		if (idx < 0)
-			return dump_fail(d, idx, "fd %d: %s", fd, link);
-		f.type = SPICE_FD_FILE;
-		f.file = idx;
-		if (fdinfo_field(info, "pos:", 10, &val))
-			f.pos = val;
-	} else if (!strncmp(link, "pipe:", 5) || !strncmp(link, "socket:", 7)) {
-		f.type = SPICE_FD_SUPPLIED;
-	} else if (!strcmp(link, "anon_inode:[eventfd]")) {
-		f.type = SPICE_FD_EVENTFD;
-		if (fdinfo_field(info, "eventfd-count:", 16, &val))
-			f.pos = val;
-	} else {
-		return dump_fail(d, -EOPNOTSUPP, "fd %d: %s cannot be dumped yet",
-				 fd, link);
-	}
-	d->stats->fds++;
-	return spice_writer_add_fd(d->w, &f);
-}
-
-static int int_cmp(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
-int dump_fds(struct dump *d)
-{
-	int *fds = NULL, *q, n = 0, i, err = 0;
-	struct dirent *de;
-	char path[64];
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", d->pid);
-	dir = opendir(path);
-	if (!dir)
-		return dump_fail(d, -errno, "cannot list %s", path);
-	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.')
-			continue;
-		q = realloc(fds, (n + 1) * sizeof(*fds));
-		if (!q) {
-			err = -ENOMEM;
-			break;
-		}
-		fds = q;
-		fds[n++] = atoi(de->d_name);
-	}
-	closedir(dir);
-	if (!err)
-		qsort(fds, n, sizeof(*fds), int_cmp);
-	for (i = 0; i < n && !err; i++)
-		err = dump_one_fd(d, fds[i]);
-	free(fds);
-	return err;
 }

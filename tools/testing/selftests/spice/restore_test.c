@@ -4,18 +4,23 @@
  * launcher becomes it.  The restored process resumes in the read() it was
  * blocked in, with its memory, mappings, signal handlers, mask and
  * alternate stack, and its pipes supplied through the fd map; it keeps the
- * launcher's pid.  Failures before the point of no return leave the
+ * launcher's pid.  Its eventfds and epoll instance come back with their
+ * counters, modes and interest lists.  Failures before the point of no return leave the
  * launcher running with an error.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
 #include <stdbool.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -37,6 +42,14 @@
 /* How the dumpee maps its file; a test may add PROT_EXEC. */
 static int file_prot = PROT_READ;
 #define ACK_FD 11		/* and its replies */
+
+/* What the dumpee sets up besides its memory and signal state. */
+#define WITH_THREAD	1	/* a second thread */
+#define WITH_EVENTS	2	/* eventfds and an epoll it waits in */
+#define EFD_SEM_FD	20	/* eventfd, semaphore mode, counter 5 */
+#define EFD_NB_FD	21	/* eventfd, non-blocking, counter 0 */
+#define EPOLL_FD	22	/* close-on-exec; watches CMD_FD, EFD_NB_FD */
+#define CMD_DATA	0xc0ffee00ULL
 
 static int got_usr1;
 
@@ -96,6 +109,66 @@ static void unmap_shared_anonymous(void)
 		fclose(f);
 }
 
+static void move_fd(int fd, int to, int flags)
+{
+	if (fd < 0 || dup3(fd, to, flags) != to)
+		_exit(16);
+	close(fd);
+}
+
+static void make_event_fds(void)
+{
+	struct epoll_event cmd = { .events = EPOLLIN, .data.u64 = CMD_DATA };
+	struct epoll_event nb = { .events = EPOLLIN, .data.u64 = EFD_NB_FD };
+
+	move_fd(eventfd(5, EFD_SEMAPHORE), EFD_SEM_FD, 0);
+	move_fd(eventfd(0, EFD_NONBLOCK), EFD_NB_FD, 0);
+	move_fd(epoll_create1(0), EPOLL_FD, O_CLOEXEC);
+	if (epoll_ctl(EPOLL_FD, EPOLL_CTL_ADD, CMD_FD, &cmd) ||
+	    epoll_ctl(EPOLL_FD, EPOLL_CTL_ADD, EFD_NB_FD, &nb))
+		_exit(17);
+}
+
+/* The next request: from read(), or after epoll_wait() reports it. */
+static int next_request(int events, char *c)
+{
+	struct epoll_event ev;
+
+	while (events) {
+		if (epoll_wait(EPOLL_FD, &ev, 1, -1) == 1 && ev.data.u64 == CMD_DATA)
+			break;
+	}
+	return read(CMD_FD, c, 1) == 1;
+}
+
+/* 'V', or which property of the restored eventfds and epoll is wrong. */
+static char check_event_fds(void)
+{
+	struct epoll_event ev;
+	uint64_t v;
+	int i;
+
+	for (i = 0; i < 5; i++)	/* semaphore: five reads of 1 */
+		if (read(EFD_SEM_FD, &v, sizeof(v)) != sizeof(v) || v != 1)
+			return '1';
+	if (fcntl(EFD_SEM_FD, F_SETFL, O_NONBLOCK) ||
+	    read(EFD_SEM_FD, &v, sizeof(v)) != -1 || errno != EAGAIN)
+		return '2';
+	if (read(EFD_NB_FD, &v, sizeof(v)) != -1 || errno != EAGAIN)
+		return '3';
+	if (fcntl(EPOLL_FD, F_GETFD) != FD_CLOEXEC || fcntl(EFD_NB_FD, F_GETFD))
+		return '4';
+	if (epoll_wait(EPOLL_FD, &ev, 1, 0) != 0)
+		return '5';
+	v = 3;
+	if (write(EFD_NB_FD, &v, sizeof(v)) != sizeof(v) ||
+	    epoll_wait(EPOLL_FD, &ev, 1, 0) != 1 || ev.data.u64 != EFD_NB_FD)
+		return '6';
+	if (read(EFD_NB_FD, &v, sizeof(v)) != sizeof(v) || v != 3)
+		return '7';
+	return 'V';
+}
+
 static void reply(char c)
 {
 	if (write(ACK_FD, &c, 1) != 1)
@@ -108,7 +181,7 @@ static void reply(char c)
  * serves one-letter requests until told to exit.
  */
 static void dumpee(char *anon, char *file_map, const char *file_path,
-		   int cmd, int ack, int threads)
+		   int cmd, int ack, int with)
 {
 	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
 	stack_t ss = { .ss_size = 65536 };
@@ -145,11 +218,13 @@ static void dumpee(char *anon, char *file_map, const char *file_path,
 	if (sigaction(SIGUSR1, &sa, NULL) || sigaltstack(&ss, NULL) ||
 	    sigprocmask(SIG_BLOCK, &set, NULL))
 		_exit(13);
-	if (threads && pthread_create(&t, NULL, worker_thread, NULL))
+	if ((with & WITH_THREAD) && pthread_create(&t, NULL, worker_thread, NULL))
 		_exit(14);
+	if (with & WITH_EVENTS)
+		make_event_fds();
 	unmap_shared_anonymous();
 	reply('R');
-	while (read(CMD_FD, &c, 1) == 1) {
+	while (next_request(with & WITH_EVENTS, &c)) {
 		switch (c) {
 		case 'c':	/* memory as it was */
 			ok = page_has_pattern(file_map, 0, 0);
@@ -173,6 +248,9 @@ static void dumpee(char *anon, char *file_map, const char *file_path,
 			break;
 		case 't':	/* the second thread runs and answers */
 			reply(ask_worker());
+			break;
+		case 'v':
+			reply(check_event_fds());
 			break;
 		case 'e':
 			_exit(7);
@@ -221,7 +299,7 @@ static void read_maps(pid_t pid, char *buf, size_t len)
 }
 
 static int start_dumpee(struct __test_metadata *_metadata,
-			struct restore_ctx *rc, int threads)
+			struct restore_ctx *rc, int with)
 {
 	int cmd[2], ack[2];
 	char c;
@@ -231,7 +309,7 @@ static int start_dumpee(struct __test_metadata *_metadata,
 	rc->dumpee = fork();
 	if (!rc->dumpee)
 		dumpee(rc->anon, rc->file_map, rc->file_path, cmd[0], ack[1],
-		       threads);
+		       with);
 	close(cmd[0]);
 	close(ack[1]);
 	/* Kept open until the dump: the dumpee must stay blocked in read(). */
@@ -279,6 +357,11 @@ static int drop_dac_caps(void)
 
 static bool drop_dac;	/* launch() drops them before restoring */
 
+/* What launch() supplies as the restored process's CMD_FD. */
+#define SUPPLY_PIPES		1
+#define SUPPLY_CMD_FILE		2	/* a regular file: epoll cannot watch it */
+#define SUPPLY_CMD_EPOLL	3	/* an epoll instance: nested epoll */
+
 static pid_t launch(struct restore_ctx *rc, int supply)
 {
 	struct restore_process_fd map[2];
@@ -295,6 +378,10 @@ static pid_t launch(struct restore_ctx *rc, int supply)
 			_exit(99);
 		map[0] = (struct restore_process_fd){ .image_fd = CMD_FD, .fd = cmd[0] };
 		map[1] = (struct restore_process_fd){ .image_fd = ACK_FD, .fd = ack[1] };
+		if (supply == SUPPLY_CMD_FILE)
+			map[0].fd = open(rc->file_path, O_RDONLY);
+		if (supply == SUPPLY_CMD_EPOLL)
+			map[0].fd = epoll_create1(0);
 		if (supply) {
 			args.fd_map = (uintptr_t)map;
 			args.nr_fd_map = 2;
@@ -447,7 +534,7 @@ TEST_F(restore, threads_are_restored)
 	struct stat st;
 	char c;
 
-	ASSERT_EQ(0, start_dumpee(_metadata, rc, 1));
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_THREAD));
 	ASSERT_EQ(0, dump_dumpee(rc));
 	ASSERT_LT(0, launch(rc, 1));
 	c = ask(rc, 'c');
@@ -462,6 +549,49 @@ TEST_F(restore, threads_are_restored)
 	EXPECT_EQ('T', ask(rc, 't'));
 	ASSERT_EQ(1, write(rc->cmd, "e", 1));
 	EXPECT_EQ(7, launcher_status(rc));
+}
+
+/*
+ * Eventfds keep their counter and modes, the epoll instance its interest
+ * list (the launcher's pipe in place of the dumped one) and close-on-exec;
+ * the process resumes in the epoll_wait() it was blocked in.
+ */
+TEST_F(restore, eventfd_and_epoll)
+{
+	struct restore_ctx *rc = &self->c;
+	char c;
+
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_EVENTS));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	ASSERT_LT(0, launch(rc, SUPPLY_PIPES));
+	c = ask(rc, 'v');
+	if (!c)
+		TH_LOG("no reply: the launcher ended with %d", launcher_status(rc));
+	EXPECT_EQ('V', c);
+	EXPECT_EQ('A', ask(rc, 'c'));
+	ASSERT_EQ(1, write(rc->cmd, "e", 1));
+	EXPECT_EQ(7, launcher_status(rc));
+}
+
+/* epoll_ctl(2)'s own refusals, before the point of no return. */
+TEST_F(restore, epoll_watch_of_unpollable_file)
+{
+	struct restore_ctx *rc = &self->c;
+
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_EVENTS));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	ASSERT_LT(0, launch(rc, SUPPLY_CMD_FILE));
+	EXPECT_EQ(100 + EPERM, launcher_status(rc));
+}
+
+TEST_F(restore, epoll_watch_of_epoll)
+{
+	struct restore_ctx *rc = &self->c;
+
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_EVENTS));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	ASSERT_LT(0, launch(rc, SUPPLY_CMD_EPOLL));
+	EXPECT_EQ(100 + EOPNOTSUPP, launcher_status(rc));
 }
 
 /*

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The dumper's fd table: what each fd of the stopped process is, from
+ * /proc/PID/fd and /proc/PID/fdinfo, and the interest lists of its epoll
+ * instances (fdinfo "tfd:" lines).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include "dump_internal.h"
+
+/* fdinfo of an epoll fd: a line per watch; more than this is refused. */
+#define EPOLL_FDINFO_MAX	0x100000
+
+/* Parse "key:\tvalue" out of an fdinfo file. */
+static int fdinfo_field(const char *info, const char *key, int base,
+			uint64_t *val)
+{
+	const char *p = strstr(info, key);
+
+	if (!p)
+		return 0;
+	*val = strtoull(p + strlen(key), NULL, base);
+	return 1;
+}
+
+static int dump_one_fd(struct dump *d, int fd, int *is_epoll)
+{
+	struct spice_image_fd f = { .fd = fd, .file = SPICE_IMAGE_NONE };
+	char name[64], link[4096], info[4096];
+	uint64_t flags = 0, val;
+	struct stat st;
+	int n, idx;
+
+	snprintf(name, sizeof(name), "fd/%d", fd);
+	n = dump_read_link(d->pid, name, link, sizeof(link));
+	if (n < 0)
+		return n == -ENOENT ? 0 : dump_fail(d, n, "fd %d: readlink", fd);
+	snprintf(name, sizeof(name), "fdinfo/%d", fd);
+	n = dump_read_file(d->pid, name, info, sizeof(info));
+	if (n < 0)
+		return dump_fail(d, n, "fd %d: fdinfo", fd);
+	fdinfo_field(info, "flags:", 8, &flags);
+	f.fd_flags = flags & O_CLOEXEC ? 1 : 0;	/* FD_CLOEXEC */
+	f.open_flags = flags & ~(uint64_t)O_CLOEXEC;
+	/* stat() follows the magic link to the open file itself. */
+	snprintf(name, sizeof(name), "/proc/%d/fd/%d", d->pid, fd);
+	if (stat(name, &st))
+		return dump_fail(d, -errno, "fd %d: stat", fd);
+	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+		f.type = SPICE_FD_SUPPLIED;	/* a named pipe or socket */
+	} else if (link[0] == '/') {
+		if (dump_ends_with(link, " (deleted)"))
+			return dump_fail(d, -EOPNOTSUPP, "fd %d: deleted file %s",
+					 fd, link);
+		idx = spice_writer_add_file(d->w, link, 0);
+		if (idx < 0)
+			return dump_fail(d, idx, "fd %d: %s", fd, link);
+		f.type = SPICE_FD_FILE;
+		f.file = idx;
+		if (fdinfo_field(info, "pos:", 10, &val))
+			f.pos = val;
+	} else if (!strncmp(link, "pipe:", 5) || !strncmp(link, "socket:", 7)) {
+		f.type = SPICE_FD_SUPPLIED;
+	} else if (!strcmp(link, "anon_inode:[eventfd]")) {
+		f.type = SPICE_FD_EVENTFD;
+		if (fdinfo_field(info, "eventfd-count:", 16, &val))
+			f.pos = val;
+		if (fdinfo_field(info, "eventfd-semaphore:", 10, &val) && val)
+			f.type_flags = SPICE_EVENTFD_SEMAPHORE;
+	} else if (!strcmp(link, "anon_inode:[eventpoll]")) {
+		f.type = SPICE_FD_EPOLL;
+		*is_epoll = 1;
+	} else {
+		return dump_fail(d, -EOPNOTSUPP, "fd %d: %s cannot be dumped yet",
+				 fd, link);
+	}
+	if ((f.type == SPICE_FD_EVENTFD || f.type == SPICE_FD_EPOLL) &&
+	    (f.open_flags & ~(uint64_t)O_NONBLOCK) != O_RDWR)
+		return dump_fail(d, -EOPNOTSUPP, "fd %d: %s with open flags %#o",
+				 fd, link, f.open_flags);
+	d->stats->fds++;
+	return spice_writer_add_fd(d->w, &f);
+}
+
+static int watch_cmp(const void *a, const void *b)
+{
+	const struct spice_image_epoll_watch *x = a, *y = b;
+
+	return x->tfd < y->tfd ? -1 : x->tfd > y->tfd;
+}
+
+/*
+ * Check that fd @tfd of the process is still the file epoll registered
+ * (its inode @ino on the kernel-encoded device @sdev) and is no epoll.
+ */
+static int check_watch_target(struct dump *d, int epfd, int tfd,
+			      unsigned long ino, unsigned int sdev)
+{
+	char name[64], link[64];
+	struct stat st;
+
+	snprintf(name, sizeof(name), "/proc/%d/fd/%d", d->pid, tfd);
+	if (stat(name, &st) || st.st_ino != ino ||
+	    major(st.st_dev) != sdev >> 20 || minor(st.st_dev) != (sdev & 0xfffff))
+		return dump_fail(d, -EOPNOTSUPP,
+				 "fd %d: epoll watches fd %d, which now holds another file",
+				 epfd, tfd);
+	snprintf(name, sizeof(name), "fd/%d", tfd);
+	if (dump_read_link(d->pid, name, link, sizeof(link)) > 0 &&
+	    !strcmp(link, "anon_inode:[eventpoll]"))
+		return dump_fail(d, -EOPNOTSUPP,
+				 "fd %d: epoll watches epoll fd %d (nested epoll)",
+				 epfd, tfd);
+	return 0;
+}
+
+/* The interest list of epoll fd @epfd, sorted by watched fd. */
+static int dump_epoll(struct dump *d, int epfd)
+{
+	struct spice_image_epoll_watch *w = NULL, *q;
+	unsigned int events, sdev;
+	unsigned long long data;
+	size_t n = 0, i;
+	unsigned long ino;
+	char name[64], *info, *line;
+	int tfd, len, err = 0;
+
+	info = malloc(EPOLL_FDINFO_MAX);
+	if (!info)
+		return -ENOMEM;
+	snprintf(name, sizeof(name), "fdinfo/%d", epfd);
+	len = dump_read_file(d->pid, name, info, EPOLL_FDINFO_MAX);
+	if (len < 0)
+		err = dump_fail(d, len, "fd %d: fdinfo", epfd);
+	else if (len >= EPOLL_FDINFO_MAX - 1)
+		err = dump_fail(d, -E2BIG, "fd %d: epoll interest list too long", epfd);
+	for (line = info; !err && (line = strstr(line, "\ntfd:")); line++) {
+		if (sscanf(line, "\ntfd: %d events: %x data: %llx pos:%*d ino:%lx sdev:%x",
+			   &tfd, &events, &data, &ino, &sdev) != 5) {
+			err = dump_fail(d, -EINVAL, "fd %d: cannot parse fdinfo", epfd);
+			break;
+		}
+		if (events & ~SPICE_EPOLL_EVENTS) {
+			err = dump_fail(d, -EOPNOTSUPP, "fd %d: epoll events %#x on fd %d",
+					epfd, events, tfd);
+			break;
+		}
+		err = check_watch_target(d, epfd, tfd, ino, sdev);
+		if (err)
+			break;
+		q = realloc(w, (n + 1) * sizeof(*w));
+		if (!q) {
+			err = -ENOMEM;
+			break;
+		}
+		w = q;
+		w[n++] = (struct spice_image_epoll_watch) {
+			.epfd = epfd, .tfd = tfd, .events = events, .data = data,
+		};
+	}
+	free(info);
+	if (!err)
+		qsort(w, n, sizeof(*w), watch_cmp);
+	for (i = 0; i < n && !err; i++) {
+		err = spice_writer_add_epoll_watch(d->w, &w[i]);
+		if (err)
+			err = dump_fail(d, err, "fd %d: epoll watch of fd %d",
+					epfd, w[i].tfd);
+	}
+	free(w);
+	return err;
+}
+
+static int int_cmp(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+int dump_fds(struct dump *d)
+{
+	int *fds = NULL, *q, n = 0, i, err = 0;
+	char *is_epoll = NULL;
+	struct dirent *de;
+	char path[64];
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", d->pid);
+	dir = opendir(path);
+	if (!dir)
+		return dump_fail(d, -errno, "cannot list %s", path);
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		q = realloc(fds, (n + 1) * sizeof(*fds));
+		if (!q) {
+			err = -ENOMEM;
+			break;
+		}
+		fds = q;
+		fds[n++] = atoi(de->d_name);
+	}
+	closedir(dir);
+	if (!err) {
+		qsort(fds, n, sizeof(*fds), int_cmp);
+		is_epoll = calloc(n ? n : 1, 1);
+		if (!is_epoll)
+			err = -ENOMEM;
+	}
+	for (i = 0; i < n && !err; i++) {
+		int e = 0;
+
+		err = dump_one_fd(d, fds[i], &e);
+		is_epoll[i] = e;
+	}
+	/* After every fd: the writer wants the watches' fds known. */
+	for (i = 0; i < n && !err; i++)
+		if (is_epoll[i])
+			err = dump_epoll(d, fds[i]);
+	free(is_epoll);
+	free(fds);
+	return err;
+}
