@@ -17,13 +17,14 @@
 #include "commands.h"
 
 const char usage_inspect[] =
-	"usage: spice inspect IMAGE [--json] [--vmas] [--threads]\n"
+	"usage: spice inspect IMAGE [--json] [--vmas] [--threads] [--fds]\n"
 	"\n"
 	"Describe an image: header, process, threads, files, fds, mappings and\n"
 	"where its pages come from (stored, zero, backing file, working set).\n"
 	"  --json      print one JSON object\n"
 	"  --vmas      list every mapping\n"
-	"  --threads   list every thread's main registers and state\n";
+	"  --threads   list every thread's main registers and state\n"
+	"  --fds       list every fd, and what each epoll fd watches\n";
 
 const char usage_verify[] =
 	"usage: spice verify IMAGE [--files]\n"
@@ -155,6 +156,39 @@ static void print_threads(const struct spice_image *img)
 	}
 }
 
+static void print_fds(const struct spice_image *img)
+{
+	static const char *const type[] = {
+		[SPICE_FD_FILE] = "file", [SPICE_FD_SUPPLIED] = "supplied",
+		[SPICE_FD_EVENTFD] = "eventfd", [SPICE_FD_EPOLL] = "epoll",
+	};
+	const struct spice_image_epoll_watch *w;
+	const struct spice_image_fd *d;
+	uint64_t nr, nw, i, k;
+	char path[4200];
+
+	d = spice_image_table(img, SPICE_SECT_FDS, &nr);
+	w = spice_image_table(img, SPICE_SECT_EPOLL, &nw);
+	for (i = 0; i < nr; i++) {
+		printf("  fd %d: %s flags %#o%s", d[i].fd, type[d[i].type],
+		       d[i].open_flags, d[i].fd_flags ? " cloexec" : "");
+		if (d[i].type == SPICE_FD_FILE) {
+			file_path(img, d[i].file, path, sizeof(path));
+			printf(" %s pos %llu", path, (unsigned long long)d[i].pos);
+		} else if (d[i].type == SPICE_FD_EVENTFD) {
+			printf(" count %llu%s", (unsigned long long)d[i].pos,
+			       d[i].type_flags & SPICE_EVENTFD_SEMAPHORE ?
+			       " semaphore" : "");
+		}
+		printf("\n");
+		for (k = 0; k < nw; k++)
+			if (w[k].epfd == d[i].fd)
+				printf("    watches fd %d: events %#x data %#llx\n",
+				       w[k].tfd, w[k].events,
+				       (unsigned long long)w[k].data);
+	}
+}
+
 static int open_image(const char *cmd, const char *path,
 		      struct spice_image **img)
 {
@@ -186,7 +220,7 @@ int cmd_inspect(int argc, char **argv)
 	const char *path = NULL;
 	struct spice_image *img;
 	uint64_t nr, nthreads, nfiles, nfds, nws, i;
-	int json = 0, vmas = 0, threads = 0;
+	int json = 0, vmas = 0, threads = 0, fds = 0;
 	char exe[4200];
 
 	for (i = 1; i < (uint64_t)argc; i++) {
@@ -198,6 +232,8 @@ int cmd_inspect(int argc, char **argv)
 			vmas = 1;
 		else if (!strcmp(argv[i], "--threads"))
 			threads = 1;
+		else if (!strcmp(argv[i], "--fds"))
+			fds = 1;
 		else if (!path && argv[i][0] != '-')
 			path = argv[i];
 		else
@@ -264,6 +300,8 @@ int cmd_inspect(int argc, char **argv)
 		       (unsigned long long)c.ws_write);
 		if (threads)
 			print_threads(img);
+		if (fds)
+			print_fds(img);
 		if (vmas)
 			print_vmas(img, 0);
 	}
