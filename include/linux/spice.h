@@ -32,6 +32,7 @@ struct spice_restore *spice_memory_prepare(const struct mmap_restore_tables *t,
 					   struct file *image,
 					   struct file **files);
 int spice_memory_commit(struct spice_restore *sr);
+const struct mmap_restore_stats *spice_memory_stats(const struct spice_restore *sr);
 void spice_memory_free(struct spice_restore *sr);
 
 /*

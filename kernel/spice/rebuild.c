@@ -254,9 +254,11 @@ int spice_rebuild_prepare(struct spice_rebuild *rb,
 	err = spice_prepare_exe_cwd(rb);
 	if (err)
 		return err;
+	spice_phase_end(rb, &rb->stats.files_ns);
 	err = spice_prepare_memory(rb);
 	if (err)
 		return err;
+	spice_phase_end(rb, &rb->stats.memory_ns);
 	/* The fd table must be ours alone before it is replaced. */
 	return unshare_files();
 }
@@ -443,11 +445,13 @@ long spice_rebuild_commit(struct spice_rebuild *rb)
 	set_task_comm(current, p->comm);
 	spice_commit_signals(img);
 	spice_commit_thread(current, t);
+	spice_phase_end(rb, &rb->stats.commit_ns);
 	err = spice_commit_threads(img);
 	if (err) {
 		force_fatal_sig(SIGKILL);
 		return err;
 	}
+	spice_phase_end(rb, &rb->stats.threads_ns);
 	return spice_arch_set_thread(t, t->xstate.len ?
 				     spice_image_blob(img, t->xstate) : NULL);
 }
@@ -464,6 +468,8 @@ void spice_rebuild_release(struct spice_rebuild *rb)
 	kvfree(rb->t.regions);
 	spice_release_files(rb);
 	spice_image_release(&rb->img);
+	if (rb->stats_file)
+		fput(rb->stats_file);
 	if (rb->image)
 		fput(rb->image);
 }

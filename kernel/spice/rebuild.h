@@ -10,6 +10,7 @@
 #ifndef _KERNEL_SPICE_REBUILD_H
 #define _KERNEL_SPICE_REBUILD_H
 
+#include <linux/ktime.h>
 #include <linux/path.h>
 #include <linux/spice.h>
 
@@ -40,7 +41,21 @@ struct spice_rebuild {
 	unsigned int nr_fds;
 	struct file *exe;		/* reference held, write access denied */
 	struct path cwd;		/* reference held if cwd.mnt */
+
+	/* With RESTORE_PROCESS_STATS: where the time went, and where to say. */
+	struct file *stats_file;	/* reference held, or NULL */
+	struct restore_process_stats stats;
+	u64 phase_start;		/* ktime_get_ns() at the current phase */
 };
+
+/* Close the current phase into @phase_ns; start the next one. */
+static inline void spice_phase_end(struct spice_rebuild *rb, u64 *phase_ns)
+{
+	u64 now = ktime_get_ns();
+
+	*phase_ns = now - rb->phase_start;
+	rb->phase_start = now;
+}
 
 /* files.c */
 int spice_open_image_file(struct spice_rebuild *rb, u32 idx, int flags,

@@ -11,6 +11,7 @@
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/syscalls.h>
@@ -22,13 +23,14 @@
 static void restore_process_abi_checks(void)
 {
 	/* Same layout on every arch: no holes, no compat handler needed. */
-	BUILD_BUG_ON(sizeof(struct restore_process_args) != RESTORE_PROCESS_ARGS_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct restore_process_args) != RESTORE_PROCESS_ARGS_SIZE_VER1);
 	BUILD_BUG_ON(sizeof(struct restore_process_fd) != 16);
+	BUILD_BUG_ON(sizeof(struct restore_process_stats) != 112);
 }
 
 static int restore_process_copy_args(struct restore_process_args *args,
 				     const struct restore_process_args __user *uargs,
-				     size_t usize)
+				     size_t usize, unsigned int flags)
 {
 	int err;
 
@@ -40,7 +42,10 @@ static int restore_process_copy_args(struct restore_process_args *args,
 	if (err)
 		return err;
 
-	if (args->reserved)
+	if (args->reserved || args->reserved2)
+		return -EINVAL;
+	/* An older caller's struct has no stats_fd to use. */
+	if ((flags & RESTORE_PROCESS_STATS) && usize < RESTORE_PROCESS_ARGS_SIZE_VER1)
 		return -EINVAL;
 	if (args->nr_fd_map > RESTORE_PROCESS_MAX_FD_MAP)
 		return -E2BIG;
@@ -111,6 +116,42 @@ static int restore_process_read_image(int image_fd, struct spice_rebuild *rb)
 	return err;
 }
 
+/*
+ * With RESTORE_PROCESS_STATS: the stats fd must be a pipe open for
+ * writing.  Its file is kept in @rb, for after the point of no return.
+ */
+static int restore_process_stats_file(const struct restore_process_args *args,
+				      struct spice_rebuild *rb)
+{
+	struct file *file = fget(args->stats_fd);
+
+	if (!file)
+		return -EBADF;
+	rb->stats_file = file;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	return S_ISFIFO(file_inode(file)->i_mode) ? 0 : -EINVAL;
+}
+
+/*
+ * Past the point of no return, with the process restored: the stats go to
+ * the pipe.  The restore has succeeded whatever the write does (a reader
+ * that went away, a full pipe with O_NONBLOCK), so its result is ignored.
+ */
+static void restore_process_report(struct spice_rebuild *rb)
+{
+	struct restore_process_stats *st = &rb->stats;
+	loff_t pos = 0;
+
+	st->size = sizeof(*st);
+	st->nr_threads = rb->img.nr[SPICE_SECT_THREADS];
+	st->nr_fds = rb->nr_fds;
+	st->nr_vmas = rb->img.nr[SPICE_SECT_VMAS];
+	st->mem = *spice_memory_stats(rb->mem);
+	st->total_ns = ktime_get_ns() - st->start_ns;
+	kernel_write(rb->stats_file, st, sizeof(*st), &pos);
+}
+
 /**
  * sys_restore_process - Turn the calling process into one saved in an image.
  * @image_fd: Descriptor of the snapshot image, a regular file open for
@@ -133,7 +174,8 @@ static int restore_process_read_image(int image_fd, struct spice_rebuild *rb)
  *   other arguments; @usize is below %RESTORE_PROCESS_ARGS_SIZE_VER0; a
  *   reserved field or fd-map flag is not zero; @fd_map is set without
  *   @nr_fd_map; an fd-map entry has a negative or repeated @image_fd; the
- *   image is not a regular file.
+ *   image is not a regular file; with %RESTORE_PROCESS_STATS, @usize is
+ *   below %RESTORE_PROCESS_ARGS_SIZE_VER1 or @stats_fd is not a pipe.
  * - -EPERM: The caller lacks CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) in
  *   its user namespace (checked first); an executable mapping of a file on
  *   a noexec mount; a sealed mapping in the caller; an epoll watch of an
@@ -144,7 +186,8 @@ static int restore_process_read_image(int image_fd, struct spice_rebuild *rb)
  *   %RESTORE_PROCESS_MAX_FD_MAP.
  * - -EFAULT: @uargs or @fd_map is not readable.
  * - -EBADF: @image_fd is not open for reading, an fd-map @fd is not open,
- *   or the image has a pipe, socket or other fd the map does not supply.
+ *   or the image has a pipe, socket or other fd the map does not supply;
+ *   with %RESTORE_PROCESS_STATS, @stats_fd is not open for writing.
  * - -ENOEXEC: The image is not a Spice image this kernel reads: magic,
  *   format version, architecture, page size or an incompatible feature.
  * - -EBADMSG: The image's metadata checksum does not match.
@@ -180,13 +223,14 @@ SYSCALL_DEFINE4(restore_process, int, image_fd,
 
 	restore_process_abi_checks();
 
-	if (flags & ~RESTORE_PROCESS_ABI_VERSION)
+	if (flags & ~(RESTORE_PROCESS_ABI_VERSION | RESTORE_PROCESS_STATS))
 		return -EINVAL;
 	if (flags & RESTORE_PROCESS_ABI_VERSION) {
-		if (image_fd != -1 || uargs || usize)
+		if (image_fd != -1 || uargs || usize || flags != RESTORE_PROCESS_ABI_VERSION)
 			return -EINVAL;
 		return SPICE_ABI_VERSION;
 	}
+	rb.stats.start_ns = ktime_get_ns();
 
 	if (!checkpoint_restore_ns_capable(current_user_ns()))
 		return -EPERM;
@@ -194,17 +238,28 @@ SYSCALL_DEFINE4(restore_process, int, image_fd,
 	if (in_compat_syscall())
 		return -EOPNOTSUPP;
 
-	err = restore_process_copy_args(&args, uargs, usize);
+	err = restore_process_copy_args(&args, uargs, usize, flags);
 	if (err)
 		return err;
 	fd_map = restore_process_copy_fd_map(&args);
 	if (IS_ERR(fd_map))
 		return PTR_ERR(fd_map);
-	err = restore_process_read_image(image_fd, &rb);
+	if (flags & RESTORE_PROCESS_STATS)
+		err = restore_process_stats_file(&args, &rb);
+	if (!err)
+		err = restore_process_read_image(image_fd, &rb);
+	rb.phase_start = ktime_get_ns();
+	rb.stats.image_ns = rb.phase_start - rb.stats.start_ns;
 	if (!err)
 		err = spice_rebuild_prepare(&rb, fd_map, args.nr_fd_map);
 	if (!err)
 		ret = spice_rebuild_commit(&rb);
+	/*
+	 * @ret is the restored thread's return register, any value; a
+	 * failure past the point of no return left SIGKILL pending.
+	 */
+	if (!err && rb.stats_file && !fatal_signal_pending(current))
+		restore_process_report(&rb);
 	spice_rebuild_release(&rb);
 	kvfree(fd_map);
 	return err ? err : ret;

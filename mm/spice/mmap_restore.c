@@ -401,6 +401,17 @@ int spice_memory_commit(struct spice_restore *sr)
 	return spice_install(sr);
 }
 
+/**
+ * spice_memory_stats - What a restore has done so far.
+ * @sr: From spice_memory_prepare().
+ *
+ * Return: Its counters, as mmap_restore() reports them.
+ */
+const struct mmap_restore_stats *spice_memory_stats(const struct spice_restore *sr)
+{
+	return &sr->stats;
+}
+
 void spice_memory_free(struct spice_restore *sr)
 {
 	if (IS_ERR_OR_NULL(sr))

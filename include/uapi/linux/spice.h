@@ -720,17 +720,69 @@ struct restore_process_args {
 	__u32 nr_fd_map;
 	/** @reserved: Must be zero. */
 	__u32 reserved;
+	/**
+	 * @stats_fd: With %RESTORE_PROCESS_STATS, a pipe open for writing:
+	 * once the process is restored, just before it returns to user
+	 * space, the kernel writes one &struct restore_process_stats to it.
+	 * Ignored without the flag.
+	 */
+	__s32 stats_fd;
+	/** @reserved2: Must be zero. */
+	__u32 reserved2;
 };
 
 #define RESTORE_PROCESS_ARGS_SIZE_VER0	16 /* sizeof first published struct */
+#define RESTORE_PROCESS_ARGS_SIZE_VER1	24 /* adds stats_fd */
 
 /*
  * restore_process() flags:
  *
+ * - %RESTORE_PROCESS_STATS: Report where the time went to
+ *   &struct restore_process_args.stats_fd (an args size of at least
+ *   %RESTORE_PROCESS_ARGS_SIZE_VER1 is then required).
  * - %RESTORE_PROCESS_ABI_VERSION: Return %SPICE_ABI_VERSION; @image_fd must
  *   be -1, the other arguments NULL, 0 and no other flag.
  */
+#define RESTORE_PROCESS_STATS		(1U << 0)
 #define RESTORE_PROCESS_ABI_VERSION	(1U << 31)
+
+/**
+ * struct restore_process_stats - Where a successful restore's time went.
+ *
+ * Times are in nanoseconds of CLOCK_MONOTONIC, each phase measured in the
+ * kernel, in the order they run; a launcher can set them against its own
+ * clock with @start_ns.  The structure can grow; @size says how much of
+ * it the kernel wrote.
+ */
+struct restore_process_stats {
+	/** @size: sizeof(struct restore_process_stats) of the kernel. */
+	__u32 size;
+	/** @nr_threads: Threads restored. */
+	__u32 nr_threads;
+	/** @start_ns: CLOCK_MONOTONIC when the call started. */
+	__u64 start_ns;
+	/** @image_ns: Reading and checking the image's metadata. */
+	__u64 image_ns;
+	/** @files_ns: Opening files, making fds, checking the rest. */
+	__u64 files_ns;
+	/** @memory_ns: Preparing memory: reading the working set's data. */
+	__u64 memory_ns;
+	/**
+	 * @commit_ns: From the point of no return to the first thread's
+	 * state: unmapping, installing the memory, fds, signal state.
+	 */
+	__u64 commit_ns;
+	/** @threads_ns: Creating the other threads. */
+	__u64 threads_ns;
+	/** @total_ns: From the start to the return to user space. */
+	__u64 total_ns;
+	/** @mem: What restoring the memory did, as mmap_restore() reports. */
+	struct mmap_restore_stats mem;
+	/** @nr_fds: Fds the restored process holds. */
+	__u32 nr_fds;
+	/** @nr_vmas: Mappings restored, the vDSO and vvar included. */
+	__u32 nr_vmas;
+};
 
 /* Limit on &struct restore_process_args.nr_fd_map; more fail with -E2BIG. */
 #define RESTORE_PROCESS_MAX_FD_MAP	1024

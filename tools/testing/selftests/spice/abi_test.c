@@ -24,7 +24,7 @@
 #define MMAP_RESTORE_KNOWN_FLAGS \
 	(MMAP_RESTORE_REPLACE | MMAP_RESTORE_ASYNC | MMAP_RESTORE_EAGER | \
 	 MMAP_RESTORE_ABI_VERSION)
-#define RESTORE_PROCESS_KNOWN_FLAGS RESTORE_PROCESS_ABI_VERSION
+#define RESTORE_PROCESS_KNOWN_FLAGS (RESTORE_PROCESS_ABI_VERSION | RESTORE_PROCESS_STATS)
 
 /* A buffer of one page followed by an inaccessible page. */
 static char *map_guarded_page(long page_size)
@@ -405,6 +405,8 @@ TEST_F(restore_process_abi, abi_version)
 				   RESTORE_PROCESS_ABI_VERSION);
 	EXPECT_RESTORE_PROCESS_ERR(EINVAL, -1, NULL, sizeof(self->args),
 				   RESTORE_PROCESS_ABI_VERSION);
+	EXPECT_RESTORE_PROCESS_ERR(EINVAL, -1, NULL, 0,
+				   RESTORE_PROCESS_ABI_VERSION | RESTORE_PROCESS_STATS);
 }
 
 TEST_F(restore_process_abi, unknown_flags)
@@ -558,6 +560,48 @@ TEST_F(restore_process_abi, fd_map_entries)
 	EXPECT_RESTORE_PROCESS_ERR(EBADF, fd, &self->args, sizeof(self->args), 0);
 	*e = good;
 	EXPECT_RESTORE_PROCESS_VALID(fd, &self->args, sizeof(self->args));
+}
+
+/* RESTORE_PROCESS_STATS: a pipe's write end, in a struct that has one. */
+TEST_F(restore_process_abi, stats_fd)
+{
+	const unsigned int stats = RESTORE_PROCESS_STATS;
+	struct restore_process_args a = self->args;
+	const int fd = self->image_fd;
+	int null = open("/dev/null", O_WRONLY);
+	int closed = dup(0);
+	int p[2];
+	char c;
+
+	ASSERT_LE(0, null);
+	ASSERT_LE(0, closed);
+	ASSERT_EQ(0, close(closed));
+	ASSERT_EQ(0, pipe2(p, O_NONBLOCK));
+
+	a.stats_fd = p[1];
+	EXPECT_RESTORE_PROCESS_ERR(EINVAL, fd, &a, RESTORE_PROCESS_ARGS_SIZE_VER0,
+				   stats);
+	a.reserved2 = 1;
+	EXPECT_RESTORE_PROCESS_ERR(EINVAL, fd, &a, sizeof(a), stats);
+	a.reserved2 = 0;
+	a.stats_fd = closed;
+	EXPECT_RESTORE_PROCESS_ERR(EBADF, fd, &a, sizeof(a), stats);
+	a.stats_fd = p[0];
+	EXPECT_RESTORE_PROCESS_ERR(EBADF, fd, &a, sizeof(a), stats);
+	a.stats_fd = null;
+	EXPECT_RESTORE_PROCESS_ERR(EINVAL, fd, &a, sizeof(a), stats);
+	a.stats_fd = p[1];
+	EXPECT_RESTORE_PROCESS_ERR(ENOEXEC, fd, &a, sizeof(a), stats);
+	/* Without the flag the field is not looked at. */
+	a.stats_fd = closed;
+	EXPECT_RESTORE_PROCESS_VALID(fd, &a, sizeof(a));
+	/* A failed restore reports nothing. */
+	EXPECT_EQ(-1, read(p[0], &c, 1));
+	EXPECT_EQ(EAGAIN, errno);
+
+	close(null);
+	close(p[0]);
+	close(p[1]);
 }
 
 TEST_F(restore_process_abi, image_fd)

@@ -356,6 +356,7 @@ static int drop_dac_caps(void)
 }
 
 static bool drop_dac;	/* launch() drops them before restoring */
+static int stats_wr = -1;	/* if set, launch() asks for stats there */
 
 /* What launch() supplies as the restored process's CMD_FD. */
 #define SUPPLY_PIPES		1
@@ -386,7 +387,9 @@ static pid_t launch(struct restore_ctx *rc, int supply)
 			args.fd_map = (uintptr_t)map;
 			args.nr_fd_map = 2;
 		}
-		sys_restore_process(rc->image_fd, &args, sizeof(args), 0);
+		args.stats_fd = stats_wr;
+		sys_restore_process(rc->image_fd, &args, sizeof(args),
+				    stats_wr >= 0 ? RESTORE_PROCESS_STATS : 0);
 		_exit(100 + errno);
 	}
 	close(cmd[0]);
@@ -569,6 +572,45 @@ TEST_F(restore, eventfd_and_epoll)
 		TH_LOG("no reply: the launcher ended with %d", launcher_status(rc));
 	EXPECT_EQ('V', c);
 	EXPECT_EQ('A', ask(rc, 'c'));
+	ASSERT_EQ(1, write(rc->cmd, "e", 1));
+	EXPECT_EQ(7, launcher_status(rc));
+}
+
+/*
+ * RESTORE_PROCESS_STATS: one record, written as the restored process
+ * starts, with phases that add up and counts that match the image.
+ */
+TEST_F(restore, stats_of_a_restore)
+{
+	struct restore_ctx *rc = &self->c;
+	struct restore_process_stats st;
+	uint64_t phases;
+	int p[2];
+
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, 0));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	stats_wr = p[1];
+	ASSERT_LT(0, launch(rc, SUPPLY_PIPES));
+	stats_wr = -1;
+	close(p[1]);
+	EXPECT_EQ('A', ask(rc, 'c'));
+	ASSERT_EQ(sizeof(st), read(p[0], &st, sizeof(st)));
+	EXPECT_EQ(sizeof(st), st.size);
+	EXPECT_EQ(1, st.nr_threads);
+	EXPECT_EQ(5, st.nr_fds);	/* 0-2, CMD_FD, ACK_FD */
+	EXPECT_LT(0, st.nr_vmas);
+	EXPECT_LT(0, st.mem.pages_populated);
+	EXPECT_LT(0, st.mem.bytes_read);
+	EXPECT_LT(0, st.mem.io_requests);
+	EXPECT_LT(0, st.memory_ns);
+	EXPECT_LT(0, st.commit_ns);
+	phases = st.image_ns + st.files_ns + st.memory_ns + st.commit_ns +
+		 st.threads_ns;
+	EXPECT_LE(phases, st.total_ns);
+	/* The kernel let go of the pipe: nothing after the record. */
+	EXPECT_EQ(0, read(p[0], &st, 1));
+	close(p[0]);
 	ASSERT_EQ(1, write(rc->cmd, "e", 1));
 	EXPECT_EQ(7, launcher_status(rc));
 }
