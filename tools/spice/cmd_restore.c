@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /* spice restore: become the process saved in an image. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <spice/image.h>
 #include <spice/spice.h>
@@ -13,13 +17,81 @@
 #include "commands.h"
 
 const char usage_restore[] =
-	"usage: spice restore IMAGE [--fd N=M]...\n"
+	"usage: spice restore IMAGE [--fd N=M]... [--json-timings]\n"
 	"\n"
 	"Replace this process with the one saved in IMAGE (restore_process(2)).\n"
 	"Prints nothing on success: the restored process runs in its place, with\n"
 	"the same pid.  Needs CAP_CHECKPOINT_RESTORE.\n"
 	"  --fd N=M   the restored process's fd N is this process's fd M (pipes,\n"
-	"             sockets: whatever the image cannot reopen by path)\n";
+	"             sockets: whatever the image cannot reopen by path)\n"
+	"  --json-timings  once restored, print to stderr one JSON line saying\n"
+	"             where the time went (RESTORE_PROCESS_STATS)\n";
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void print_timings(const struct restore_process_stats *st, uint64_t t0)
+{
+	const struct mmap_restore_stats *m = &st->mem;
+
+	fprintf(stderr, "{\"launcher_ns\":%llu,\"image_ns\":%llu,\"files_ns\":%llu,",
+		(unsigned long long)(st->start_ns - t0),
+		(unsigned long long)st->image_ns, (unsigned long long)st->files_ns);
+	fprintf(stderr, "\"memory_ns\":%llu,\"commit_ns\":%llu,\"threads_ns\":%llu,",
+		(unsigned long long)st->memory_ns, (unsigned long long)st->commit_ns,
+		(unsigned long long)st->threads_ns);
+	fprintf(stderr, "\"total_ns\":%llu,\"threads\":%u,\"fds\":%u,\"vmas\":%u,",
+		(unsigned long long)st->total_ns, st->nr_threads, st->nr_fds,
+		st->nr_vmas);
+	fprintf(stderr, "\"pages_populated\":%llu,\"pages_read\":%llu,",
+		(unsigned long long)m->pages_populated,
+		(unsigned long long)m->pages_read);
+	fprintf(stderr, "\"bytes_read\":%llu,\"io_requests\":%llu,\"pages_deferred\":%llu}\n",
+		(unsigned long long)m->bytes_read,
+		(unsigned long long)m->io_requests,
+		(unsigned long long)m->pages_deferred);
+}
+
+/*
+ * A reporter for --json-timings: a grandchild, so that the restored
+ * process has no child it does not know of, holding only stderr and the
+ * stats pipe's read end (no dup of a channel the restored process uses).
+ * It prints what the kernel writes once the restore succeeds; a failed
+ * restore closes the pipe with nothing written.  Returns the write end.
+ */
+static int start_reporter(uint64_t t0)
+{
+	struct restore_process_stats st;
+	int p[2], rd;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		if (fork())
+			_exit(0);
+		rd = dup3(p[0], 3, 0);
+		if (rd != 3)
+			_exit(1);
+		close_range(4, ~0U, 0);
+		close(0);
+		close(1);
+		if (read(3, &st, sizeof(st)) == sizeof(st))
+			print_timings(&st, t0);
+		_exit(0);
+	}
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+	return p[1];
+}
 
 /* Parse "N=M" into a map entry. */
 static int parse_fd(const char *s, struct restore_process_fd *e)
@@ -59,9 +131,10 @@ int cmd_restore(int argc, char **argv)
 {
 	struct restore_process_fd map[RESTORE_PROCESS_MAX_FD_MAP];
 	struct restore_process_args args = {};
+	unsigned int n = 0, flags = 0;
 	const char *path = NULL;
+	uint64_t t0 = now_ns();
 	int i, fd, err;
-	unsigned int n = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
@@ -70,6 +143,8 @@ int cmd_restore(int argc, char **argv)
 		    n < RESTORE_PROCESS_MAX_FD_MAP && !parse_fd(argv[i + 1], &map[n])) {
 			n++;
 			i++;
+		} else if (!strcmp(argv[i], "--json-timings")) {
+			flags |= RESTORE_PROCESS_STATS;
 		} else if (!path && argv[i][0] != '-') {
 			path = argv[i];
 		} else {
@@ -92,7 +167,14 @@ int cmd_restore(int argc, char **argv)
 		args.nr_fd_map = n;
 	}
 	fflush(NULL);
-	err = spice_restore_process(fd, &args, sizeof(args), 0);
+	if (flags & RESTORE_PROCESS_STATS) {
+		args.stats_fd = start_reporter(t0);
+		if (args.stats_fd < 0) {
+			perror("spice restore: --json-timings");
+			return 1;
+		}
+	}
+	err = spice_restore_process(fd, &args, sizeof(args), flags);
 	explain(path, fd, err);
 	close(fd);
 	return 1;
