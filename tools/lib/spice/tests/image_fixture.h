@@ -188,6 +188,45 @@ static inline unsigned char *fx_slurp(const char *path, size_t *len)
 	return buf;
 }
 
+/* What the process would see at @addr, resolved through the image. */
+static inline int fx_page_at(const struct fixture *fx,
+			     const struct spice_image *img, int fd,
+			     uint64_t addr, unsigned char *out)
+{
+	const struct spice_image_vma *v = NULL, *vmas;
+	const struct mmap_restore_interval *iv;
+	uint64_t i, nr;
+	int ffd, r;
+
+	vmas = spice_image_table(img, SPICE_SECT_VMAS, &nr);
+	for (i = 0; i < nr; i++)
+		if (addr >= vmas[i].start && addr < vmas[i].end)
+			v = &vmas[i];
+	if (!v)
+		return -1;
+	iv = spice_image_table(img, SPICE_SECT_INTERVALS, NULL);
+	for (i = v->first_interval; i < v->first_interval + v->nr_intervals; i++) {
+		if (addr < iv[i].addr || addr >= iv[i].addr + iv[i].len)
+			continue;
+		if (iv[i].source == MMAP_RESTORE_SRC_ZERO) {
+			memset(out, 0, FX_PAGE);
+			return 0;
+		}
+		if (iv[i].source != MMAP_RESTORE_SRC_IMAGE)
+			break;
+		r = pread(fd, out, FX_PAGE, iv[i].offset + addr - iv[i].addr);
+		return r == FX_PAGE ? 0 : -1;
+	}
+	if (v->file == SPICE_IMAGE_NONE) {
+		memset(out, 0, FX_PAGE);
+		return 0;
+	}
+	ffd = open(fx->file, O_RDONLY);
+	r = pread(ffd, out, FX_PAGE, v->pgoff + addr - v->start);
+	close(ffd);
+	return r == FX_PAGE ? 0 : -1;
+}
+
 static inline void fx_cleanup(struct fixture *fx)
 {
 	unlink(fx->file);

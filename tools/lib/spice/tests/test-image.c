@@ -66,47 +66,6 @@ static void *entry(unsigned char *buf, uint32_t type, uint64_t i)
 	return buf + s->offset + i * s->entry_size;
 }
 
-/* What the process would see at @addr, resolved through the image. */
-static int page_at(const struct spice_image *img, int fd, uint64_t addr,
-		   unsigned char *out)
-{
-	const struct spice_image_vma *v = NULL, *vmas;
-	const struct mmap_restore_interval *iv;
-	const struct spice_image_file *files;
-	uint64_t i, nr;
-	int ffd, r;
-
-	vmas = spice_image_table(img, SPICE_SECT_VMAS, &nr);
-	for (i = 0; i < nr; i++)
-		if (addr >= vmas[i].start && addr < vmas[i].end)
-			v = &vmas[i];
-	if (!v)
-		return -1;
-	iv = spice_image_table(img, SPICE_SECT_INTERVALS, NULL);
-	for (i = v->first_interval; i < v->first_interval + v->nr_intervals; i++) {
-		if (addr < iv[i].addr || addr >= iv[i].addr + iv[i].len)
-			continue;
-		if (iv[i].source == MMAP_RESTORE_SRC_ZERO) {
-			memset(out, 0, FX_PAGE);
-			return 0;
-		}
-		if (iv[i].source != MMAP_RESTORE_SRC_IMAGE)
-			break;
-		r = pread(fd, out, FX_PAGE, iv[i].offset + addr - iv[i].addr);
-		return r == FX_PAGE ? 0 : -1;
-	}
-	if (v->file == SPICE_IMAGE_NONE) {
-		memset(out, 0, FX_PAGE);
-		return 0;
-	}
-	files = spice_image_table(img, SPICE_SECT_FILES, NULL);
-	(void)files;
-	ffd = open(fx.file, O_RDONLY);
-	r = pread(ffd, out, FX_PAGE, v->pgoff + addr - v->start);
-	close(ffd);
-	return r == FX_PAGE ? 0 : -1;
-}
-
 static void test_round_trip(void)
 {
 	const struct spice_writer_stats *s = &fx.stats;
@@ -150,10 +109,10 @@ static void test_round_trip(void)
 
 	ok = 1;
 	for (i = 0; i < 8; i++)
-		ok &= !page_at(img, fd, FX_ANON + i * FX_PAGE, page) &&
+		ok &= !fx_page_at(&fx, img, fd, FX_ANON + i * FX_PAGE, page) &&
 		      !memcmp(page, i < 5 ? fx.anon[i] : zero, FX_PAGE);
 	for (i = 0; i < 4; i++)
-		ok &= !page_at(img, fd, FX_FILE + i * FX_PAGE, page) &&
+		ok &= !fx_page_at(&fx, img, fd, FX_FILE + i * FX_PAGE, page) &&
 		      !memcmp(page, fx.mapped[i], FX_PAGE);
 	check(ok, "every page reads back as the process held it");
 

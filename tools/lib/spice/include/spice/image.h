@@ -137,6 +137,19 @@ LIBSPICE_API int spice_writer_write(struct spice_writer *w, int fd,
 				    struct spice_writer_stats *stats,
 				    char *why);
 
+/*
+ * Write a copy of @img (read from @fd) to @out_fd with the working set
+ * @ws (@nr_ws ranges; none when 0), its data laid out anew: the new
+ * working set's pages first.  Data pages are spooled in @spool_dir.  The
+ * files the image refers to must not have changed since the dump
+ * (-ESTALE, with the path in *@why); else the writer's errors.
+ */
+LIBSPICE_API int spice_image_copy(const struct spice_image *img, int fd,
+				  int out_fd,
+				  const struct mmap_restore_ws_range *ws,
+				  size_t nr_ws, const char *spool_dir,
+				  struct spice_writer_stats *stats, char *why);
+
 #ifdef __cplusplus
 }
 #endif

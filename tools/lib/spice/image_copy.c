@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Copying an image with another working set: everything the image holds
+ * goes through the writer again, so that the data is laid out anew with
+ * the new working set's pages first.  spice record uses it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/fs.h>
+#include <spice/image.h>
+#include "internal.h"
+
+static int copy_fail(char *why, int err, const char *fmt, const char *arg)
+{
+	if (why)
+		snprintf(why, SPICE_IMAGE_WHY_LEN, fmt, arg);
+	return err;
+}
+
+/* A NUL-terminated copy of a blob, or NULL. */
+static char *blob_string(const struct spice_image *img, struct spice_image_ref r)
+{
+	char *s = malloc(r.len + 1);
+
+	if (s) {
+		memcpy(s, spice_image_blob(img, r), r.len);
+		s[r.len] = '\0';
+	}
+	return s;
+}
+
+/*
+ * The writer records each file's identity as it is now; the copy must
+ * keep the one dumped, so a file that changed since is refused.
+ */
+static int file_unchanged(const struct spice_image_file *f, const char *path)
+{
+	unsigned int gen;
+	struct stat st;
+	int fd, same;
+
+	if (stat(path, &st) || (st.st_mode & S_IFMT) != (f->mode & S_IFMT))
+		return 0;
+	if (S_ISCHR(st.st_mode))
+		return st.st_rdev == f->rdev;
+	if (S_ISDIR(st.st_mode))
+		return 1;
+	if ((uint64_t)st.st_size != f->size || st.st_mtim.tv_sec != f->mtime_sec ||
+	    (uint32_t)st.st_mtim.tv_nsec != f->mtime_nsec)
+		return 0;
+	if (!(f->flags & SPICE_FILE_HAS_GENERATION))
+		return 1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	same = fd >= 0 && !ioctl(fd, FS_IOC_GETVERSION, &gen) && gen == f->generation;
+	if (fd >= 0)
+		close(fd);
+	return same;
+}
+
+static int copy_process(const struct spice_image *img, struct spice_writer *w,
+			char *why)
+{
+	const struct spice_image_process *p = spice_image_process(img);
+	const struct spice_image_sigaction *act;
+	const struct spice_image_thread *t;
+	const struct spice_image_file *f;
+	uint64_t i, nr;
+	char *s;
+	int err;
+
+	f = spice_image_table(img, SPICE_SECT_FILES, &nr);
+	for (i = 0; i < nr; i++) {
+		s = blob_string(img, f[i].path);
+		if (!s)
+			return -ENOMEM;
+		if (file_unchanged(&f[i], s))
+			err = spice_writer_add_file(w, s, 0);
+		else
+			err = copy_fail(why, -ESTALE, "%s changed since the dump", s);
+		free(s);
+		if (err >= 0 && (uint64_t)err != i)
+			err = -EINVAL;	/* a path twice: not a writer's image */
+		if (err < 0)
+			return err;
+	}
+	s = p->cwd.len ? blob_string(img, p->cwd) : NULL;
+	if (p->cwd.len && !s)
+		return -ENOMEM;
+	err = spice_writer_set_process(w, p, s, spice_image_blob(img, p->auxv),
+				       p->auxv.len);
+	free(s);
+	t = spice_image_table(img, SPICE_SECT_THREADS, &nr);
+	for (i = 0; i < nr && !err; i++)
+		err = spice_writer_add_thread(w, &t[i], spice_image_blob(img, t[i].xstate),
+					      t[i].xstate.len);
+	act = spice_image_table(img, SPICE_SECT_SIGACTIONS, &nr);
+	if (!err && nr)
+		err = spice_writer_set_sigactions(w, act);
+	return err;
+}
+
+static int copy_fds(const struct spice_image *img, struct spice_writer *w)
+{
+	const struct spice_image_epoll_watch *ew;
+	const struct spice_image_fd *d;
+	uint64_t i, nr;
+	int err = 0;
+
+	d = spice_image_table(img, SPICE_SECT_FDS, &nr);
+	for (i = 0; i < nr && !err; i++)
+		err = spice_writer_add_fd(w, &d[i]);
+	ew = spice_image_table(img, SPICE_SECT_EPOLL, &nr);
+	for (i = 0; i < nr && !err; i++)
+		err = spice_writer_add_epoll_watch(w, &ew[i]);
+	return err;
+}
+
+/*
+ * Every VMA, and the pages that are not its default (the backing file's,
+ * or zero): image data, and zero pages of a file-backed VMA.
+ */
+static int copy_memory(const struct spice_image *img, int fd,
+		       struct spice_writer *w)
+{
+	const struct mmap_restore_interval *iv;
+	const struct spice_image_vma *v;
+	static const char zero[SPICE_PAGE_SIZE];
+	uint64_t i, k, nr, off;
+	const char *page;
+	char *buf;
+	int err = 0;
+
+	buf = malloc(SPICE_PAGE_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	v = spice_image_table(img, SPICE_SECT_VMAS, &nr);
+	iv = spice_image_table(img, SPICE_SECT_INTERVALS, NULL);
+	for (i = 0; i < nr && !err; i++) {
+		err = spice_writer_add_vma(w, &v[i]);
+		if (err >= 0)
+			err = 0;
+		for (k = v[i].first_interval;
+		     !err && k < (uint64_t)v[i].first_interval + v[i].nr_intervals; k++) {
+			for (off = 0; !err && off < iv[k].len; off += SPICE_PAGE_SIZE) {
+				page = buf;
+				if (iv[k].source == MMAP_RESTORE_SRC_IMAGE)
+					err = spice_pread_full(fd, buf, SPICE_PAGE_SIZE,
+							       iv[k].offset + off);
+				else if (iv[k].source == MMAP_RESTORE_SRC_ZERO &&
+					 v[i].file != SPICE_IMAGE_NONE)
+					page = zero;
+				else
+					break;	/* the VMA's default anyway */
+				if (!err)
+					err = spice_writer_add_pages(w, iv[k].addr + off, page,
+								     SPICE_PAGE_SIZE);
+			}
+		}
+	}
+	free(buf);
+	return err;
+}
+
+int spice_image_copy(const struct spice_image *img, int fd, int out_fd,
+		     const struct mmap_restore_ws_range *ws, size_t nr_ws,
+		     const char *spool_dir, struct spice_writer_stats *stats,
+		     char *why)
+{
+	struct spice_writer *w = spice_writer_new(spool_dir);
+	int err;
+
+	if (why)
+		why[0] = '\0';
+	if (!w)
+		return -errno ? -errno : -ENOMEM;
+	err = copy_process(img, w, why);
+	if (!err)
+		err = copy_fds(img, w);
+	if (!err)
+		err = copy_memory(img, fd, w);
+	if (!err)
+		err = spice_writer_set_ws(w, ws, nr_ws);
+	if (!err)
+		err = spice_writer_write(w, out_fd, stats, why);
+	spice_writer_free(w);
+	return err;
+}

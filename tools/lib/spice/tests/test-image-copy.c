@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * spice_image_copy(): a copy with another working set shows the process
+ * the same memory, holds the same state, lays the new working set's data
+ * out first, and is refused once a file it refers to has changed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "image_fixture.h"
+
+static int n, failed;
+static struct fixture fx;
+
+static void check(int ok, const char *what)
+{
+	n++;
+	failed += !ok;
+	printf("%sok %d libspice image copy: %s\n", ok ? "" : "not ", n, what);
+}
+
+static struct spice_image *open_image(const char *path, int *fd)
+{
+	char why[SPICE_IMAGE_WHY_LEN];
+	struct spice_image *img = NULL;
+
+	*fd = open(path, O_RDONLY);
+	if (*fd < 0 || spice_image_open(*fd, &img, why))
+		printf("# %s: %s\n", path, why);
+	return img;
+}
+
+static void test_copy(void)
+{
+	const struct mmap_restore_ws_range ws = { FX_ANON + 4 * FX_PAGE, 1,
+						  MMAP_RESTORE_WS_WRITE };
+	unsigned char a[FX_PAGE], b[FX_PAGE], c[FX_PAGE];
+	const struct mmap_restore_ws_range *got;
+	const struct spice_image_epoll_watch *ew;
+	struct spice_image *img, *copy;
+	char path[128], why[SPICE_IMAGE_WHY_LEN];
+	struct spice_writer_stats st;
+	uint64_t addr, nr, nthreads;
+	int fd, cfd, out, err, same = 1;
+
+	img = open_image(fx.image, &fd);
+	snprintf(path, sizeof(path), "%s/copy", fx.dir);
+	out = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+	err = spice_image_copy(img, fd, out, &ws, 1, fx.dir, &st, why);
+	check(img && out >= 0 && err == 0, "an image copies with a new working set");
+	close(out);
+	copy = open_image(path, &cfd);
+	check(!!copy, "the copy passes every check");
+	if (!img || !copy)
+		return;
+
+	for (addr = FX_ANON; addr < FX_ANON + 8 * FX_PAGE; addr += FX_PAGE)
+		same &= !fx_page_at(&fx, img, fd, addr, a) &&
+			!fx_page_at(&fx, copy, cfd, addr, b) && !memcmp(a, b, FX_PAGE);
+	for (addr = FX_FILE; addr < FX_FILE + 4 * FX_PAGE; addr += FX_PAGE)
+		same &= !fx_page_at(&fx, img, fd, addr, a) &&
+			!fx_page_at(&fx, copy, cfd, addr, b) && !memcmp(a, b, FX_PAGE);
+	check(same, "every page reads the same through the copy");
+
+	got = spice_image_table(copy, SPICE_SECT_WS, &nr);
+	check(nr == 1 && !memcmp(got, &ws, sizeof(ws)), "the copy has the new working set");
+	check(spice_image_header(copy)->ws_data_size == FX_PAGE &&
+	      pread(cfd, c, FX_PAGE, spice_image_header(copy)->data_offset) == FX_PAGE &&
+	      !memcmp(c, fx.anon[4], FX_PAGE), "its data comes first");
+	spice_image_table(copy, SPICE_SECT_THREADS, &nthreads);
+	ew = spice_image_table(copy, SPICE_SECT_EPOLL, &nr);
+	check(nthreads == 2 && nr == 1 && ew->tfd == 4 &&
+	      !strcmp(spice_image_process(copy)->comm, "fixture") &&
+	      spice_image_find_fd(copy, 4)->pos == 5,
+	      "threads, process, fds and epoll watches are kept");
+
+	/* A file touched since the dump: refused, with its path. */
+	utimes(fx.file, NULL);
+	out = open(path, O_RDWR | O_TRUNC);
+	err = spice_image_copy(img, fd, out, NULL, 0, fx.dir, &st, why);
+	check(err == -ESTALE && strstr(why, "lib.so"), "a changed file is refused");
+	close(out);
+	unlink(path);
+	spice_image_free(img);
+	spice_image_free(copy);
+	close(fd);
+	close(cfd);
+}
+
+int main(void)
+{
+	printf("TAP version 13\n");
+	if (fx_build(&fx)) {
+		printf("not ok 1 the writer builds the fixture image\n1..1\n");
+		return 1;
+	}
+	test_copy();
+	fx_cleanup(&fx);
+	printf("1..%d\n", n);
+	return failed;
+}
