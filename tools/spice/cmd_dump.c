@@ -38,7 +38,7 @@ static void progress(uint64_t done, uint64_t total, void *arg)
 		(unsigned long long)(done >> 20), (unsigned long long)(total >> 20));
 }
 
-static void print_stats(const struct spice_dump_stats *s, int json)
+void print_dump_stats(const struct spice_dump_stats *s, int json)
 {
 	const struct spice_writer_stats *w = &s->image;
 
@@ -121,6 +121,6 @@ int cmd_dump(int argc, char **argv)
 		unlink(out);
 		return 1;
 	}
-	print_stats(&stats, json);
+	print_dump_stats(&stats, json);
 	return 0;
 }

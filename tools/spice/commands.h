@@ -13,8 +13,14 @@ int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_export_core(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 
 extern const char usage_dump[], usage_inspect[], usage_verify[],
-	usage_restore[], usage_export_core[];
+	usage_restore[], usage_export_core[], usage_run[], usage_record[];
+
+struct spice_dump_stats;
+/* What a dump did, as text or one JSON object (cmd_dump.c). */
+void print_dump_stats(const struct spice_dump_stats *s, int json);
 
 #endif /* __SPICE_COMMANDS_H */

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * spice record: find the pages a function's first requests need.  The
+ * image is restored with no working set, so that every page stays where
+ * it is (image, file, zero) until touched; after the requests, the pages
+ * mapped in the restored process (/proc/PID/pagemap) are the working set
+ * of a new copy of the image, their data laid out first.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include <spice/image.h>
+
+#include "commands.h"
+#include "function.h"
+
+const char usage_record[] =
+	"usage: spice record IMAGE -o OUT [--request JSON]... [--timeout SEC]\n"
+	"                    [--json]\n"
+	"\n"
+	"Restore IMAGE with no working set, send it the requests (default one\n"
+	"{}) and read the replies; the pages it touched meanwhile become the\n"
+	"working set of OUT, a copy of IMAGE with their data laid out first.\n"
+	"Pages are recorded in address order; a page the kernel mapped around a\n"
+	"fault (fault-around) counts as touched.  Needs what spice restore\n"
+	"needs, and a function on its request channel (DESIGN.md); its fds 0\n"
+	"and 1 are pipes to spice record, its fd 2 is spice record's stderr.\n";
+
+/* /proc/PID/pagemap bits (Documentation/admin-guide/mm/pagemap.rst). */
+#define PM_PRESENT	0x8000000000000000ULL	/* bit 63 */
+#define PM_FILE		0x2000000000000000ULL	/* bit 61: file page or shared anon */
+#define PM_EXCLUSIVE	0x0100000000000000ULL	/* bit 56: exclusively mapped */
+#define PM_BATCH	4096
+
+struct ws_list {
+	struct mmap_restore_ws_range *r;
+	size_t nr, cap;
+	uint64_t pages, written;
+};
+
+/* Add the page at @addr; a range never spans two VMAs (from @vma_start). */
+static int ws_add(struct ws_list *l, uint64_t vma_start, uint64_t addr,
+		  uint32_t flags)
+{
+	struct mmap_restore_ws_range *last = l->nr ? &l->r[l->nr - 1] : NULL, *r;
+
+	l->pages++;
+	l->written += !!flags;
+	if (last && last->addr >= vma_start && last->flags == flags &&
+	    last->nr_pages < UINT32_MAX &&
+	    last->addr + (uint64_t)last->nr_pages * 4096 == addr) {
+		last->nr_pages++;
+		return 0;
+	}
+	if (l->nr == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 256;
+		r = realloc(l->r, l->cap * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		l->r = r;
+	}
+	l->r[l->nr++] = (struct mmap_restore_ws_range){ addr, 1, flags };
+	return 0;
+}
+
+/*
+ * The pages of @v that @pid has mapped: present in its page table.  One
+ * it holds as a private anonymous page in a writable mapping was written
+ * (or read from image data, which makes the same private copy).
+ */
+static int record_vma(int pagemap, const struct spice_image_vma *v,
+		      struct ws_list *l)
+{
+	uint64_t e[PM_BATCH], addr, n, i;
+	uint32_t flags;
+	ssize_t got;
+	int err = 0;
+
+	for (addr = v->start; addr < v->end && !err; addr += n * 4096) {
+		n = (v->end - addr) / 4096;
+		if (n > PM_BATCH)
+			n = PM_BATCH;
+		got = pread(pagemap, e, n * 8, addr / 4096 * 8);
+		if (got != (ssize_t)(n * 8))
+			return got < 0 ? -errno : -EIO;
+		for (i = 0; i < n && !err; i++) {
+			if (!(e[i] & PM_PRESENT))
+				continue;
+			flags = (v->prot & PROT_WRITE) && (e[i] & PM_EXCLUSIVE) &&
+				!(e[i] & PM_FILE) ? MMAP_RESTORE_WS_WRITE : 0;
+			err = ws_add(l, v->start, addr + i * 4096, flags);
+		}
+	}
+	return err;
+}
+
+static int record_ws(pid_t pid, const struct spice_image *img, struct ws_list *l)
+{
+	const struct spice_image_vma *v;
+	char path[64];
+	uint64_t i, nr;
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	v = spice_image_table(img, SPICE_SECT_VMAS, &nr);
+	for (i = 0; i < nr && !err; i++)
+		if (!(v[i].flags & (SPICE_VMA_VDSO | SPICE_VMA_VVAR)))
+			err = record_vma(fd, &v[i], l);
+	close(fd);
+	return err;
+}
+
+/* Restore @tmp (no working set), send the requests, record the pages. */
+static int run_requests(const char *tmp, const struct spice_image *img,
+			char **requests, int nr_requests, int timeout_ms,
+			struct ws_list *l)
+{
+	static char reply[65536];
+	struct function fn;
+	int fd, i, err;
+
+	fd = open(tmp, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = function_restore(&fn, fd);
+	close(fd);
+	for (i = 0; !err && i < nr_requests; i++) {
+		err = function_request(&fn, requests[i], reply, sizeof(reply),
+				       timeout_ms);
+		if (err)
+			fprintf(stderr, "spice record: request %d: no reply (%s)\n",
+				i + 1, strerror(-err));
+	}
+	if (!err)
+		err = record_ws(fn.pid, img, l);
+	function_stop(&fn);
+	return err;
+}
+
+static void print_result(const struct ws_list *l, const struct spice_image *img,
+			 const struct spice_writer_stats *st, int json)
+{
+	const struct mmap_restore_ws_range *old;
+	uint64_t nr, i, before = 0;
+
+	old = spice_image_table(img, SPICE_SECT_WS, &nr);
+	for (i = 0; i < nr; i++)
+		before += old[i].nr_pages;
+	if (json) {
+		printf("{\"ws_pages\":%llu,\"ws_ranges\":%zu,\"ws_written\":%llu,",
+		       (unsigned long long)l->pages, l->nr,
+		       (unsigned long long)l->written);
+		printf("\"ws_pages_before\":%llu,\"ws_data_pages\":%llu,\"image_bytes\":%llu}\n",
+		       (unsigned long long)before,
+		       (unsigned long long)st->ws_data_pages,
+		       (unsigned long long)st->file_size);
+		return;
+	}
+	printf("working set %llu pages in %zu ranges, %llu written (was %llu pages)\n",
+	       (unsigned long long)l->pages, l->nr, (unsigned long long)l->written,
+	       (unsigned long long)before);
+	printf("%llu of its pages stored first; image %llu bytes\n",
+	       (unsigned long long)st->ws_data_pages,
+	       (unsigned long long)st->file_size);
+}
+
+int cmd_record(int argc, char **argv)
+{
+	char *requests[64], *dflt[] = { "{}" }, why[SPICE_IMAGE_WHY_LEN] = "";
+	const char *path = NULL, *out = NULL;
+	struct spice_writer_stats st;
+	struct ws_list l = { 0 };
+	struct spice_image *img = NULL;
+	int i, in = -1, fd = -1, err, json = 0, nr_req = 0;
+	char *tmp = NULL, *out_copy = NULL;
+	const char *dir;
+	long timeout = 60;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return -1;
+		if (!strcmp(argv[i], "-o") && i + 1 < argc)
+			out = argv[++i];
+		else if (!strcmp(argv[i], "--request") && i + 1 < argc &&
+			 nr_req < (int)ARRAY_SIZE(requests) && !strchr(argv[i + 1], '\n'))
+			requests[nr_req++] = argv[++i];
+		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
+			timeout = strtol(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (!path && argv[i][0] != '-')
+			path = argv[i];
+		else
+			return fprintf(stderr, "spice record: bad argument %s\n%s",
+				       argv[i], usage_record), EXIT_USAGE;
+	}
+	if (!path || !out || timeout <= 0)
+		return fputs(usage_record, stderr), EXIT_USAGE;
+
+	in = open(path, O_RDONLY | O_CLOEXEC);
+	err = in < 0 ? -errno : spice_image_open(in, &img, why);
+	if (err) {
+		fprintf(stderr, "spice record: %s: %s\n", path,
+			in >= 0 && why[0] ? why : strerror(-err));
+		goto out;
+	}
+	/* The copy without a working set, next to OUT, its cache dropped. */
+	out_copy = strdup(out);
+	if (!out_copy || asprintf(&tmp, "%s.record-XXXXXX", out) < 0) {
+		tmp = NULL;
+		err = -ENOMEM;
+		goto out;
+	}
+	dir = dirname(out_copy);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	err = fd < 0 ? -errno : spice_image_copy(img, in, fd, NULL, 0, dir, NULL, why);
+	if (!err && (fsync(fd) || posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)))
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (!err)
+		err = run_requests(tmp, img, nr_req ? requests : dflt,
+				   nr_req ? nr_req : 1, timeout * 1000, &l);
+	if (err) {
+		fprintf(stderr, "spice record: %s: %s\n", path,
+			why[0] ? why : strerror(-err));
+		goto out;
+	}
+	fd = open(out, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	err = fd < 0 ? -errno : spice_image_copy(img, in, fd, l.r, l.nr, dir, &st, why);
+	if (fd >= 0)
+		close(fd);
+	if (err) {
+		fprintf(stderr, "spice record: %s: %s\n", out,
+			why[0] ? why : strerror(-err));
+		unlink(out);
+		goto out;
+	}
+	print_result(&l, img, &st, json);
+out:
+	if (tmp)
+		unlink(tmp);
+	free(tmp);
+	free(out_copy);
+	free(l.r);
+	spice_image_free(img);
+	if (in >= 0)
+		close(in);
+	return err ? 1 : 0;
+}
