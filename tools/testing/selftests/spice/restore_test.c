@@ -88,27 +88,6 @@ static char ask_worker(void)
 	return 'T';
 }
 
-/*
- * Shared anonymous memory cannot be restored yet (the test harness shares
- * its results page with this process): drop it from the dumpee.
- */
-static void unmap_shared_anonymous(void)
-{
-	unsigned long long start, end;
-	char line[512], perms[5], name[256];
-	FILE *f = fopen("/proc/self/maps", "r");
-
-	while (f && fgets(line, sizeof(line), f)) {
-		name[0] = '\0';
-		if (sscanf(line, "%llx-%llx %4s %*s %*s %*s %255s", &start, &end,
-			   perms, name) >= 3 && perms[3] == 's' &&
-		    (!name[0] || !strcmp(name, "/dev/zero")))
-			munmap((void *)(uintptr_t)start, end - start);
-	}
-	if (f)
-		fclose(f);
-}
-
 static void move_fd(int fd, int to, int flags)
 {
 	if (fd < 0 || dup3(fd, to, flags) != to)

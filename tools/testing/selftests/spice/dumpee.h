@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A small process to dump and restore, for the fault-injection and stress
+ * tests: anonymous memory with a known pattern, a second thread, and a
+ * request channel on fds 0 and 1 ('c': answers 'A' if the memory is
+ * intact, 'X' if not; 'e': exits 0).  Its fd 2 is /dev/null.
+ */
+#ifndef SPICE_DUMPEE_H
+#define SPICE_DUMPEE_H
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <spice/dump.h>
+#include <spice/image.h>
+
+#include "mmap_restore_util.h"
+
+#define DUMPEE_PAGES	16
+
+static void *dumpee_idle(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static inline void dumpee_main(int req, int rep, uint32_t seed)
+{
+	char *p = mmap(NULL, DUMPEE_PAGES * PS, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	pthread_t t;
+	char c;
+	int i, ok;
+
+	/* fd 2 on /dev/null, which a restore reopens by path. */
+	if (p == MAP_FAILED || dup2(req, 0) < 0 || dup2(rep, 1) < 0 ||
+	    dup2(open("/dev/null", O_WRONLY), 2) < 0)
+		_exit(10);
+	close_range(3, ~0U, 0);
+	for (i = 0; i < DUMPEE_PAGES; i += 2)
+		fill_page(p + i * PS, seed, i);
+	if (pthread_create(&t, NULL, dumpee_idle, NULL))
+		_exit(11);
+	unmap_shared_anonymous();
+	if (write(1, "R", 1) != 1)
+		_exit(12);
+	while (read(0, &c, 1) == 1) {
+		if (c == 'e')
+			_exit(0);
+		ok = 1;
+		for (i = 0; i < DUMPEE_PAGES; i++)
+			ok &= i % 2 ? page_is_zero(p + i * PS) :
+				      page_has_pattern(p + i * PS, seed, i);
+		if (write(1, ok ? "A" : "X", 1) != 1)
+			_exit(13);
+	}
+	_exit(14);
+}
+
+/* Start a dumpee with pattern @seed and dump it to @image_fd; 0 or -1. */
+static inline int dump_new_dumpee(uint32_t seed, int image_fd)
+{
+	struct spice_dump_opts opts = { .flags = SPICE_DUMP_KILL };
+	char why[SPICE_IMAGE_WHY_LEN];
+	int req[2], rep[2], err = -1;
+	pid_t pid;
+	char c;
+
+	if (pipe(req) || pipe(rep))
+		return -1;
+	pid = fork();
+	if (!pid)
+		dumpee_main(req[0], rep[1], seed);
+	if (pid > 0 && read(rep[0], &c, 1) == 1)
+		err = spice_dump(pid, image_fd, &opts, NULL, why) ? -1 : 0;
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	close(req[0]);
+	close(req[1]);
+	close(rep[0]);
+	close(rep[1]);
+	return err;
+}
+
+#endif /* SPICE_DUMPEE_H */
