@@ -171,7 +171,7 @@ static int spice_open_fd(struct spice_rebuild *rb, const struct spice_image_fd *
  * An fd in the map gets the launcher's file, whatever the image says; other
  * fds of the image are reopened (files) or made anew (eventfds, epoll
  * instances), or fail: a pipe or socket the map does not supply (-EBADF).
- * Then the epoll watches are checked.
+ * Then the epoll instances get their watches.
  *
  * Return: 0 or a negative error; -EMFILE if an fd is over RLIMIT_NOFILE.
  */

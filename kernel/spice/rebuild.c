@@ -434,8 +434,6 @@ long spice_rebuild_commit(struct spice_rebuild *rb)
 		err = spice_arch_map_vdso(rb->vdso);
 	if (!err)
 		err = spice_commit_files(rb);
-	if (!err)
-		err = spice_commit_epoll(rb);
 	if (err) {
 		force_fatal_sig(SIGKILL);
 		return err;

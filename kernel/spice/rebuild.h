@@ -71,7 +71,6 @@ const struct spice_new_fd *spice_find_new_fd(const struct spice_rebuild *rb,
 /* events.c */
 int spice_create_event_file(const struct spice_image_fd *d, struct file **out);
 int spice_prepare_epoll(struct spice_rebuild *rb);
-int spice_commit_epoll(struct spice_rebuild *rb);
 
 /* rebuild.c */
 int spice_rebuild_prepare(struct spice_rebuild *rb,

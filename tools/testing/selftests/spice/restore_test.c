@@ -48,7 +48,8 @@ static int file_prot = PROT_READ;
 #define WITH_EVENTS	2	/* eventfds and an epoll it waits in */
 #define EFD_SEM_FD	20	/* eventfd, semaphore mode, counter 5 */
 #define EFD_NB_FD	21	/* eventfd, non-blocking, counter 0 */
-#define EPOLL_FD	22	/* close-on-exec; watches CMD_FD, EFD_NB_FD */
+#define EPOLL_FD	22	/* close-on-exec; watches CMD_FD, EFD_NB_FD, HUP_FD */
+#define HUP_FD		23	/* a pipe with no writer, its watch disarmed */
 #define CMD_DATA	0xc0ffee00ULL
 
 static int got_usr1;
@@ -95,6 +96,27 @@ static void move_fd(int fd, int to, int flags)
 	close(fd);
 }
 
+/*
+ * An EPOLLONESHOT watch that fired, of a pipe whose writer then went away:
+ * disarmed, it must not report the hangup, before the dump or after.
+ */
+static void disarmed_watch(void)
+{
+	struct epoll_event hup = { .events = EPOLLIN | EPOLLONESHOT,
+				   .data.u64 = HUP_FD };
+	int p[2];
+	char c;
+
+	if (pipe(p))
+		_exit(18);
+	move_fd(p[0], HUP_FD, 0);
+	if (epoll_ctl(EPOLL_FD, EPOLL_CTL_ADD, HUP_FD, &hup) || write(p[1], "x", 1) != 1 ||
+	    epoll_wait(EPOLL_FD, &hup, 1, 0) != 1 || hup.data.u64 != HUP_FD ||
+	    read(HUP_FD, &c, 1) != 1)
+		_exit(19);
+	close(p[1]);
+}
+
 static void make_event_fds(void)
 {
 	struct epoll_event cmd = { .events = EPOLLIN, .data.u64 = CMD_DATA };
@@ -106,6 +128,7 @@ static void make_event_fds(void)
 	if (epoll_ctl(EPOLL_FD, EPOLL_CTL_ADD, CMD_FD, &cmd) ||
 	    epoll_ctl(EPOLL_FD, EPOLL_CTL_ADD, EFD_NB_FD, &nb))
 		_exit(17);
+	disarmed_watch();
 }
 
 /* The next request: from read(), or after epoll_wait() reports it. */
@@ -137,6 +160,7 @@ static char check_event_fds(void)
 		return '3';
 	if (fcntl(EPOLL_FD, F_GETFD) != FD_CLOEXEC || fcntl(EFD_NB_FD, F_GETFD))
 		return '4';
+	/* Nothing ready: the disarmed watch of HUP_FD keeps quiet. */
 	if (epoll_wait(EPOLL_FD, &ev, 1, 0) != 0)
 		return '5';
 	v = 3;
@@ -335,6 +359,7 @@ static int drop_dac_caps(void)
 }
 
 static bool drop_dac;	/* launch() drops them before restoring */
+static bool supply_hup;	/* launch() supplies HUP_FD, a pipe without writer */
 static int stats_wr = -1;	/* if set, launch() asks for stats there */
 
 /* What launch() supplies as the restored process's CMD_FD. */
@@ -344,9 +369,9 @@ static int stats_wr = -1;	/* if set, launch() asks for stats there */
 
 static pid_t launch(struct restore_ctx *rc, int supply)
 {
-	struct restore_process_fd map[2];
+	struct restore_process_fd map[3];
 	struct restore_process_args args = {};
-	int cmd[2], ack[2];
+	int cmd[2], ack[2], hup[2];
 	pid_t pid;
 
 	if (pipe(cmd) || pipe(ack))
@@ -365,6 +390,14 @@ static pid_t launch(struct restore_ctx *rc, int supply)
 		if (supply) {
 			args.fd_map = (uintptr_t)map;
 			args.nr_fd_map = 2;
+		}
+		if (supply_hup) {
+			if (pipe(hup))
+				_exit(97);
+			close(hup[1]);
+			map[2] = (struct restore_process_fd){ .image_fd = HUP_FD,
+							      .fd = hup[0] };
+			args.nr_fd_map = 3;
 		}
 		args.stats_fd = stats_wr;
 		sys_restore_process(rc->image_fd, &args, sizeof(args),
@@ -543,6 +576,7 @@ TEST_F(restore, eventfd_and_epoll)
 	struct restore_ctx *rc = &self->c;
 	char c;
 
+	supply_hup = true;
 	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_EVENTS));
 	ASSERT_EQ(0, dump_dumpee(rc));
 	ASSERT_LT(0, launch(rc, SUPPLY_PIPES));
@@ -599,6 +633,7 @@ TEST_F(restore, epoll_watch_of_unpollable_file)
 {
 	struct restore_ctx *rc = &self->c;
 
+	supply_hup = true;
 	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_EVENTS));
 	ASSERT_EQ(0, dump_dumpee(rc));
 	ASSERT_LT(0, launch(rc, SUPPLY_CMD_FILE));
@@ -609,6 +644,7 @@ TEST_F(restore, epoll_watch_of_epoll)
 {
 	struct restore_ctx *rc = &self->c;
 
+	supply_hup = true;
 	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_EVENTS));
 	ASSERT_EQ(0, dump_dumpee(rc));
 	ASSERT_LT(0, launch(rc, SUPPLY_CMD_EPOLL));
