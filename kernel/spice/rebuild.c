@@ -256,11 +256,11 @@ int spice_rebuild_prepare(struct spice_rebuild *rb,
 		return err;
 	spice_phase_end(rb, &rb->stats.files_ns);
 	err = spice_prepare_memory(rb);
-	if (err)
-		return err;
-	spice_phase_end(rb, &rb->stats.memory_ns);
 	/* The fd table must be ours alone before it is replaced. */
-	return unshare_files();
+	if (!err)
+		err = unshare_files();
+	spice_phase_end(rb, &rb->stats.memory_ns);
+	return err;
 }
 
 static void spice_commit_mm_layout(const struct spice_image *img)
@@ -466,8 +466,10 @@ void spice_rebuild_release(struct spice_rebuild *rb)
 	kvfree(rb->t.regions);
 	spice_release_files(rb);
 	spice_image_release(&rb->img);
-	if (rb->stats_file)
-		fput(rb->stats_file);
+	if (rb->report) {
+		fput(rb->report->file);
+		kfree(rb->report);
+	}
 	if (rb->image)
 		fput(rb->image);
 }

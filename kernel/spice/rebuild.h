@@ -12,6 +12,7 @@
 
 #include <linux/ktime.h>
 #include <linux/path.h>
+#include <linux/workqueue.h>
 #include <linux/spice.h>
 
 #include "image.h"
@@ -42,10 +43,17 @@ struct spice_rebuild {
 	struct file *exe;		/* reference held, write access denied */
 	struct path cwd;		/* reference held if cwd.mnt */
 
-	/* With RESTORE_PROCESS_STATS: where the time went, and where to say. */
-	struct file *stats_file;	/* reference held, or NULL */
+	/* Where the time went; sent with RESTORE_PROCESS_STATS. */
 	struct restore_process_stats stats;
 	u64 phase_start;		/* ktime_get_ns() at the current phase */
+	struct spice_report *report;	/* or NULL */
+};
+
+/* A stats record on its way to the launcher's pipe. */
+struct spice_report {
+	struct work_struct work;
+	struct file *file;		/* reference held */
+	struct restore_process_stats stats;
 };
 
 /* Close the current phase into @phase_ns; start the next one. */

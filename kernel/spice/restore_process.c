@@ -16,6 +16,8 @@
 #include <linux/string.h>
 #include <linux/syscalls.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
+#include <linux/workqueue.h>
 #include <uapi/linux/spice.h>
 
 #include "rebuild.h"
@@ -23,14 +25,15 @@
 static void restore_process_abi_checks(void)
 {
 	/* Same layout on every arch: no holes, no compat handler needed. */
-	BUILD_BUG_ON(sizeof(struct restore_process_args) != RESTORE_PROCESS_ARGS_SIZE_VER1);
+	BUILD_BUG_ON(sizeof(struct restore_process_args) != RESTORE_PROCESS_ARGS_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct restore_process_fd) != 16);
 	BUILD_BUG_ON(sizeof(struct restore_process_stats) != 112);
+	BUILD_BUG_ON(sizeof(struct restore_process_stats) > PIPE_BUF);
 }
 
 static int restore_process_copy_args(struct restore_process_args *args,
 				     const struct restore_process_args __user *uargs,
-				     size_t usize, unsigned int flags)
+				     size_t usize)
 {
 	int err;
 
@@ -43,9 +46,6 @@ static int restore_process_copy_args(struct restore_process_args *args,
 		return err;
 
 	if (args->reserved || args->reserved2)
-		return -EINVAL;
-	/* An older caller's struct has no stats_fd to use. */
-	if ((flags & RESTORE_PROCESS_STATS) && usize < RESTORE_PROCESS_ARGS_SIZE_VER1)
 		return -EINVAL;
 	if (args->nr_fd_map > RESTORE_PROCESS_MAX_FD_MAP)
 		return -E2BIG;
@@ -118,38 +118,78 @@ static int restore_process_read_image(int image_fd, struct spice_rebuild *rb)
 
 /*
  * With RESTORE_PROCESS_STATS: the stats fd must be a pipe open for
- * writing.  Its file is kept in @rb, for after the point of no return.
+ * writing.  The report and its file reference are taken now, so that
+ * nothing about them can fail after the point of no return.
  */
 static int restore_process_stats_file(const struct restore_process_args *args,
 				      struct spice_rebuild *rb)
 {
 	struct file *file = fget(args->stats_fd);
+	int err = 0;
 
 	if (!file)
 		return -EBADF;
-	rb->stats_file = file;
 	if (!(file->f_mode & FMODE_WRITE))
-		return -EBADF;
-	return S_ISFIFO(file_inode(file)->i_mode) ? 0 : -EINVAL;
+		err = -EBADF;
+	else if (!S_ISFIFO(file_inode(file)->i_mode))
+		err = -EINVAL;
+	if (err) {
+		fput(file);
+		return err;
+	}
+	rb->report = kzalloc(sizeof(*rb->report), GFP_KERNEL_ACCOUNT);
+	if (!rb->report) {
+		fput(file);
+		return -ENOMEM;
+	}
+	rb->report->file = file;
+	return 0;
 }
 
 /*
- * Past the point of no return, with the process restored: the stats go to
- * the pipe.  The restore has succeeded whatever the write does (a reader
- * that went away, a full pipe with O_NONBLOCK), so its result is ignored.
+ * The write happens in a worker, not in the restored process: a pipe
+ * write can block, and sends SIGPIPE to the writer when the reader has
+ * gone, neither of which the restored process asked for.  It does not
+ * wait for room (IOCB_NOWAIT): with a full pipe the record is lost, as
+ * it is when the reader has gone.  The record is below PIPE_BUF, so it is
+ * written whole or not at all.
  */
+static void restore_process_report_work(struct work_struct *work)
+{
+	struct spice_report *r = container_of(work, struct spice_report, work);
+	struct kvec kv = { .iov_base = &r->stats, .iov_len = sizeof(r->stats) };
+	struct iov_iter iter;
+	struct kiocb kiocb;
+
+	init_sync_kiocb(&kiocb, r->file);
+	kiocb.ki_flags |= IOCB_NOWAIT;
+	iov_iter_kvec(&iter, ITER_SOURCE, &kv, 1, sizeof(r->stats));
+	vfs_iocb_iter_write(r->file, &kiocb, &iter);
+	fput(r->file);
+	kfree(r);
+}
+
+/* Past the point of no return, with the process restored: send the stats. */
 static void restore_process_report(struct spice_rebuild *rb)
 {
-	struct restore_process_stats *st = &rb->stats;
-	loff_t pos = 0;
+	const struct mmap_restore_stats *m = spice_memory_stats(rb->mem);
+	struct spice_report *r = rb->report;
+	struct restore_process_stats *st = &r->stats;
 
+	*st = rb->stats;
 	st->size = sizeof(*st);
 	st->nr_threads = rb->img.nr[SPICE_SECT_THREADS];
 	st->nr_fds = rb->nr_fds;
 	st->nr_vmas = rb->img.nr[SPICE_SECT_VMAS];
-	st->mem = *spice_memory_stats(rb->mem);
+	st->pages_populated = m->pages_populated;
+	st->pages_read = m->pages_read;
+	st->bytes_read = m->bytes_read;
+	st->io_requests = m->io_requests;
+	st->pages_deferred = m->pages_deferred;
 	st->total_ns = ktime_get_ns() - st->start_ns;
-	kernel_write(rb->stats_file, st, sizeof(*st), &pos);
+	INIT_WORK(&r->work, restore_process_report_work);
+	queue_work(system_unbound_wq, &r->work);
+	rb->report = NULL;	/* the worker's now */
 }
 
 /**
@@ -174,13 +214,12 @@ static void restore_process_report(struct spice_rebuild *rb)
  *   other arguments; @usize is below %RESTORE_PROCESS_ARGS_SIZE_VER0; a
  *   reserved field or fd-map flag is not zero; @fd_map is set without
  *   @nr_fd_map; an fd-map entry has a negative or repeated @image_fd; the
- *   image is not a regular file; with %RESTORE_PROCESS_STATS, @usize is
- *   below %RESTORE_PROCESS_ARGS_SIZE_VER1 or @stats_fd is not a pipe.
+ *   image is not a regular file; with %RESTORE_PROCESS_STATS, @stats_fd
+ *   is not a pipe.
  * - -EPERM: The caller lacks CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) in
  *   its user namespace (checked first); an executable mapping of a file on
- *   a noexec mount; a sealed mapping in the caller; an epoll watch of an
- *   fd whose file cannot be polled (one the fd map supplies), which
- *   epoll_ctl(2) refuses too.
+ *   a noexec mount; a sealed mapping in the caller; an epoll watch of a
+ *   file that cannot be polled, which epoll_ctl(2) refuses too.
  * - -E2BIG: @usize is above %PAGE_SIZE, or the caller's struct is larger
  *   than the kernel's and the extra bytes are not zero; @nr_fd_map is above
  *   %RESTORE_PROCESS_MAX_FD_MAP.
@@ -202,14 +241,17 @@ static void restore_process_report(struct spice_rebuild *rb)
  * - -EMFILE: An fd is at or above RLIMIT_NOFILE.
  * - -EIO: The image or a backing file could not be read.
  * - -EINTR: A fatal signal arrived while reading.
- * - -ENOMEM: Out of memory (everything is charged to the caller's memcg).
+ * - -ENOMEM: Out of memory (the image's metadata, the tables and the
+ *   memory restored are charged to the caller's memcg).
+ * - -ENOSPC: The image's epoll watches go over the per-user limit
+ *   (fs.epoll.max_user_watches).
+ * - -ENFILE: The system limit on open files was reached.
  * - -EOPNOTSUPP: Shared anonymous memory, an epoll instance watching
  *   another epoll instance, a 32-bit thread or caller, a caller with a
  *   shadow stack.
  *
- * Past the point of no return only allocations, thread creation and the
- * per-user limit on epoll watches can fail; the process is then killed
- * with SIGKILL.
+ * Past the point of no return only allocations and thread creation can
+ * fail; the process is then killed with SIGKILL.
  */
 SYSCALL_DEFINE4(restore_process, int, image_fd,
 		const struct restore_process_args __user *, uargs,
@@ -238,7 +280,7 @@ SYSCALL_DEFINE4(restore_process, int, image_fd,
 	if (in_compat_syscall())
 		return -EOPNOTSUPP;
 
-	err = restore_process_copy_args(&args, uargs, usize, flags);
+	err = restore_process_copy_args(&args, uargs, usize);
 	if (err)
 		return err;
 	fd_map = restore_process_copy_fd_map(&args);
@@ -258,7 +300,7 @@ SYSCALL_DEFINE4(restore_process, int, image_fd,
 	 * @ret is the restored thread's return register, any value; a
 	 * failure past the point of no return left SIGKILL pending.
 	 */
-	if (!err && rb.stats_file && !fatal_signal_pending(current))
+	if (!err && rb.report && !fatal_signal_pending(current))
 		restore_process_report(&rb);
 	spice_rebuild_release(&rb);
 	kvfree(fd_map);

@@ -37,8 +37,6 @@ static uint64_t now_ns(void)
 
 static void print_timings(const struct restore_process_stats *st, uint64_t t0)
 {
-	const struct mmap_restore_stats *m = &st->mem;
-
 	fprintf(stderr, "{\"launcher_ns\":%llu,\"image_ns\":%llu,\"files_ns\":%llu,",
 		(unsigned long long)(st->start_ns - t0),
 		(unsigned long long)st->image_ns, (unsigned long long)st->files_ns);
@@ -49,12 +47,12 @@ static void print_timings(const struct restore_process_stats *st, uint64_t t0)
 		(unsigned long long)st->total_ns, st->nr_threads, st->nr_fds,
 		st->nr_vmas);
 	fprintf(stderr, "\"pages_populated\":%llu,\"pages_read\":%llu,",
-		(unsigned long long)m->pages_populated,
-		(unsigned long long)m->pages_read);
+		(unsigned long long)st->pages_populated,
+		(unsigned long long)st->pages_read);
 	fprintf(stderr, "\"bytes_read\":%llu,\"io_requests\":%llu,\"pages_deferred\":%llu}\n",
-		(unsigned long long)m->bytes_read,
-		(unsigned long long)m->io_requests,
-		(unsigned long long)m->pages_deferred);
+		(unsigned long long)st->bytes_read,
+		(unsigned long long)st->io_requests,
+		(unsigned long long)st->pages_deferred);
 }
 
 /*
@@ -67,6 +65,7 @@ static void print_timings(const struct restore_process_stats *st, uint64_t t0)
 static int start_reporter(uint64_t t0)
 {
 	struct restore_process_stats st;
+	char buf[4096];		/* PIPE_BUF: a record is never longer */
 	int p[2], rd;
 	pid_t pid;
 
@@ -84,8 +83,11 @@ static int start_reporter(uint64_t t0)
 		close_range(4, ~0U, 0);
 		close(0);
 		close(1);
-		if (read(3, &st, sizeof(st)) == sizeof(st))
+		/* A newer kernel's record is longer: the first part is ours. */
+		if (read(3, buf, sizeof(buf)) >= (ssize_t)sizeof(st)) {
+			memcpy(&st, buf, sizeof(st));
 			print_timings(&st, t0);
+		}
 		_exit(0);
 	}
 	close(p[0]);

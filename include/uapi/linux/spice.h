@@ -722,24 +722,21 @@ struct restore_process_args {
 	__u32 reserved;
 	/**
 	 * @stats_fd: With %RESTORE_PROCESS_STATS, a pipe open for writing:
-	 * once the process is restored, just before it returns to user
-	 * space, the kernel writes one &struct restore_process_stats to it.
-	 * Ignored without the flag.
+	 * once the process is restored, the kernel writes one &struct
+	 * restore_process_stats to it.  Ignored without the flag.
 	 */
 	__s32 stats_fd;
 	/** @reserved2: Must be zero. */
 	__u32 reserved2;
 };
 
-#define RESTORE_PROCESS_ARGS_SIZE_VER0	16 /* sizeof first published struct */
-#define RESTORE_PROCESS_ARGS_SIZE_VER1	24 /* adds stats_fd */
+#define RESTORE_PROCESS_ARGS_SIZE_VER0	24 /* sizeof first published struct */
 
 /*
  * restore_process() flags:
  *
  * - %RESTORE_PROCESS_STATS: Report where the time went to
- *   &struct restore_process_args.stats_fd (an args size of at least
- *   %RESTORE_PROCESS_ARGS_SIZE_VER1 is then required).
+ *   &struct restore_process_args.stats_fd.
  * - %RESTORE_PROCESS_ABI_VERSION: Return %SPICE_ABI_VERSION; @image_fd must
  *   be -1, the other arguments NULL, 0 and no other flag.
  */
@@ -751,8 +748,9 @@ struct restore_process_args {
  *
  * Times are in nanoseconds of CLOCK_MONOTONIC, each phase measured in the
  * kernel, in the order they run; a launcher can set them against its own
- * clock with @start_ns.  The structure can grow; @size says how much of
- * it the kernel wrote.
+ * clock with @start_ns.  The structure can grow at its end: the kernel
+ * writes @size bytes in one pipe write (at most PIPE_BUF, so never split);
+ * a reader reads up to PIPE_BUF bytes and uses what both know.
  */
 struct restore_process_stats {
 	/** @size: sizeof(struct restore_process_stats) of the kernel. */
@@ -765,7 +763,10 @@ struct restore_process_stats {
 	__u64 image_ns;
 	/** @files_ns: Opening files, making fds, checking the rest. */
 	__u64 files_ns;
-	/** @memory_ns: Preparing memory: reading the working set's data. */
+	/**
+	 * @memory_ns: Preparing memory (reading the working set's data),
+	 * then unsharing the fd table.
+	 */
 	__u64 memory_ns;
 	/**
 	 * @commit_ns: From the point of no return to the first thread's
@@ -774,14 +775,22 @@ struct restore_process_stats {
 	__u64 commit_ns;
 	/** @threads_ns: Creating the other threads. */
 	__u64 threads_ns;
-	/** @total_ns: From the start to the return to user space. */
+	/** @total_ns: From the start to the end of the restore. */
 	__u64 total_ns;
-	/** @mem: What restoring the memory did, as mmap_restore() reports. */
-	struct mmap_restore_stats mem;
 	/** @nr_fds: Fds the restored process holds. */
 	__u32 nr_fds;
 	/** @nr_vmas: Mappings restored, the vDSO and vvar included. */
 	__u32 nr_vmas;
+	/** @pages_populated: Pages whose page-table entries were installed. */
+	__u64 pages_populated;
+	/** @pages_read: Pages read from the image file. */
+	__u64 pages_read;
+	/** @bytes_read: Bytes read from the image file. */
+	__u64 bytes_read;
+	/** @io_requests: Read requests issued to the image file. */
+	__u64 io_requests;
+	/** @pages_deferred: Pages of image data left for first touch. */
+	__u64 pages_deferred;
 };
 
 /* Limit on &struct restore_process_args.nr_fd_map; more fail with -E2BIG. */

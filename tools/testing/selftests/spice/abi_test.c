@@ -579,8 +579,6 @@ TEST_F(restore_process_abi, stats_fd)
 	ASSERT_EQ(0, pipe2(p, O_NONBLOCK));
 
 	a.stats_fd = p[1];
-	EXPECT_RESTORE_PROCESS_ERR(EINVAL, fd, &a, RESTORE_PROCESS_ARGS_SIZE_VER0,
-				   stats);
 	a.reserved2 = 1;
 	EXPECT_RESTORE_PROCESS_ERR(EINVAL, fd, &a, sizeof(a), stats);
 	a.reserved2 = 0;

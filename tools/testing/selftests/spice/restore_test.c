@@ -613,9 +613,9 @@ TEST_F(restore, stats_of_a_restore)
 	EXPECT_EQ(1, st.nr_threads);
 	EXPECT_EQ(5, st.nr_fds);	/* 0-2, CMD_FD, ACK_FD */
 	EXPECT_LT(0, st.nr_vmas);
-	EXPECT_LT(0, st.mem.pages_populated);
-	EXPECT_LT(0, st.mem.bytes_read);
-	EXPECT_LT(0, st.mem.io_requests);
+	EXPECT_LT(0, st.pages_populated);
+	EXPECT_LT(0, st.bytes_read);
+	EXPECT_LT(0, st.io_requests);
 	EXPECT_LT(0, st.memory_ns);
 	EXPECT_LT(0, st.commit_ns);
 	phases = st.image_ns + st.files_ns + st.memory_ns + st.commit_ns +
