@@ -44,7 +44,13 @@
 /* The smallest rseq area, as sys_rseq() accepts it (kernel/rseq.c). */
 #define SPICE_RSEQ_MIN_SIZE	32
 
-/* The caller must be alone in its address space, which it will replace. */
+/*
+ * The caller must be alone in its address space, which it will replace:
+ * no other thread, no vfork() parent or CLONE_VM sibling.  mm_users alone
+ * would also count the passing references of /proc readers (ps, top,
+ * monitoring agents), which must not make a restore fail; as unshare(2)
+ * does, current_is_single_threaded() looks for tasks using the mm.
+ */
 static int spice_check_caller(void)
 {
 	struct mm_struct *mm = current->mm;
@@ -53,7 +59,7 @@ static int spice_check_caller(void)
 
 	VMA_ITERATOR(vmi, mm, 0);
 
-	if (!thread_group_empty(current) || atomic_read(&mm->mm_users) > 1)
+	if (!current_is_single_threaded())
 		return -EBUSY;
 #ifdef CONFIG_UPROBES
 	/* Uprobes' out-of-line area and task state would name old memory. */

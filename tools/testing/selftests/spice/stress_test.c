@@ -6,8 +6,9 @@
  *   while other threads munmap, mprotect, mremap and MADV_DONTNEED them,
  *   read them through process_vm_readv() (faulting pending pages in), and
  *   fork children that do the same; only documented errors may come back;
- * - 64 restore_process() calls at once, of two different images, each
- *   restored process answering with its own memory intact;
+ * - 64 restore_process() calls at once, of two different images, while
+ *   /proc/PID/stat of each is read in a loop, each restored process
+ *   answering with its own memory intact;
  * - restores in a memcg too small for them: each fails with -ENOMEM, is
  *   killed, or works, and the launchers outside the memcg are untouched.
  *
@@ -287,11 +288,42 @@ static int finish(struct launcher *l)
 
 #define NR_PARALLEL 64
 
+struct proc_reader {
+	struct launcher *l;
+	int stop;
+};
+
+/*
+ * What ps and monitoring agents do to a launcher while it restores: each
+ * /proc/PID/stat read takes a passing reference on its mm, which must not
+ * make restore_process() think another task shares it (-EBUSY).
+ */
+static void *read_proc(void *arg)
+{
+	struct proc_reader *r = arg;
+	char path[64], buf[1024];
+	int i, fd;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		for (i = 0; i < NR_PARALLEL; i++) {
+			snprintf(path, sizeof(path), "/proc/%d/stat", r->l[i].pid);
+			fd = open(path, O_RDONLY);
+			if (fd >= 0 && read(fd, buf, sizeof(buf)) < 0)
+				buf[0] = 0;
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+	return NULL;
+}
+
 TEST_F(stress, parallel_restore_process)
 {
 	struct launcher *l = calloc(NR_PARALLEL, sizeof(*l));
+	struct proc_reader reader = { .l = l };
 	char path[2][64];
 	int img[2], i, ok = 0, status;
+	pthread_t t;
 
 	ASSERT_NE(NULL, l);
 	for (i = 0; i < 2; i++) {
@@ -301,10 +333,14 @@ TEST_F(stress, parallel_restore_process)
 		unlink(path[i]);
 		ASSERT_EQ(0, dump_new_dumpee(31 + i, img[i]));
 	}
+	/* Started first: it reads each launcher's /proc as soon as it is. */
+	ASSERT_EQ(0, pthread_create(&t, NULL, read_proc, &reader));
 	for (i = 0; i < NR_PARALLEL; i++)
 		ASSERT_EQ(0, launch(&l[i], img[i % 2], NULL));
 	for (i = 0; i < NR_PARALLEL; i++)
 		ok += ask(&l[i], 'c') == 'A' && write(l[i].req, "e", 1) == 1;
+	__atomic_store_n(&reader.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
 	for (i = 0; i < NR_PARALLEL; i++) {
 		status = finish(&l[i]);
 		if (!WIFEXITED(status) || WEXITSTATUS(status))
