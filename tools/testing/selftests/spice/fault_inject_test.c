@@ -129,6 +129,29 @@ FIXTURE_TEARDOWN(fault_inject)
 enum outcome { ERROR, KILLED, WORKS, BROKEN };
 
 /*
+ * Wait until @pid is back in the read() it was dumped in, or has ended:
+ * the restore is over, and fail-nth must stop before the restored process
+ * allocates on its own (faulting its pages in).
+ */
+static void wait_restored(pid_t pid)
+{
+	char sys[64], stat[64], buf[128];
+	int i;
+
+	snprintf(sys, sizeof(sys), "/proc/%d/syscall", pid);
+	snprintf(stat, sizeof(stat), "/proc/%d/stat", pid);
+	for (i = 0; i < 60000; i++) {
+		read_str(sys, buf, sizeof(buf));
+		if (!buf[0] || !strncmp(buf, "0 ", 2))
+			return;
+		read_str(stat, buf, sizeof(buf));
+		if (strstr(buf, ") Z ") || strstr(buf, ") X "))
+			return;
+		usleep(1000);
+	}
+}
+
+/*
  * Restore the image in a launcher whose n-th allocation in the call fails
  * (none if @nth is 0); *@err is the errno of an error, *@left what remained
  * of fail-nth once the process was restored (the failure never came).
@@ -163,15 +186,15 @@ static enum outcome restore_once(const char *cg, int image_fd,
 	}
 	close(req[0]);
 	close(rep[1]);
-	/* Restored: blocked in read() again.  Stop any failure to come. */
+	/* Restored and blocked in read() again: stop any failure to come. */
+	wait_restored(pid);
+	snprintf(path, sizeof(path), "/proc/%d/fail-nth", pid);
+	*left = read_long(path);
+	write_str(path, "0");
 	p = (struct pollfd){ .fd = rep[0], .events = POLLIN };
 	if (write(req[1], "c", 1) == 1 && poll(&p, 1, 60000) == 1 &&
-	    read(rep[0], &c, 1) == 1) {
-		snprintf(path, sizeof(path), "/proc/%d/fail-nth", pid);
-		*left = read_long(path);
-		write_str(path, "0");
+	    read(rep[0], &c, 1) == 1)
 		ok = c == 'A' && write(req[1], "e", 1) == 1;
-	}
 	if (!ok)
 		kill(pid, SIGKILL);
 	close(req[1]);
