@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -23,6 +24,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -190,6 +192,7 @@ static void dumpee(char *anon, char *file_map, const char *file_path,
 	stack_t ss = { .ss_size = 65536 };
 	sigset_t set;
 	pthread_t t;
+	uid_t ids[3];
 	pid_t pid;
 	char c;
 	int fd, i, ok;
@@ -248,6 +251,13 @@ static void dumpee(char *anon, char *file_map, const char *file_path,
 			pid = getpid();
 			if (write(ACK_FD, &pid, sizeof(pid)) != sizeof(pid))
 				_exit(21);
+			break;
+		case 'i':	/* who it runs as */
+			ids[0] = getuid();
+			ids[1] = geteuid();
+			ids[2] = getegid();
+			if (write(ACK_FD, ids, sizeof(ids)) != sizeof(ids))
+				_exit(22);
 			break;
 		case 't':	/* the second thread runs and answers */
 			reply(ask_worker());
@@ -359,6 +369,27 @@ static int drop_dac_caps(void)
 }
 
 static bool drop_dac;	/* launch() drops them before restoring */
+static uid_t launch_as;	/* if set, launch() restores as this uid and gid */
+
+/*
+ * Become @uid (and gid @uid) keeping only CAP_CHECKPOINT_RESTORE, which
+ * restore_process() needs.
+ */
+static int become_user(uid_t uid)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	if (prctl(PR_SET_KEEPCAPS, 1) || setresgid(uid, uid, uid) ||
+	    setgroups(0, NULL) || setresuid(uid, uid, uid))
+		return -1;
+	data[CAP_TO_INDEX(CAP_CHECKPOINT_RESTORE)].effective =
+		CAP_TO_MASK(CAP_CHECKPOINT_RESTORE);
+	data[CAP_TO_INDEX(CAP_CHECKPOINT_RESTORE)].permitted =
+		CAP_TO_MASK(CAP_CHECKPOINT_RESTORE);
+	return syscall(SYS_capset, &hdr, data);
+}
+
 static bool supply_hup;	/* launch() supplies HUP_FD, a pipe without writer */
 static int stats_wr = -1;	/* if set, launch() asks for stats there */
 
@@ -381,6 +412,8 @@ static pid_t launch(struct restore_ctx *rc, int supply)
 		alarm(60);	/* never outlive the test */
 		if (drop_dac && drop_dac_caps())
 			_exit(99);
+		if (launch_as && become_user(launch_as))
+			_exit(96);
 		map[0] = (struct restore_process_fd){ .image_fd = CMD_FD, .fd = cmd[0] };
 		map[1] = (struct restore_process_fd){ .image_fd = ACK_FD, .fd = ack[1] };
 		if (supply == SUPPLY_CMD_FILE)
@@ -666,6 +699,36 @@ TEST_F(restore, file_the_launcher_cannot_read)
 	ASSERT_LT(0, launch(rc, 1));
 	drop_dac = false;
 	EXPECT_EQ(100 + EACCES, launcher_status(rc));
+}
+
+/*
+ * Credentials are the launcher's, never the image's: a process dumped
+ * while running as root, restored by an unprivileged launcher that holds
+ * only CAP_CHECKPOINT_RESTORE, runs as that launcher's user.  (The same
+ * holds for the image of a setuid program: nothing in the format carries
+ * credentials.)
+ */
+TEST_F(restore, credentials_are_the_launchers)
+{
+	struct restore_ctx *rc = &self->c;
+	uid_t ids[3];
+
+	if (geteuid())
+		SKIP(return, "needs root to dump as root");
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, 0));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	ASSERT_EQ(0, chmod(rc->file_path, 0644));	/* readable by the launcher */
+	launch_as = 1000;
+	ASSERT_LT(0, launch(rc, SUPPLY_PIPES));
+	launch_as = 0;
+	ASSERT_EQ(1, write(rc->cmd, "i", 1));
+	ASSERT_EQ(sizeof(ids), read(rc->ack, ids, sizeof(ids)));
+	EXPECT_EQ(1000, ids[0]);
+	EXPECT_EQ(1000, ids[1]);
+	EXPECT_EQ(1000, ids[2]);
+	EXPECT_EQ('A', ask(rc, 'c'));
+	ASSERT_EQ(1, write(rc->cmd, "e", 1));
+	EXPECT_EQ(7, launcher_status(rc));
 }
 
 /* An executable mapping of a file on a mount that is noexec now: -EPERM. */
