@@ -1,38 +1,54 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# spice-bench-coldstart-all REPS: the cold-start benchmark for every
-# function, as one JSON list on stdout.  Everything runs in the chroot of
-# the host's root (/host), where python3 and criu are, with the image disk
-# at /mnt/images and the Spice tools at /mnt/spice.  A function's images
-# are removed after its run, so that the disk holds one function's images
-# at a time.
+# spice-bench-coldstart-all REPS [QUICK]: the cold-start benchmark for every
+# function, then the scaling (a C function with 1 to 256 MiB of heap and a
+# fixed working set) and density (N instances at once) measurements, as one
+# JSON list on stdout.  QUICK=1: one function per language, no scaling or
+# density.  Everything runs in the chroot of the host's root (/host), where
+# python3 and criu are, with the image disk at /mnt/images and the Spice
+# tools at /mnt/spice.  A function's images are removed after its run, so
+# that the disk holds one function's images at a time.
 reps=${1:-10}
+quick=${2:-0}
 sep=
 echo "["
-run() { # name cmd...
+run() { # name "options" cmd...
 	name=$1
-	shift
+	opts=$2
+	shift 2
 	echo "coldstart: $name" >/dev/console
 	out=$(host-run /mnt/spice/spice-bench-coldstart -d /mnt/images -r "$reps" \
-		-n "$name" -- "$@" 2>/dev/console) ||
+		-n "$name" $opts -- "$@" 2>/dev/console) ||
 		echo "coldstart: $name failed" >/dev/console
-	rm -rf /images/"$name".img /images/"$name".criu
+	rm -rf /images/"$name".img /images/"$name"-lazy.img /images/"$name".criu
 	[ -n "$out" ] || return
 	printf '%s%s\n' "$sep" "$out"
 	sep=,
 }
 fn=/mnt/spice/functions
 py() { # name script
-	[ -x /host/usr/bin/python3 ] && run "$1" python3 "$fn/$2"
+	[ -x /host/usr/bin/python3 ] && run "$1" "" python3 "$fn/$2"
 }
 if [ -x /host/mnt/spice/spice-bench-coldstart ]; then
-	run c-hello /mnt/spice/spice-fn-hello
+	run c-hello "" /mnt/spice/spice-fn-hello
 	py py-hello hello.py
+	if [ "$quick" = 1 ]; then
+		echo "]"
+		exit 0
+	fi
 	py py-json json_fn.py
 	py py-pyaes pyaes_fn.py
 	py py-chameleon chameleon_fn.py
 	py py-image-rotate image_rotate.py
 	py py-lr-serving lr_serving.py
+	# Scaling: the image grows with the heap, the working set does not.
+	for mib in 1 4 16 64 256; do
+		run "heap-$mib" "-m cold,spice,spice-lazy,warm,criu" \
+			/mnt/spice/spice-fn-heap "$mib"
+	done
+	# Density: N restored instances at once against N cold starts.
+	[ -x /host/usr/bin/python3 ] &&
+		run py-hello-density "-m warm -N 1,2,4,8,16" python3 "$fn/hello.py"
 fi
 echo "]"

@@ -4,7 +4,8 @@
  * request when started cold, restored by Spice, or already warm, measured
  * side by side in one run.
  *
- *   spice-bench-coldstart [-d DIR] [-r REPS] [-n NAME] -- CMD [ARGS...]
+ *   spice-bench-coldstart [-d DIR] [-r REPS] [-n NAME] [-m MODES] [-N COUNTS]
+ *                         -- CMD [ARGS...]
  *
  * CMD is a function (DESIGN.md's request channel): it prints a ready line,
  * then answers each request line on stdin with one reply line on stdout
@@ -17,6 +18,9 @@
  *            fresh pipes as fds 0 and 1, send the request, read the reply
  *   spice-ws the same with the runtime's files cached and only the image
  *            cold (the image's page cache dropped with POSIX_FADV_DONTNEED)
+ *   spice-lazy the same as spice from a second image dumped with no
+ *            working set (SPICE_DUMP_WS_NONE): every page is read from the
+ *            image on its first touch
  *   warm     send the request to the warm instance, read the reply
  *   criu     (when criu is installed) after the rest: the warm instance is
  *            dumped with `criu dump --shell-job` (which ends it), then each
@@ -25,11 +29,21 @@
  *
  * Each sample is the time from the start (fork or write) to the reply, the
  * child's page faults until then, and the disk's reads and sectors.  Every
- * reply's checksum must be the warm instance's.  Output: JSON on stdout.
+ * reply's checksum must be the warm instance's.  -m MODES (a comma list)
+ * picks modes; the default is every one but spice-lazy.
+ *
+ * -N COUNTS (a comma list, at most MAX_INSTANCES each) adds the density
+ * measurement, before CRIU: for each count N, min(REPS, 3) times, the page
+ * cache is dropped and N instances are restored by Spice at once, then N
+ * are started cold at once; for each instance, the time from the start to
+ * its reply, and, with every instance still alive, the sum of their
+ * proportional set sizes (Pss in /proc/PID/smaps_rollup).  Output: JSON on
+ * stdout.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -46,12 +60,15 @@
 #include "bench_util.h"
 
 #define MAX_REPS 64
+#define MAX_INSTANCES 16
+#define MAX_COUNTS 8
+#define DENSITY_REPS 3
 #define REQUEST "{\"request\":\"bench\"}\n"
 
-enum mode { COLD, SPICE, SPICE_IMAGE_COLD, WARM, CRIU, NR_MODES };
+enum mode { COLD, SPICE, SPICE_IMAGE_COLD, SPICE_LAZY, WARM, CRIU, NR_MODES };
 
 static const char *const mode_name[NR_MODES] = {
-	"cold", "spice", "spice-image-cold", "warm", "criu",
+	"cold", "spice", "spice-image-cold", "spice-lazy", "warm", "criu",
 };
 
 struct sample {
@@ -64,12 +81,15 @@ struct sample {
 static struct {
 	char **cmd;
 	const char *dir, *name, *device, *criu;
-	char image[512], criu_dir[512];
+	char image[512], lazy_image[512], criu_dir[512];
+	const char *restore;	/* the image run_restore() restores */
 	char pipes[2][64];	/* the warm instance's fds 0 and 1, for CRIU */
 	pid_t criu_pid;		/* the pid CRIU restores it with */
 	int reps;
+	unsigned int modes;	/* bit per enum mode */
+	int counts[MAX_COUNTS], nr_counts;
 } opt = { .dir = "/images", .name = "function", .reps = 10,
-	  .criu = "/usr/sbin/criu" };
+	  .criu = "/usr/sbin/criu", .modes = ~(1U << SPICE_LAZY) & ((1U << NR_MODES) - 1) };
 
 static void die(const char *what)
 {
@@ -172,7 +192,7 @@ static void run_restore(int req, int rep)
 	struct restore_process_args args = {
 		.fd_map = (uintptr_t)map, .nr_fd_map = 2,
 	};
-	int fd = open(opt.image, O_RDONLY | O_CLOEXEC);
+	int fd = open(opt.restore, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		_exit(125);
@@ -215,6 +235,16 @@ static void checksum_of(const char *reply, char *out, size_t size)
 		 p ? p + 11 : "");
 }
 
+/* Whether a reply's checksum is the warm instance's; says so when not. */
+static bool same_checksum(const char *what, const char *sum, const char *want)
+{
+	if (!strcmp(sum, want))
+		return true;
+	fprintf(stderr, "spice-bench-coldstart: %s: checksum %s, warm %s\n",
+		what, sum, want);
+	return false;
+}
+
 /* Send the request and read the reply: the first request of a start. */
 static bool ask(struct instance *in, char *reply, size_t size)
 {
@@ -241,8 +271,9 @@ static bool measure(enum mode m, struct instance *warm, const char *want,
 	double t0;
 	bool ok;
 
-	if (m == COLD || m == SPICE || m == CRIU)
+	if (m == COLD || m == SPICE || m == SPICE_LAZY || m == CRIU)
 		bench_drop_page_cache();
+	opt.restore = m == SPICE_LAZY ? opt.lazy_image : opt.image;
 	if (m == SPICE_IMAGE_COLD)
 		evict_image();
 	bench_block_stat(opt.device, &ios0, &sec0);
@@ -268,12 +299,7 @@ static bool measure(enum mode m, struct instance *warm, const char *want,
 	s->reads = ios1 - ios0;
 	s->read_kib = (sec1 - sec0) / 2.0;
 	checksum_of(line, sum, sizeof(sum));
-	if (ok && strcmp(sum, want)) {
-		fprintf(stderr, "spice-bench-coldstart: %s: checksum %s, warm %s\n",
-			mode_name[m], sum, want);
-		ok = false;
-	}
-	return ok;
+	return ok && same_checksum(mode_name[m], sum, want);
 }
 
 /* Run a command and wait; its exit status, or -1. */
@@ -344,27 +370,210 @@ static double field(struct sample *v, int n, size_t off, double *lo, double *hi)
 	return bench_median(x, n);
 }
 
+/* Pss of @pid in KiB (/proc/PID/smaps_rollup), or 0. */
+static long pss_of(pid_t pid)
+{
+	char path[64], buf[256];
+	long kib = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
+	f = fopen(path, "r");
+	while (f && fgets(buf, sizeof(buf), f))
+		if (sscanf(buf, "Pss: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+struct density {
+	int n;
+	double ms_median[2], ms_max[2], pss_kib[2];	/* [0] spice, [1] cold */
+};
+
+/*
+ * Start @n instances at once (restored, or cold with @cold), each answering
+ * one request; their latencies go to @ms, their Pss sum is returned (KiB),
+ * or -1 on a failure.
+ */
+static long density_round(int n, bool cold, const char *want, double *ms)
+{
+	struct instance in[MAX_INSTANCES];
+	struct pollfd pfd[MAX_INSTANCES];
+	int state[MAX_INSTANCES];	/* 0: not ready, 1: asked, 2: replied */
+	char line[4096], sum[64];
+	int i, left = n;
+	long pss = 0;
+	double t0;
+
+	bench_drop_page_cache();
+	opt.restore = opt.image;
+	t0 = bench_now_ms();
+	for (i = 0; i < n; i++) {
+		spawn(&in[i], cold ? run_exec : run_restore);
+		state[i] = 0;
+		if (!cold) {
+			if (write(in[i].req, REQUEST, strlen(REQUEST)) !=
+			    (ssize_t)strlen(REQUEST))
+				left = -1;
+			state[i] = 1;
+		}
+		pfd[i].fd = in[i].rep;
+		pfd[i].events = POLLIN;
+	}
+	while (left > 0) {
+		if (poll(pfd, n, 60000) <= 0) {
+			left = -1;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) || state[i] == 2)
+				continue;
+			if (!read_line(&in[i], line, sizeof(line))) {
+				left = -1;
+				break;
+			}
+			if (state[i] == 0) {
+				if (!strstr(line, "ready") ||
+				    write(in[i].req, REQUEST, strlen(REQUEST)) !=
+				    (ssize_t)strlen(REQUEST)) {
+					left = -1;
+					break;
+				}
+				state[i] = 1;
+				continue;
+			}
+			ms[i] = bench_now_ms() - t0;
+			checksum_of(line, sum, sizeof(sum));
+			if (!same_checksum("density", sum, want)) {
+				left = -1;
+				break;
+			}
+			state[i] = 2;
+			pfd[i].fd = -1;
+			left--;
+		}
+	}
+	for (i = 0; i < n; i++)
+		pss += pss_of(in[i].pid);
+	for (i = 0; i < n; i++)
+		stop(&in[i]);
+	return left ? -1 : pss;
+}
+
+static bool density(struct density *d, const char *want)
+{
+	double ms[DENSITY_REPS * MAX_INSTANCES], pss[DENSITY_REPS];
+	int reps = opt.reps < DENSITY_REPS ? opt.reps : DENSITY_REPS;
+	int c, r, k;
+	long p;
+
+	for (k = 0; k < 2; k++) {
+		for (r = 0; r < reps; r++) {
+			p = density_round(d->n, k, want, ms + r * d->n);
+			if (p < 0)
+				return false;
+			pss[r] = p;
+		}
+		c = reps * d->n;
+		qsort(ms, c, sizeof(ms[0]), bench_cmp_double);
+		d->ms_max[k] = ms[c - 1];
+		d->ms_median[k] = bench_median(ms, c);
+		d->pss_kib[k] = bench_median(pss, reps);
+	}
+	return true;
+}
+
+static bool parse_modes(char *list)
+{
+	char *tok;
+	int m;
+
+	opt.modes = 0;
+	for (tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+		for (m = 0; m < NR_MODES && strcmp(tok, mode_name[m]); m++)
+			;
+		if (m == NR_MODES)
+			return false;
+		opt.modes |= 1U << m;
+	}
+	return opt.modes;
+}
+
+static bool parse_counts(char *list)
+{
+	char *tok;
+	int n;
+
+	for (tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+		n = atoi(tok);
+		if (n < 1 || n > MAX_INSTANCES || opt.nr_counts == MAX_COUNTS)
+			return false;
+		opt.counts[opt.nr_counts++] = n;
+	}
+	return true;
+}
+
+static bool has(enum mode m)
+{
+	return opt.modes & (1U << m);
+}
+
+/* Dump the warm instance, left running, to @path; false on a failure. */
+static bool dump_to(struct instance *warm, const char *path, unsigned int flags,
+		    struct spice_dump_stats *stats)
+{
+	struct spice_dump_opts dopts = { .flags = flags };
+	char why[SPICE_IMAGE_WHY_LEN];
+	int fd, err;
+
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		die(path);
+	err = spice_dump(warm->pid, fd, &dopts, stats, why);
+	if (err)
+		fprintf(stderr, "spice-bench-coldstart: dump: %s\n", why);
+	fsync(fd);
+	close(fd);
+	return !err;
+}
+
+static void print_ratio(const char *name, double *med, enum mode a, enum mode b,
+			const char **sep)
+{
+	if (!has(a) || !has(b) || med[b] <= 0)
+		return;		/* a zero: below the clock's resolution */
+	printf("%s\"%s\":%.2f", *sep, name, med[a] / med[b]);
+	*sep = ",";
+}
+
 static const char usage[] =
-	"usage: spice-bench-coldstart [-d DIR] [-r REPS] [-n NAME] -- CMD [ARGS...]\n";
+	"usage: spice-bench-coldstart [-d DIR] [-r REPS] [-n NAME] [-m MODES] [-N COUNTS]\n"
+	"                             -- CMD [ARGS...]\n";
 
 int main(int argc, char **argv)
 {
 	static struct sample samples[NR_MODES][MAX_REPS];
-	struct spice_dump_opts dopts = { .flags = 0 };
-	struct spice_dump_stats dstats;
-	char why[SPICE_IMAGE_WHY_LEN], line[4096], want[64];
-	double med[NR_MODES], lo, hi, unused, f, k, r;
+	struct spice_dump_stats dstats, lstats;
+	struct density dens[MAX_COUNTS];
+	char line[4096], want[64];
+	double med[NR_MODES], lo, hi, flo, fhi, unused, f, k, r;
+	const char *sep = "";
 	struct instance warm;
-	bool have_criu;
-	int c, i, m, fd;
+	int c, i, m;
 
-	while ((c = getopt(argc, argv, "d:r:n:")) != -1) {
+	while ((c = getopt(argc, argv, "d:r:n:m:N:")) != -1) {
 		if (c == 'd')
 			opt.dir = optarg;
 		else if (c == 'r')
 			opt.reps = atoi(optarg);
 		else if (c == 'n')
 			opt.name = optarg;
+		else if (c == 'm' && parse_modes(optarg))
+			continue;
+		else if (c == 'N' && parse_counts(optarg))
+			continue;
 		else
 			return fputs(usage, stderr), 2;
 	}
@@ -373,6 +582,8 @@ int main(int argc, char **argv)
 	opt.cmd = argv + optind;
 	opt.device = bench_find_device(opt.dir);
 	snprintf(opt.image, sizeof(opt.image), "%s/%s.img", opt.dir, opt.name);
+	snprintf(opt.lazy_image, sizeof(opt.lazy_image), "%s/%s-lazy.img", opt.dir,
+		 opt.name);
 
 	/* The warm instance, warmed up and dumped. */
 	spawn(&warm, run_exec);
@@ -380,52 +591,74 @@ int main(int argc, char **argv)
 	    !ask(&warm, line, sizeof(line)))
 		die("starting the function");
 	checksum_of(line, want, sizeof(want));
-	fd = open(opt.image, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		die(opt.image);
-	if (spice_dump(warm.pid, fd, &dopts, &dstats, why)) {
-		fprintf(stderr, "spice-bench-coldstart: dump: %s\n", why);
+	if (!dump_to(&warm, opt.image, 0, &dstats))
 		return 1;
-	}
-	fsync(fd);
-	close(fd);
+	if (has(SPICE_LAZY) && !dump_to(&warm, opt.lazy_image, SPICE_DUMP_WS_NONE, &lstats))
+		return 1;
 
 	for (i = 0; i < opt.reps; i++)
 		for (m = 0; m < CRIU; m++)
-			if (!measure(m, &warm, want, &samples[m][i]))
+			if (has(m) && !measure(m, &warm, want, &samples[m][i]))
 				return fprintf(stderr, "spice-bench-coldstart: %s failed\n",
 					       mode_name[m]), 1;
-	have_criu = criu_dump(&warm);
-	if (!have_criu)
+	for (i = 0; i < opt.nr_counts; i++) {
+		dens[i].n = opt.counts[i];
+		if (!density(&dens[i], want))
+			return fprintf(stderr, "spice-bench-coldstart: density failed\n"), 1;
+	}
+	if (has(CRIU) && !criu_dump(&warm))
+		opt.modes &= ~(1U << CRIU);
+	if (!has(CRIU))
 		stop(&warm);
-	for (i = 0; have_criu && i < opt.reps; i++)
+	for (i = 0; has(CRIU) && i < opt.reps; i++)
 		if (!measure(CRIU, &warm, want, &samples[CRIU][i]))
 			return fprintf(stderr, "spice-bench-coldstart: criu failed\n"), 1;
 
-	printf("{\"function\":\"%s\",\"reps\":%d,\"image_bytes\":%llu,",
-	       opt.name, opt.reps, (unsigned long long)dstats.image.file_size);
-	printf("\"image_pages_stored\":%llu,\"ws_pages\":%llu,\"dump_ms\":%.1f,\"modes\":{",
+	printf("{\"function\":\"%s\",\"reps\":%d,\"cpus\":%ld,\"image_bytes\":%llu,",
+	       opt.name, opt.reps, sysconf(_SC_NPROCESSORS_ONLN),
+	       (unsigned long long)dstats.image.file_size);
+	printf("\"image_pages_stored\":%llu,\"ws_pages\":%llu,\"dump_ms\":%.1f,",
 	       (unsigned long long)dstats.image.pages_stored,
 	       (unsigned long long)dstats.image.ws_pages, dstats.ns_total / 1e6);
-	for (m = 0; m < NR_MODES - !have_criu; m++) {
+	if (has(SPICE_LAZY))
+		printf("\"lazy_image_bytes\":%llu,\"lazy_ws_pages\":%llu,",
+		       (unsigned long long)lstats.image.file_size,
+		       (unsigned long long)lstats.image.ws_pages);
+	printf("\"modes\":{");
+	for (m = 0; m < NR_MODES; m++) {
+		if (!has(m))
+			continue;
 		med[m] = field(samples[m], opt.reps, offsetof(struct sample, ms), &lo, &hi);
-		f = field(samples[m], opt.reps, offsetof(struct sample, faults),
-			  &unused, &unused);
+		f = field(samples[m], opt.reps, offsetof(struct sample, faults), &flo, &fhi);
 		k = field(samples[m], opt.reps, offsetof(struct sample, read_kib),
 			  &unused, &unused);
 		r = field(samples[m], opt.reps, offsetof(struct sample, reads),
 			  &unused, &unused);
 		printf("%s\"%s\":{\"ms_median\":%.2f,\"ms_min\":%.2f,\"ms_max\":%.2f,",
-		       m ? "," : "", mode_name[m], med[m], lo, hi);
-		printf("\"faults_median\":%.0f,\"read_kib_median\":%.0f,\"reads_median\":%.0f}",
-		       f, k, r);
+		       sep, mode_name[m], med[m], lo, hi);
+		printf("\"faults_median\":%.0f,\"faults_min\":%.0f,\"faults_max\":%.0f,",
+		       f, flo, fhi);
+		printf("\"read_kib_median\":%.0f,\"reads_median\":%.0f}", k, r);
+		sep = ",";
 	}
-	printf("},\"ratios\":{\"cold/spice\":%.2f,\"spice/warm\":%.2f,",
-	       med[COLD] / med[SPICE], med[SPICE] / med[WARM]);
-	printf("\"cold/spice-image-cold\":%.2f", med[COLD] / med[SPICE_IMAGE_COLD]);
-	if (have_criu)
-		printf(",\"criu/spice\":%.2f", med[CRIU] / med[SPICE]);
-	printf("},\"criu_options\":\"%s\",\"checksums_match\":true}\n",
-	       have_criu ? "--shell-job --inherit-fd (pipes)" : "");
+	printf("},\"ratios\":{");
+	sep = "";
+	print_ratio("cold/spice", med, COLD, SPICE, &sep);
+	print_ratio("spice/warm", med, SPICE, WARM, &sep);
+	print_ratio("cold/spice-image-cold", med, COLD, SPICE_IMAGE_COLD, &sep);
+	print_ratio("spice-lazy/spice", med, SPICE_LAZY, SPICE, &sep);
+	print_ratio("criu/spice", med, CRIU, SPICE, &sep);
+	printf("},\"density\":[");
+	for (i = 0; i < opt.nr_counts; i++) {
+		printf("%s{\"n\":%d,\"reps\":%d", i ? "," : "", dens[i].n,
+		       opt.reps < DENSITY_REPS ? opt.reps : DENSITY_REPS);
+		for (m = 0; m < 2; m++)
+			printf(",\"%s\":{\"ms_median\":%.2f,\"ms_max\":%.2f,\"pss_kib\":%.0f}",
+			       m ? "cold" : "spice", dens[i].ms_median[m], dens[i].ms_max[m],
+			       dens[i].pss_kib[m]);
+		printf("}");
+	}
+	printf("],\"criu_options\":\"%s\",\"checksums_match\":true}\n",
+	       has(CRIU) ? "--shell-job --inherit-fd (pipes)" : "");
 	return 0;
 }
