@@ -11,7 +11,8 @@ declare -A group=(
 		 ccache git rsync python3 python3-ply python3-git perl kmod
 		 linux-source-6.12 sparse gdb binutils"
 	[guest]="qemu-system-x86 qemu-system-data busybox-static e2fsprogs"
-	[bench]="criu python3 python3-pyaes python3-chameleon python3-pil python3-sklearn"
+	[bench]="criu python3 python3-pyaes python3-chameleon python3-pil python3-sklearn
+		 gnuplot-nox"
 )
 
 want=()

@@ -19,7 +19,9 @@
 #
 # In check and demo modes the kernel console goes to DIR/console.log, the
 # guest's results (second serial port) to stdout and DIR/tap.log, and the
-# accelerator used (kvm or tcg) to DIR/accel.  The exit
+# accelerator used (kvm or tcg) to DIR/accel, and the machine (accelerator,
+# CPUs, memory, image disk settings) to DIR/machine, as KEY=VALUE lines,
+# for the benchmarks' reports.  The exit
 # status is 0 when the guest finished, 2 on a guest timeout, 3 when the guest
 # stopped before finishing (panic, crash).
 set -euo pipefail
@@ -89,15 +91,18 @@ fi
 echo "run-qemu.sh: accelerator $accel" >&2
 
 dev_args=()
+disk_desc=none
 if [ -n "$disk" ]; then
 	# cache=none (O_DIRECT on the host): a cold read in the guest really
 	# reaches the disk.  Filesystems without O_DIRECT fall back to the
 	# host page cache, and say so.
 	if dd if="$disk" of=/dev/null bs=4096 count=1 iflag=direct status=none 2>/dev/null; then
 		dev_args+=(-drive "file=$disk,if=virtio,format=raw,cache=none,aio=native")
+		disk_desc="virtio-blk raw cache=none aio=native"
 	else
 		echo "run-qemu.sh: no O_DIRECT on $disk's filesystem; using cache=writeback" >&2
 		dev_args+=(-drive "file=$disk,if=virtio,format=raw,cache=writeback")
+		disk_desc="virtio-blk raw cache=writeback"
 	fi
 fi
 if [ "$hostroot" = 1 ]; then
@@ -114,6 +119,8 @@ fi
 
 rm -f "$out/console.log" "$out/tap.log"
 echo "$accel" >"$out/accel"
+printf 'accel=%s\ncpus=%s\nmem=%s\ndisk=%s\ndisk_bytes=%s\n' "$accel" "$smp" "$mem" \
+	"$disk_desc" "$([ -n "$disk" ] && stat -c %s "$disk" || echo 0)" >"$out/machine"
 set +e
 timeout -k 5 "$timeout" "${qemu[@]}" \
 	-serial "file:$out/console.log" -serial stdio \
