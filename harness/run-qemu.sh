@@ -90,6 +90,16 @@ if [ "$accel" = auto ]; then
 fi
 echo "run-qemu.sh: accelerator $accel" >&2
 
+# Under TCG the guest's TSC is the host's (QEMU reads the host's TSC), but
+# the guest calibrates it against the emulated PIT, which fails when the
+# host is busy: the guest then times with jiffies (4 ms steps).  Tell it the
+# host's TSC frequency, as the host's kernel measured it, when it is known.
+if [ "$accel" = tcg ]; then
+	tsc_mhz=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p;
+		s/.*tsc: Detected \([0-9.]*\) MHz processor.*/\1/p' | tail -n 1)
+	[ -n "$tsc_mhz" ] && cmdline+=" tsc_early_khz=$(awk -v m="$tsc_mhz" 'BEGIN { printf "%d", m * 1000 }')"
+fi
+
 dev_args=()
 disk_desc=none
 if [ -n "$disk" ]; then
