@@ -144,6 +144,7 @@ def records(fns):
                 "ws_bytes": ws * 4096 if mode.startswith("spice") else None,
                 "image_pages_stored": fn["image_pages_stored"],
                 "dump_ms": fn["dump_ms"],
+                "syscalls": fn.get("syscalls", {}).get(mode),
             })
     return out
 
@@ -202,7 +203,8 @@ def print_tables(doc):
           f"{env['reps']} repetitions"
           + (" (times are emulated: compare ratios)" if env["emulation"] == "TCG" else ""))
     head = (f"{'function':17} {'mode':17} {'median ms':>10} {'min':>8} {'max':>8} "
-            f"{'faults':>7} {'read IOs':>8} {'read KiB':>9} {'image KiB':>9} {'WS KiB':>8}")
+            f"{'faults':>7} {'read IOs':>8} {'read KiB':>9} {'image KiB':>9} {'WS KiB':>8} "
+            f"{'syscalls':>8}")
     print(head)
     print("-" * len(head))
     for r in doc["records"]:
@@ -210,7 +212,8 @@ def print_tables(doc):
               f"{r['ms_min']:8.1f} {r['ms_max']:8.1f} {r['faults_median']:7.0f} "
               f"{r['read_ios_median']:8.0f} {r['read_bytes_median'] / 1024:9.0f} "
               f"{fmt(r['image_bytes'] and r['image_bytes'] / 1024, '.0f'):>9} "
-              f"{fmt(r['ws_bytes'] and r['ws_bytes'] / 1024, '.0f'):>8}")
+              f"{fmt(r['ws_bytes'] and r['ws_bytes'] / 1024, '.0f'):>8} "
+              f"{fmt(r['syscalls'], 'd'):>8}")
     print()
     head = f"{'function':17} {'criu/spice':>10} {'cold/spice':>10} {'spice/warm':>10}"
     print(head)

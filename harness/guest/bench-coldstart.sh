@@ -18,7 +18,7 @@ run() { # name "options" cmd...
 	opts=$2
 	shift 2
 	echo "coldstart: $name" >/dev/console
-	out=$(host-run /mnt/spice/spice-bench-coldstart -d /mnt/images -r "$reps" \
+	out=$(host-run /mnt/spice/spice-bench-coldstart -d /mnt/images -r "$reps" -s \
 		-n "$name" $opts -- "$@" 2>/dev/console) ||
 		echo "coldstart: $name failed" >/dev/console
 	rm -rf /images/"$name".img /images/"$name"-lazy.img /images/"$name".criu

@@ -22,7 +22,8 @@ def function(name, modes, density=()):
     return {"function": name, "reps": 3, "cpus": 2, "image_bytes": 8 << 20,
             "image_pages_stored": 2048, "ws_pages": 3000, "dump_ms": 100.0,
             "lazy_image_bytes": 8 << 20, "lazy_ws_pages": 0,
-            "modes": modes, "density": list(density)}
+            "modes": modes, "density": list(density),
+            "syscalls": {"cold": 700, "spice": 5, "criu": 860}}
 
 
 PY = function("py-hello", {"cold": mode(400, 1300), "spice": mode(50, 24, 4500, 11),
@@ -56,6 +57,7 @@ class ColdstartReport(unittest.TestCase):
         self.assertEqual(spice["image_bytes"], 8 << 20)
         self.assertIsNone(doc["records"][0]["image_bytes"])
         self.assertEqual(doc["records"][5]["ws_bytes"], 0)
+        self.assertEqual([r["syscalls"] for r in doc["records"][:4]], [700, 860, 5, None])
         json.dumps(doc)
 
     def test_ratios_of_medians(self):

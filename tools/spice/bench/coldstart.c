@@ -5,7 +5,7 @@
  * side by side in one run.
  *
  *   spice-bench-coldstart [-d DIR] [-r REPS] [-n NAME] [-m MODES] [-N COUNTS]
- *                         -- CMD [ARGS...]
+ *                         [-s] -- CMD [ARGS...]
  *
  * CMD is a function (DESIGN.md's request channel): it prints a ready line,
  * then answers each request line on stdin with one reply line on stdout
@@ -37,20 +37,33 @@
  * cache is dropped and N instances are restored by Spice at once, then N
  * are started cold at once; for each instance, the time from the start to
  * its reply, and, with every instance still alive, the sum of their
- * proportional set sizes (Pss in /proc/PID/smaps_rollup).  Output: JSON on
- * stdout.
+ * proportional set sizes (Pss in /proc/PID/smaps_rollup).
+ *
+ * -s counts system calls: one more, unmeasured, start in each of the cold,
+ * spice and criu modes, under a seccomp filter that the child installs
+ * before it execs or restores and that turns every system call into a
+ * user notification, which a thread of ours counts and lets go on.
+ * Children and restored processes keep the filter, so the count covers
+ * every process of the start (criu and the tasks it forks) until the
+ * reply, the few calls the child makes to set its fds up and the
+ * function's own calls for the request included.  Output: JSON on stdout.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,6 +100,8 @@ static struct {
 	pid_t criu_pid;		/* the pid CRIU restores it with */
 	int reps;
 	unsigned int modes;	/* bit per enum mode */
+	bool count_syscalls;
+	int count_pipe[2];	/* the child's listener fd number, to us */
 	int counts[MAX_COUNTS], nr_counts;
 } opt = { .dir = "/images", .name = "function", .reps = 10,
 	  .criu = "/usr/sbin/criu", .modes = ~(1U << SPICE_LAZY) & ((1U << NR_MODES) - 1) };
@@ -126,6 +141,27 @@ static bool read_line(struct instance *in, char *line, size_t size)
 	return true;
 }
 
+/*
+ * In the child: install a filter that makes every later system call a
+ * user notification, and tell the parent which fd its listener is, so
+ * that it takes a copy with pidfd_getfd().  The listener takes the lowest
+ * free fd, found before the filter is installed (after it, every call
+ * waits for the parent).
+ */
+static void count_install(void)
+{
+	struct sock_filter all = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+	struct sock_fprog prog = { .len = 1, .filter = &all };
+	int fd = dup(0);
+
+	if (fd < 0 || close(fd) ||
+	    write(opt.count_pipe[1], &fd, sizeof(fd)) != sizeof(fd))
+		_exit(123);
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		    SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog) != fd)
+		_exit(122);
+}
+
 /* Fork a child with fresh pipes on fds 0 and 1; in the child, @run runs. */
 static void spawn(struct instance *in, void (*run)(int req, int rep))
 {
@@ -140,6 +176,8 @@ static void spawn(struct instance *in, void (*run)(int req, int rep))
 	if (!in->pid) {
 		close(req[1]);
 		close(rep[0]);
+		if (opt.count_pipe[1] > 0)
+			count_install();
 		run(req[0], rep[1]);
 		_exit(127);
 	}
@@ -260,6 +298,146 @@ static void evict_image(void)
 		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 		close(fd);
 	}
+}
+
+static struct counter {
+	int listener;
+	long calls;
+	int done;
+} counter;
+
+/* Count each notification and let the call go on, until no task is left. */
+static void *count_thread(void *arg)
+{
+	struct counter *c = arg;
+	struct pollfd pfd = { .fd = c->listener, .events = POLLIN };
+	struct seccomp_notif_sizes sizes;
+	struct seccomp_notif_resp *resp;
+	struct seccomp_notif *req;
+
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes))
+		return NULL;
+	req = calloc(1, sizes.seccomp_notif);
+	resp = calloc(1, sizes.seccomp_notif_resp);
+	while (req && resp && !__atomic_load_n(&c->done, __ATOMIC_RELAXED)) {
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		if (pfd.revents & (POLLHUP | POLLERR))
+			break;	/* every task with the filter is gone */
+		memset(req, 0, sizes.seccomp_notif);
+		if (ioctl(c->listener, SECCOMP_IOCTL_NOTIF_RECV, req))
+			continue;	/* the task died meanwhile */
+		__atomic_add_fetch(&c->calls, 1, __ATOMIC_RELAXED);
+		memset(resp, 0, sizes.seccomp_notif_resp);
+		resp->id = req->id;
+		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		ioctl(c->listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
+	}
+	free(req);
+	free(resp);
+	return NULL;
+}
+
+/* Fork a child as spawn() does, counting its system calls from its start. */
+static bool spawn_counted(struct instance *in, void (*run)(int req, int rep),
+			  pthread_t *thread)
+{
+	int fd, pidfd, i;
+
+	if (pipe(opt.count_pipe))
+		die("pipe");
+	spawn(in, run);
+	close(opt.count_pipe[1]);
+	opt.count_pipe[1] = 0;
+	i = read(opt.count_pipe[0], &fd, sizeof(fd));
+	close(opt.count_pipe[0]);
+	pidfd = i == sizeof(fd) ? syscall(SYS_pidfd_open, in->pid, 0) : -1;
+	counter.listener = -1;
+	counter.calls = 0;
+	counter.done = 0;
+	/* The fd exists once the child's seccomp() returns. */
+	for (i = 0; pidfd >= 0 && counter.listener < 0 && i < 5000; i++) {
+		counter.listener = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+		if (counter.listener < 0)
+			usleep(1000);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return counter.listener >= 0 &&
+	       !pthread_create(thread, NULL, count_thread, &counter);
+}
+
+/*
+ * One more start in mode @m, counting its system calls until the reply;
+ * the count, or -1.
+ */
+static long count_syscalls(enum mode m, const char *want)
+{
+	char line[4096], sum[64];
+	struct instance in;
+	pthread_t thread;
+	long calls;
+	bool ok;
+
+	opt.restore = opt.image;
+	if (!spawn_counted(&in, m == COLD ? run_exec : m == CRIU ? run_criu : run_restore,
+			   &thread)) {
+		stop(&in);
+		return -1;
+	}
+	ok = true;
+	if (m == COLD)
+		ok = read_line(&in, line, sizeof(line)) && strstr(line, "ready");
+	ok = ok && ask(&in, line, sizeof(line));
+	calls = __atomic_load_n(&counter.calls, __ATOMIC_RELAXED);
+	if (m == CRIU)
+		kill(opt.criu_pid, SIGKILL);
+	stop(&in);
+	__atomic_store_n(&counter.done, 1, __ATOMIC_RELAXED);
+	pthread_join(thread, NULL);
+	close(counter.listener);
+	checksum_of(line, sum, sizeof(sum));
+	return ok && same_checksum("syscalls", sum, want) ? calls : -1;
+}
+
+static bool has(enum mode m)
+{
+	return opt.modes & (1U << m);
+}
+
+/* The end of @name in CRIU's directory, on stderr. */
+static void print_tail(const char *name)
+{
+	char path[600], buf[1024];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", opt.criu_dir, name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return;
+	n = pread(fd, buf, sizeof(buf), lseek(fd, 0, SEEK_END) > (off_t)sizeof(buf) ?
+		  lseek(fd, 0, SEEK_END) - (off_t)sizeof(buf) : 0);
+	if (n > 0)
+		fprintf(stderr, "%s:\n%.*s\n", path, (int)n, buf);
+	close(fd);
+}
+
+/*
+ * count_syscalls() for mode @m into @calls[m] if @m is measured.  A count
+ * that fails is left out (it measures nothing else): said, not fatal.
+ */
+static void count_mode(enum mode m, const char *want, long *calls)
+{
+	if (!has(m))
+		return;
+	calls[m] = count_syscalls(m, want);
+	if (calls[m] >= 0)
+		return;
+	fprintf(stderr, "spice-bench-coldstart: counting the calls of %s failed\n",
+		mode_name[m]);
+	if (m == CRIU)
+		print_tail("restore.log");
 }
 
 static bool measure(enum mode m, struct instance *warm, const char *want,
@@ -515,11 +693,6 @@ static bool parse_counts(char *list)
 	return true;
 }
 
-static bool has(enum mode m)
-{
-	return opt.modes & (1U << m);
-}
-
 /* Dump the warm instance, left running, to @path; false on a failure. */
 static bool dump_to(struct instance *warm, const char *path, unsigned int flags,
 		    struct spice_dump_stats *stats)
@@ -549,7 +722,7 @@ static void print_ratio(const char *name, double *med, enum mode a, enum mode b,
 }
 
 static const char usage[] =
-	"usage: spice-bench-coldstart [-d DIR] [-r REPS] [-n NAME] [-m MODES] [-N COUNTS]\n"
+	"usage: spice-bench-coldstart [-d DIR] [-r REPS] [-n NAME] [-m MODES] [-N COUNTS] [-s]\n"
 	"                             -- CMD [ARGS...]\n";
 
 int main(int argc, char **argv)
@@ -557,13 +730,14 @@ int main(int argc, char **argv)
 	static struct sample samples[NR_MODES][MAX_REPS];
 	struct spice_dump_stats dstats, lstats;
 	struct density dens[MAX_COUNTS];
+	long calls[NR_MODES] = { 0 };
 	char line[4096], want[64];
 	double med[NR_MODES], lo, hi, flo, fhi, unused, f, k, r;
 	const char *sep = "";
 	struct instance warm;
 	int c, i, m;
 
-	while ((c = getopt(argc, argv, "d:r:n:m:N:")) != -1) {
+	while ((c = getopt(argc, argv, "d:r:n:m:N:s")) != -1) {
 		if (c == 'd')
 			opt.dir = optarg;
 		else if (c == 'r')
@@ -574,6 +748,8 @@ int main(int argc, char **argv)
 			continue;
 		else if (c == 'N' && parse_counts(optarg))
 			continue;
+		else if (c == 's')
+			opt.count_syscalls = true;
 		else
 			return fputs(usage, stderr), 2;
 	}
@@ -601,6 +777,8 @@ int main(int argc, char **argv)
 			if (has(m) && !measure(m, &warm, want, &samples[m][i]))
 				return fprintf(stderr, "spice-bench-coldstart: %s failed\n",
 					       mode_name[m]), 1;
+	for (m = COLD; opt.count_syscalls && m <= SPICE; m++)
+		count_mode(m, want, calls);
 	for (i = 0; i < opt.nr_counts; i++) {
 		dens[i].n = opt.counts[i];
 		if (!density(&dens[i], want))
@@ -613,6 +791,8 @@ int main(int argc, char **argv)
 	for (i = 0; has(CRIU) && i < opt.reps; i++)
 		if (!measure(CRIU, &warm, want, &samples[CRIU][i]))
 			return fprintf(stderr, "spice-bench-coldstart: criu failed\n"), 1;
+	if (opt.count_syscalls)
+		count_mode(CRIU, want, calls);
 
 	printf("{\"function\":\"%s\",\"reps\":%d,\"cpus\":%ld,\"image_bytes\":%llu,",
 	       opt.name, opt.reps, sysconf(_SC_NPROCESSORS_ONLN),
@@ -648,6 +828,14 @@ int main(int argc, char **argv)
 	print_ratio("cold/spice-image-cold", med, COLD, SPICE_IMAGE_COLD, &sep);
 	print_ratio("spice-lazy/spice", med, SPICE_LAZY, SPICE, &sep);
 	print_ratio("criu/spice", med, CRIU, SPICE, &sep);
+	printf("},\"syscalls\":{");
+	sep = "";
+	for (m = 0; m < NR_MODES; m++) {
+		if (calls[m] > 0) {
+			printf("%s\"%s\":%ld", sep, mode_name[m], calls[m]);
+			sep = ",";
+		}
+	}
 	printf("},\"density\":[");
 	for (i = 0; i < opt.nr_counts; i++) {
 		printf("%s{\"n\":%d,\"reps\":%d", i ? "," : "", dens[i].n,
