@@ -48,7 +48,7 @@ static void *blocked_thread(void *arg)
 	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	__atomic_store_n(&thread_running, 1, __ATOMIC_RELEASE);
-	/* Blocks until the parent closes its end. */
+	/* Blocks for good: nobody writes to its pipe. */
 	while (read(thread_fd, &c, 1) > 0)
 		;
 	return NULL;
@@ -67,7 +67,7 @@ static void dumpee(char *anon, char *file_map, const char *file_path,
 	stack_t ss = { .ss_size = ALT_STACK_SIZE };
 	pthread_t t;
 	char c = 'R', *p;
-	int fd, ok, i;
+	int fd, ok, i, pair[2];
 
 	p = mmap(anon, ANON_PAGES * PS, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
@@ -92,7 +92,13 @@ static void dumpee(char *anon, char *file_map, const char *file_path,
 	ss.ss_sp = malloc(ALT_STACK_SIZE);
 	if (sigaction(SIGUSR1, &sa, NULL) || sigaltstack(&ss, NULL))
 		_exit(11);
-	thread_fd = cmd_fd;
+	/*
+	 * The thread blocks on a pipe of its own: on cmd_fd it could take
+	 * the byte meant for the main thread, which then never answers.
+	 */
+	if (pipe(pair))
+		_exit(12);
+	thread_fd = pair[0];
 	if (pthread_create(&t, NULL, blocked_thread, NULL))
 		_exit(12);
 	while (!__atomic_load_n(&thread_running, __ATOMIC_ACQUIRE))
