@@ -79,9 +79,10 @@ def populate(doc, accel):
               f"{(f'{ratio:.2f}' if ratio is not None else '-'):>14}")
 
 
-MODE_ORDER = ["cold", "criu", "spice", "spice-image-cold", "spice-lazy", "warm"]
+MODE_ORDER = ["cold", "criu", "spice", "spice-image-cold", "spice-lazy", "spice-rec",
+              "warm"]
 CHART_MODES = [("cold", "cold boot"), ("criu", "CRIU"), ("spice", "Spice"),
-               ("warm", "warm")]
+               ("spice-rec", "Spice, recorded working set"), ("warm", "warm")]
 
 
 def machine(run_dir):
@@ -124,9 +125,9 @@ def records(fns):
     for fn in fns:
         for mode in sorted(fn["modes"], key=MODE_ORDER.index):
             m = fn["modes"][mode]
-            lazy = mode == "spice-lazy"
-            image = fn.get("lazy_image_bytes") if lazy else fn["image_bytes"]
-            ws = fn.get("lazy_ws_pages") if lazy else fn["ws_pages"]
+            prefix = {"spice-lazy": "lazy_", "spice-rec": "rec_"}.get(mode, "")
+            image = fn.get(prefix + "image_bytes")
+            ws = fn.get(prefix + "ws_pages")
             out.append({
                 "function": fn["function"],
                 "mode": mode,
@@ -141,7 +142,8 @@ def records(fns):
                 "read_bytes_median": m["read_kib_median"] * 1024,
                 "image_bytes": image if mode.startswith("spice") else None,
                 "ws_pages": ws if mode.startswith("spice") else None,
-                "ws_bytes": ws * 4096 if mode.startswith("spice") else None,
+                "ws_bytes": ws * 4096 if mode.startswith("spice") and ws is not None
+                else None,
                 "image_pages_stored": fn["image_pages_stored"],
                 "dump_ms": fn["dump_ms"],
                 "syscalls": fn.get("syscalls", {}).get(mode),
@@ -156,7 +158,10 @@ def ratios(fn):
     for name, a, b in (("criu/spice", "criu", "spice"), ("cold/spice", "cold", "spice"),
                        ("spice/warm", "spice", "warm"),
                        ("cold/spice-image-cold", "cold", "spice-image-cold"),
-                       ("spice-lazy/spice", "spice-lazy", "spice")):
+                       ("spice-lazy/spice", "spice-lazy", "spice"),
+                       ("spice/spice-rec", "spice", "spice-rec"),
+                       ("cold/spice-rec", "cold", "spice-rec"),
+                       ("spice-rec/warm", "spice-rec", "warm")):
         if a in med and b in med and med[b] > 0:
             out[name] = round(med[a] / med[b], 2)
     return out
@@ -174,7 +179,8 @@ def scaling(fns):
         if mib is None:
             continue
         row = {"heap_mib": mib, "image_bytes": fn["image_bytes"],
-               "ws_bytes": fn["ws_pages"] * 4096}
+               "ws_bytes": fn["ws_pages"] * 4096,
+               "rec_ws_bytes": fn.get("rec_ws_pages", float("nan")) * 4096}
         for mode, m in fn["modes"].items():
             row[f"{mode}_ms"] = m["ms_median"]
             row[f"{mode}_read_bytes"] = m["read_kib_median"] * 1024
@@ -215,22 +221,28 @@ def print_tables(doc):
               f"{fmt(r['ws_bytes'] and r['ws_bytes'] / 1024, '.0f'):>8} "
               f"{fmt(r['syscalls'], 'd'):>8}")
     print()
-    head = f"{'function':17} {'criu/spice':>10} {'cold/spice':>10} {'spice/warm':>10}"
+    head = (f"{'function':17} {'criu/spice':>10} {'cold/spice':>10} {'spice/warm':>10} "
+            f"{'spice/rec':>9} {'rec/warm':>8}")
     print(head)
     print("-" * len(head))
     for name, r in doc["ratios"].items():
         print(f"{name:17} {fmt(r.get('criu/spice'), '.2f'):>10} "
-              f"{fmt(r.get('cold/spice'), '.2f'):>10} {fmt(r.get('spice/warm'), '.2f'):>10}")
+              f"{fmt(r.get('cold/spice'), '.2f'):>10} {fmt(r.get('spice/warm'), '.2f'):>10} "
+              f"{fmt(r.get('spice/spice-rec'), '.2f'):>9} "
+              f"{fmt(r.get('spice-rec/warm'), '.2f'):>8}")
     if doc["scaling"]:
         print()
-        head = (f"{'heap MiB':>8} {'image MiB':>9} {'WS MiB':>7} {'spice ms':>9} "
-                f"{'lazy ms':>8} {'criu ms':>8} {'cold ms':>8} {'warm ms':>8}")
+        head = (f"{'heap MiB':>8} {'image MiB':>9} {'WS MiB':>7} {'rec WS':>7} "
+                f"{'spice ms':>9} {'lazy ms':>8} {'rec ms':>8} {'criu ms':>8} "
+                f"{'cold ms':>8} {'warm ms':>8}")
         print(head)
         print("-" * len(head))
         for r in doc["scaling"]:
             print(f"{r['heap_mib']:8} {r['image_bytes'] / 2**20:9.1f} "
-                  f"{r['ws_bytes'] / 2**20:7.1f} {fmt(r.get('spice_ms')):>9} "
-                  f"{fmt(r.get('spice-lazy_ms')):>8} {fmt(r.get('criu_ms')):>8} "
+                  f"{r['ws_bytes'] / 2**20:7.1f} {r['rec_ws_bytes'] / 2**20:7.2f} "
+                  f"{fmt(r.get('spice_ms')):>9} "
+                  f"{fmt(r.get('spice-lazy_ms')):>8} {fmt(r.get('spice-rec_ms')):>8} "
+                  f"{fmt(r.get('criu_ms')):>8} "
                   f"{fmt(r.get('cold_ms')):>8} {fmt(r.get('warm_ms')):>8}")
     if doc["density"]:
         print()
@@ -287,7 +299,7 @@ plot {plots}
     if doc["scaling"]:
         with open(os.path.join(out_dir, "scaling.dat"), "w") as f:
             f.write("# heap_mib image_mib ws_mib spice lazy criu cold warm "
-                    "spice_read_mib lazy_read_mib\n")
+                    "spice_read_mib lazy_read_mib rec rec_read_mib rec_ws_mib\n")
             for r in doc["scaling"]:
                 f.write(" ".join(str(x) for x in (
                     r["heap_mib"], r["image_bytes"] / 2**20, r["ws_bytes"] / 2**20,
@@ -295,7 +307,10 @@ plot {plots}
                     r.get("criu_ms", "NaN"), r.get("cold_ms", "NaN"),
                     r.get("warm_ms", "NaN"),
                     r.get("spice_read_bytes", float("nan")) / 2**20,
-                    r.get("spice-lazy_read_bytes", float("nan")) / 2**20)) + "\n")
+                    r.get("spice-lazy_read_bytes", float("nan")) / 2**20,
+                    r.get("spice-rec_ms", "NaN"),
+                    r.get("spice-rec_read_bytes", float("nan")) / 2**20,
+                    r["rec_ws_bytes"] / 2**20)) + "\n")
         if gnuplot(f"""set terminal pngcairo size 1400,600 noenhanced
 set output 'scaling.png'
 set multiplot layout 1,2 title "Scaling: heap of 1 to 256 MiB, 64 pages read per request (median)\\n{label}"
@@ -307,6 +322,7 @@ set ylabel 'ms to the first reply (log scale)'
 set title 'time to the first reply'
 plot 'scaling.dat' using 1:4 with linespoints title 'Spice (working set: resident pages)', \\
      '' using 1:5 with linespoints title 'Spice, no working set (lazy)', \\
+     '' using 1:11 with linespoints title 'Spice, recorded working set', \\
      '' using 1:6 with linespoints title 'CRIU', \\
      '' using 1:7 with linespoints title 'cold boot', \\
      '' using 1:8 with linespoints title 'warm'
@@ -315,7 +331,9 @@ set title 'image and what a restore reads'
 plot 'scaling.dat' using 1:2 with linespoints title 'image', \\
      '' using 1:3 with linespoints title 'working set (as dumped)', \\
      '' using 1:9 with linespoints title 'read from disk: Spice', \\
-     '' using 1:10 with linespoints title 'read from disk: Spice lazy'
+     '' using 1:10 with linespoints title 'read from disk: Spice lazy', \\
+     '' using 1:12 with linespoints title 'read from disk: Spice recorded', \\
+     '' using 1:13 with linespoints title 'working set (recorded)'
 unset multiplot
 """, out_dir):
             made.append("scaling.png")

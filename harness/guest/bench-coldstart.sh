@@ -21,7 +21,8 @@ run() { # name "options" cmd...
 	out=$(host-run /mnt/spice/spice-bench-coldstart -d /mnt/images -r "$reps" -s \
 		-n "$name" $opts -- "$@" 2>/dev/console) ||
 		echo "coldstart: $name failed" >/dev/console
-	rm -rf /images/"$name".img /images/"$name"-lazy.img /images/"$name".criu
+	rm -rf /images/"$name".img /images/"$name"-lazy.img /images/"$name"-rec.img \
+		/images/"$name".criu
 	[ -n "$out" ] || return
 	printf '%s%s\n' "$sep" "$out"
 	sep=,
@@ -44,7 +45,7 @@ if [ -x /host/mnt/spice/spice-bench-coldstart ]; then
 	py py-lr-serving lr_serving.py
 	# Scaling: the image grows with the heap, the working set does not.
 	for mib in 1 4 16 64 256; do
-		run "heap-$mib" "-m cold,spice,spice-lazy,warm,criu" \
+		run "heap-$mib" "-m cold,spice,spice-lazy,spice-rec,warm,criu" \
 			/mnt/spice/spice-fn-heap "$mib"
 	done
 	# Density: N restored instances at once against N cold starts.

@@ -21,6 +21,9 @@
  *   spice-lazy the same as spice from a second image dumped with no
  *            working set (SPICE_DUMP_WS_NONE): every page is read from the
  *            image on its first touch
+ *   spice-rec the same as spice from a copy of the image whose working set
+ *            `spice record` found: the pages the request touches (the
+ *            spice tool must sit next to this program)
  *   warm     send the request to the warm instance, read the reply
  *   criu     (when criu is installed) after the rest: the warm instance is
  *            dumped with `criu dump --shell-job` (which ends it), then each
@@ -68,6 +71,7 @@
 #include <unistd.h>
 
 #include <spice/dump.h>
+#include <spice/image.h>
 #include <spice/spice.h>
 
 #include "bench_util.h"
@@ -78,10 +82,11 @@
 #define DENSITY_REPS 3
 #define REQUEST "{\"request\":\"bench\"}\n"
 
-enum mode { COLD, SPICE, SPICE_IMAGE_COLD, SPICE_LAZY, WARM, CRIU, NR_MODES };
+enum mode { COLD, SPICE, SPICE_IMAGE_COLD, SPICE_LAZY, SPICE_REC, WARM, CRIU,
+	    NR_MODES };
 
 static const char *const mode_name[NR_MODES] = {
-	"cold", "spice", "spice-image-cold", "spice-lazy", "warm", "criu",
+	"cold", "spice", "spice-image-cold", "spice-lazy", "spice-rec", "warm", "criu",
 };
 
 struct sample {
@@ -94,7 +99,8 @@ struct sample {
 static struct {
 	char **cmd;
 	const char *dir, *name, *device, *criu;
-	char image[512], lazy_image[512], criu_dir[512];
+	char image[512], lazy_image[512], rec_image[512], criu_dir[512];
+	char spice[512];	/* the spice tool, for spice-rec */
 	const char *restore;	/* the image run_restore() restores */
 	char pipes[2][64];	/* the warm instance's fds 0 and 1, for CRIU */
 	pid_t criu_pid;		/* the pid CRIU restores it with */
@@ -449,9 +455,10 @@ static bool measure(enum mode m, struct instance *warm, const char *want,
 	double t0;
 	bool ok;
 
-	if (m == COLD || m == SPICE || m == SPICE_LAZY || m == CRIU)
+	if (m == COLD || m == SPICE || m == SPICE_LAZY || m == SPICE_REC || m == CRIU)
 		bench_drop_page_cache();
-	opt.restore = m == SPICE_LAZY ? opt.lazy_image : opt.image;
+	opt.restore = m == SPICE_LAZY ? opt.lazy_image :
+		      m == SPICE_REC ? opt.rec_image : opt.image;
 	if (m == SPICE_IMAGE_COLD)
 		evict_image();
 	bench_block_stat(opt.device, &ios0, &sec0);
@@ -712,6 +719,40 @@ static bool dump_to(struct instance *warm, const char *path, unsigned int flags,
 	return !err;
 }
 
+/*
+ * `spice record` the image into opt.rec_image with the benchmark's request;
+ * the new working set's pages in *@ws_pages and the image's size in *@bytes.
+ */
+static bool record_image(unsigned long long *ws_pages, unsigned long long *bytes)
+{
+	char request[] = REQUEST, *argv[] = {
+		opt.spice, "record", opt.image, "-o", opt.rec_image, "--request",
+		request, NULL,
+	};
+	const struct mmap_restore_ws_range *ws;
+	char why[SPICE_IMAGE_WHY_LEN];
+	struct spice_image *img;
+	uint64_t nr, i;
+	struct stat st;
+	int fd;
+
+	request[strlen(request) - 1] = '\0';	/* one line, no newline */
+	if (run_wait(argv))
+		return fprintf(stderr, "spice-bench-coldstart: spice record failed (%s)\n",
+			       opt.spice), false;
+	fd = open(opt.rec_image, O_RDONLY);
+	if (fd < 0 || fstat(fd, &st) || spice_image_open(fd, &img, why))
+		return fprintf(stderr, "spice-bench-coldstart: %s\n", opt.rec_image), false;
+	*bytes = st.st_size;
+	*ws_pages = 0;
+	ws = spice_image_table(img, SPICE_SECT_WS, &nr);
+	for (i = 0; i < nr; i++)
+		*ws_pages += ws[i].nr_pages;
+	spice_image_free(img);
+	close(fd);
+	return true;
+}
+
 static void print_ratio(const char *name, double *med, enum mode a, enum mode b,
 			const char **sep)
 {
@@ -729,6 +770,7 @@ int main(int argc, char **argv)
 {
 	static struct sample samples[NR_MODES][MAX_REPS];
 	struct spice_dump_stats dstats, lstats;
+	unsigned long long rec_ws = 0, rec_bytes = 0;
 	struct density dens[MAX_COUNTS];
 	long calls[NR_MODES] = { 0 };
 	int criu_failed = 0;
@@ -761,6 +803,11 @@ int main(int argc, char **argv)
 	snprintf(opt.image, sizeof(opt.image), "%s/%s.img", opt.dir, opt.name);
 	snprintf(opt.lazy_image, sizeof(opt.lazy_image), "%s/%s-lazy.img", opt.dir,
 		 opt.name);
+	snprintf(opt.rec_image, sizeof(opt.rec_image), "%s/%s-rec.img", opt.dir,
+		 opt.name);
+	/* The spice tool next to us: /mnt/spice/spice-bench-coldstart -> spice. */
+	c = strrchr(argv[0], '/') ? strrchr(argv[0], '/') - argv[0] + 1 : 0;
+	snprintf(opt.spice, sizeof(opt.spice), "%.*sspice", c, argv[0]);
 
 	/* The warm instance, warmed up and dumped. */
 	spawn(&warm, run_exec);
@@ -771,6 +818,8 @@ int main(int argc, char **argv)
 	if (!dump_to(&warm, opt.image, 0, &dstats))
 		return 1;
 	if (has(SPICE_LAZY) && !dump_to(&warm, opt.lazy_image, SPICE_DUMP_WS_NONE, &lstats))
+		return 1;
+	if (has(SPICE_REC) && !record_image(&rec_ws, &rec_bytes))
 		return 1;
 
 	for (i = 0; i < opt.reps; i++)
@@ -811,6 +860,9 @@ int main(int argc, char **argv)
 		printf("\"lazy_image_bytes\":%llu,\"lazy_ws_pages\":%llu,",
 		       (unsigned long long)lstats.image.file_size,
 		       (unsigned long long)lstats.image.ws_pages);
+	if (has(SPICE_REC))
+		printf("\"rec_image_bytes\":%llu,\"rec_ws_pages\":%llu,", rec_bytes,
+		       rec_ws);
 	printf("\"modes\":{");
 	for (m = 0; m < NR_MODES; m++) {
 		if (!has(m))
@@ -834,6 +886,9 @@ int main(int argc, char **argv)
 	print_ratio("spice/warm", med, SPICE, WARM, &sep);
 	print_ratio("cold/spice-image-cold", med, COLD, SPICE_IMAGE_COLD, &sep);
 	print_ratio("spice-lazy/spice", med, SPICE_LAZY, SPICE, &sep);
+	print_ratio("spice/spice-rec", med, SPICE, SPICE_REC, &sep);
+	print_ratio("spice-rec/warm", med, SPICE_REC, WARM, &sep);
+	print_ratio("cold/spice-rec", med, COLD, SPICE_REC, &sep);
 	print_ratio("criu/spice", med, CRIU, SPICE, &sep);
 	printf("},\"syscalls\":{");
 	sep = "";
