@@ -8,9 +8,14 @@
  */
 
 #define _GNU_SOURCE
+#include <errno.h>
 #include <sched.h>
+#include <stddef.h>
+#include <string.h>
+#include <time.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "../kselftest_harness.h"
 #include "mmap_restore_util.h"
@@ -194,6 +199,158 @@ TEST(good_calls_succeed)
 	good_file_call(&c, &e);
 	EXPECT_EQ(0, call_restore(&c, 0));
 	EXPECT_EQ(0, munmap(e.at, 32 * PS));
+}
+
+/*
+ * Random mutations of a valid call's tables and arguments, for at most
+ * SPICE_FUZZ_SECONDS (default 15): every call must succeed or fail with a
+ * documented errno, a failed one leaving the range it was given unmapped,
+ * and never kill its caller.  Each call runs in a child, which takes what
+ * a successful call mapped with it.  The stats pointer, which the kernel
+ * writes, is not mutated.
+ */
+static const int fuzz_errnos[] = {
+	EINVAL, E2BIG, EFAULT, EBADF, EACCES, EPERM, ENODEV, EOVERFLOW, EEXIST,
+	ENOMEM, EIO, EOPNOTSUPP,
+};
+
+static unsigned int fuzz_rand(unsigned int *seed)
+{
+	*seed = *seed * 1103515245 + 12345;
+	return *seed >> 8;
+}
+
+static size_t fuzz_min(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
+static void fuzz_mutate(struct restore_call *c, unsigned int *seed)
+{
+	static const uint64_t values[] = { 0, 1, PS - 1, PS, 1ULL << 47, ~0ULL };
+	unsigned char *base;
+	size_t len, off;
+
+	/* Within the arrays, whatever a mutated count says. */
+	switch (fuzz_rand(seed) % 4) {
+	case 0:
+		base = (unsigned char *)c->regions;
+		len = fuzz_min(c->args.nr_regions, ARRAY_SIZE(c->regions)) *
+		      sizeof(c->regions[0]);
+		break;
+	case 1:
+		base = (unsigned char *)c->intervals;
+		len = fuzz_min(c->args.nr_intervals, ARRAY_SIZE(c->intervals)) *
+		      sizeof(c->intervals[0]);
+		break;
+	case 2:
+		base = (unsigned char *)c->ws;
+		len = fuzz_min(c->args.nr_ws, ARRAY_SIZE(c->ws)) * sizeof(c->ws[0]);
+		break;
+	default:	/* the counts, the image fd, sync_pages: not the pointers */
+		base = (unsigned char *)&c->args;
+		len = offsetof(struct mmap_restore_args, stats);
+		break;
+	}
+	if (!len)
+		return;
+	off = fuzz_rand(seed) % len;
+	if (fuzz_rand(seed) % 2) {
+		base[off] ^= 1U << (fuzz_rand(seed) % 8);
+	} else {
+		off &= ~7UL;
+		if (off + 8 <= len)
+			memcpy(base + off, &values[fuzz_rand(seed) % ARRAY_SIZE(values)], 8);
+	}
+	/* Keep the tables where they are: the pointers stay valid. */
+	c->args.regions = (uintptr_t)c->regions;
+	c->args.intervals = (uintptr_t)c->intervals;
+	c->args.ws = (uintptr_t)c->ws;
+}
+
+TEST(random_mutations)
+{
+	static const unsigned int flags[] = { 0, MMAP_RESTORE_ASYNC, MMAP_RESTORE_EAGER };
+	const char *env = getenv("SPICE_FUZZ_SECONDS");
+	unsigned long cases = 0, ok = 0, bad = 0, seen[134] = {};
+	struct timespec t0, t;
+	unsigned int seed = 12345, i, k;
+	struct restore_call c, good;
+	double end, now = 0;
+	struct bad_env e = {};
+	int status, err;
+	pid_t pid;
+	long ret;
+
+	if (!spice_supported())
+		SKIP(return, "kernel without CONFIG_SPICE");
+	end = env ? atof(env) : 15;
+	e.image = make_pattern_file("/tmp", 1, IMAGE_PAGES, O_RDONLY);
+	e.file = make_pattern_file("/tmp", 2, 8, O_RDONLY);
+	ASSERT_LE(0, e.image);
+	ASSERT_LE(0, e.file);
+	e.at = free_range(32 * PS);
+	ASSERT_NE(NULL, e.at);
+	/* Two regions: anonymous with image and zero data, then a file's. */
+	good_call(&good, &e);
+	add_region(&good, e.at + 16 * PS, 4, PROT_READ | PROT_WRITE, e.file, 0, 0);
+	add_interval(&good, 1, 1, MMAP_RESTORE_SRC_IMAGE, 3);
+	add_ws(&good, e.at + 16 * PS, 1, 1, 0);
+	good.args.stats = 0;
+	good.args.stats_size = 0;
+	ASSERT_EQ(0, call_restore(&good, 0));
+	ASSERT_EQ(0, munmap(e.at, 32 * PS));
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (now < end) {
+		memcpy(&c, &good, sizeof(c));
+		c.args.regions = (uintptr_t)c.regions;
+		c.args.intervals = (uintptr_t)c.intervals;
+		c.args.ws = (uintptr_t)c.ws;
+		for (k = 1 + fuzz_rand(&seed) % 3; k; k--)
+			fuzz_mutate(&c, &seed);
+		k = flags[fuzz_rand(&seed) % ARRAY_SIZE(flags)];
+		cases++;
+		/* In a child: whatever a mutated call maps goes with it. */
+		pid = fork();
+		if (!pid) {
+			ret = call_restore(&c, k);
+			if (ret && !all_unmapped(e.at, 32 * PS))
+				_exit(255);
+			_exit(ret ? errno : 0);
+		}
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		if (!WIFEXITED(status)) {
+			if (bad++ < 5)
+				TH_LOG("case %lu: child killed by %d; region 0 %#llx+%#llx",
+				       cases, WTERMSIG(status),
+				       (unsigned long long)c.regions[0].start,
+				       (unsigned long long)c.regions[0].len);
+			continue;
+		}
+		err = WEXITSTATUS(status);
+		if (!err) {
+			ok++;
+		} else if (err == 255) {
+			if (bad++ < 5)
+				TH_LOG("case %lu: a failed call left a mapping", cases);
+		} else {
+			for (i = 0; i < ARRAY_SIZE(fuzz_errnos) && fuzz_errnos[i] != err; i++)
+				;
+			if (i == ARRAY_SIZE(fuzz_errnos) && bad++ < 5)
+				TH_LOG("case %lu: undocumented errno %d", cases, err);
+			if (err < 134)
+				seen[err]++;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		now = (t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9;
+	}
+	TH_LOG("%lu mutated calls in %.1f s, %lu succeeded", cases, now, ok);
+	for (k = 1; k < 134; k++)
+		if (seen[k])
+			TH_LOG("  %s: %lu", strerrorname_np(k), seen[k]);
+	EXPECT_EQ(0, bad);
+	EXPECT_LT(0, cases - ok);
 }
 
 /* PROT_EXEC on a file from a noexec mount: EPERM, as mmap() says. */
