@@ -30,6 +30,15 @@ struct bad_env {
 	char *ro_page;	/* a read-only page */
 };
 
+/* The image, the file and the free range of a test without the fixture. */
+static int open_env(struct bad_env *e)
+{
+	e->image = make_pattern_file("/tmp", 1, IMAGE_PAGES, O_RDONLY);
+	e->file = make_pattern_file("/tmp", 2, 8, O_RDONLY);
+	e->at = free_range(32 * PS);
+	return e->image >= 0 && e->file >= 0 && e->at ? 0 : -1;
+}
+
 /* A valid call: one anonymous region of 8 pages, image data, a working set. */
 static void good_call(struct restore_call *c, const struct bad_env *e)
 {
@@ -186,12 +195,7 @@ TEST(good_calls_succeed)
 
 	if (!spice_supported())
 		SKIP(return, "kernel without CONFIG_SPICE");
-	e.image = make_pattern_file("/tmp", 1, IMAGE_PAGES, O_RDONLY);
-	e.file = make_pattern_file("/tmp", 2, 8, O_RDONLY);
-	ASSERT_LE(0, e.image);
-	ASSERT_LE(0, e.file);
-	e.at = free_range(32 * PS);
-	ASSERT_NE(NULL, e.at);
+	ASSERT_EQ(0, open_env(&e));
 
 	good_call(&c, &e);
 	EXPECT_EQ(0, call_restore(&c, 0));
@@ -285,12 +289,7 @@ TEST(random_mutations)
 	if (!spice_supported())
 		SKIP(return, "kernel without CONFIG_SPICE");
 	end = env ? atof(env) : 15;
-	e.image = make_pattern_file("/tmp", 1, IMAGE_PAGES, O_RDONLY);
-	e.file = make_pattern_file("/tmp", 2, 8, O_RDONLY);
-	ASSERT_LE(0, e.image);
-	ASSERT_LE(0, e.file);
-	e.at = free_range(32 * PS);
-	ASSERT_NE(NULL, e.at);
+	ASSERT_EQ(0, open_env(&e));
 	/* Two regions: anonymous with image and zero data, then a file's. */
 	good_call(&good, &e);
 	add_region(&good, e.at + 16 * PS, 4, PROT_READ | PROT_WRITE, e.file, 0, 0);
