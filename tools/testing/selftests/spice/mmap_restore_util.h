@@ -98,12 +98,15 @@ static inline char *free_range(size_t len)
 /* Whether every page of [addr, addr + len) is unmapped. */
 static inline int all_unmapped(void *addr, size_t len)
 {
+	int saved = errno, ret = 1;
 	size_t off;
 
-	for (off = 0; off < len; off += PS)
+	/* msync() says ENOMEM for an unmapped page; keep the caller's errno. */
+	for (off = 0; off < len && ret; off += PS)
 		if (msync((char *)addr + off, PS, MS_ASYNC) != -1 || errno != ENOMEM)
-			return 0;
-	return 1;
+			ret = 0;
+	errno = saved;
+	return ret;
 }
 
 static inline long minor_faults(void)
