@@ -561,10 +561,37 @@ enum spice_image_fd_type {
 	 * entries of %SPICE_SECT_EPOLL whose @epfd is this fd.
 	 */
 	SPICE_FD_EPOLL = 4,
+	/**
+	 * @SPICE_FD_PIPE: One end of a pipe whose both ends the process
+	 * held: the read end, or the write end with %SPICE_FD_SECOND_END.
+	 * The pipe is made anew, empty, with the default capacity; the fds
+	 * with the same @object share it.
+	 */
+	SPICE_FD_PIPE = 5,
+	/**
+	 * @SPICE_FD_SOCKETPAIR: One socket of an AF_UNIX socket pair whose
+	 * both sockets the process held (socketpair(2)); the second with
+	 * %SPICE_FD_SECOND_END.  The pair is made anew, with nothing queued
+	 * and no socket options set; its type is in @type_flags.
+	 */
+	SPICE_FD_SOCKETPAIR = 6,
 };
 
 /* &struct spice_image_fd.type_flags of a %SPICE_FD_EVENTFD: EFD_SEMAPHORE. */
 #define SPICE_EVENTFD_SEMAPHORE	(1U << 0)
+
+/*
+ * &struct spice_image_fd.type_flags of a %SPICE_FD_PIPE or a
+ * %SPICE_FD_SOCKETPAIR: which end; for a socket pair, also exactly one of
+ * its types, SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET.
+ */
+#define SPICE_FD_SECOND_END		(1U << 0)
+#define SPICE_SOCKETPAIR_STREAM		(1U << 1)
+#define SPICE_SOCKETPAIR_DGRAM		(1U << 2)
+#define SPICE_SOCKETPAIR_SEQPACKET	(1U << 3)
+#define SPICE_SOCKETPAIR_TYPES		(SPICE_SOCKETPAIR_STREAM | \
+					 SPICE_SOCKETPAIR_DGRAM | \
+					 SPICE_SOCKETPAIR_SEQPACKET)
 
 /**
  * struct spice_image_fd - An open file descriptor.
@@ -581,14 +608,23 @@ struct spice_image_fd {
 	/** @file: Index in the file table for %SPICE_FD_FILE, else none. */
 	__u32 file;
 	/**
-	 * @type_flags: %SPICE_EVENTFD_SEMAPHORE for an eventfd; zero for
-	 * the other types.
+	 * @type_flags: %SPICE_EVENTFD_SEMAPHORE for an eventfd; the end,
+	 * and the type of a socket pair, for a pipe or socket pair
+	 * (%SPICE_FD_SECOND_END, %SPICE_SOCKETPAIR_TYPES); zero for the
+	 * other types.
 	 */
 	__u32 type_flags;
 	/** @pos: File position; the counter of an eventfd. */
 	__u64 pos;
+	/**
+	 * @object: For a pipe or socket pair, the index in the fd table of
+	 * the first fd (the lowest) that refers to it, the same for every
+	 * fd of that pipe or pair; fds of the same end share one open file.
+	 * Zero for the other types.
+	 */
+	__u32 object;
 	/** @reserved: Must be zero. */
-	__u64 reserved[2];
+	__u32 reserved[3];
 };
 
 /*
