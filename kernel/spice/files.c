@@ -170,8 +170,9 @@ static int spice_open_fd(struct spice_rebuild *rb, const struct spice_image_fd *
  *
  * An fd in the map gets the launcher's file, whatever the image says; other
  * fds of the image are reopened (files) or made anew (eventfds, epoll
- * instances), or fail: a pipe or socket the map does not supply (-EBADF).
- * Then the epoll instances get their watches.
+ * instances, pipes and socket pairs internal to the process), or fail: a
+ * pipe or socket the map does not supply (-EBADF).  Then the epoll
+ * instances get their watches.
  *
  * Return: 0 or a negative error; -EMFILE if an fd is over RLIMIT_NOFILE.
  */
@@ -217,6 +218,14 @@ int spice_prepare_fds(struct spice_rebuild *rb,
 			break;
 		case SPICE_FD_SUPPLIED:
 			return -EBADF;
+		case SPICE_FD_PIPE:
+		case SPICE_FD_SOCKETPAIR:
+			n = spice_add_fd(rb, d[i].fd);
+			n->cloexec = d[i].fd_flags & FD_CLOEXEC;
+			err = spice_channel_file(rb, &d[i], &n->file);
+			if (err)
+				return err;
+			break;
 		default:	/* eventfd, epoll */
 			n = spice_add_fd(rb, d[i].fd);
 			n->cloexec = d[i].fd_flags & FD_CLOEXEC;
@@ -323,6 +332,7 @@ void spice_release_files(struct spice_rebuild *rb)
 		if (rb->fds[i].file)
 			fput(rb->fds[i].file);
 	kvfree(rb->fds);
+	spice_release_channels(rb);
 	if (rb->exe) {
 		exe_file_allow_write_access(rb->exe);
 		fput(rb->exe);

@@ -10,6 +10,7 @@
  * the file.
  */
 
+#include <linux/bitops.h>
 #include <linux/bits.h>
 #include <linux/crc32.h>
 #include <linux/fs.h>
@@ -266,10 +267,43 @@ static bool spice_anon_fd_ok(const struct spice_image_fd *d)
 	return (d->open_flags & ~O_NONBLOCK) == O_RDWR && d->file == SPICE_IMAGE_NONE;
 }
 
+/*
+ * A pipe's or socket pair's end: open flags that fit it (O_NONBLOCK, and
+ * packet mode on a pipe), a type for a pair, and an @object that is the
+ * first fd of the same pipe or pair.
+ */
+static bool spice_channel_fd_ok(const struct spice_image_fd *fds, u64 i)
+{
+	const struct spice_image_fd *d = &fds[i], *first;
+	u32 end = d->type_flags & SPICE_FD_SECOND_END;
+	u32 kind = d->type_flags & ~SPICE_FD_SECOND_END;
+	u32 mode, extra;
+
+	if (d->type == SPICE_FD_PIPE) {
+		mode = end ? O_WRONLY : O_RDONLY;
+		extra = O_NONBLOCK | O_DIRECT;
+		if (kind)
+			return false;
+	} else {
+		mode = O_RDWR;
+		extra = O_NONBLOCK;
+		if (hweight32(kind) != 1 || (kind & ~SPICE_SOCKETPAIR_TYPES))
+			return false;
+	}
+	if ((d->open_flags & O_ACCMODE) != mode ||
+	    (d->open_flags & ~(O_ACCMODE | extra)) ||
+	    d->file != SPICE_IMAGE_NONE || d->pos || d->object > i)
+		return false;
+	first = &fds[d->object];
+	return first->type == d->type && first->object == d->object &&
+	       (first->type_flags & ~SPICE_FD_SECOND_END) == kind;
+}
+
 static int spice_check_fds(const struct spice_image *img)
 {
 	const struct spice_image_fd *d = img->fds;
 	u64 i, n = img->nr[SPICE_SECT_FDS];
+	bool channel;
 
 	for (i = 0; i < n; i++) {
 		if (memchr_inv(d[i].reserved, 0, sizeof(d[i].reserved)) ||
@@ -277,6 +311,14 @@ static int spice_check_fds(const struct spice_image *img)
 			return -EINVAL;
 		if (d[i].fd < 0 || d[i].fd >= SPICE_IMAGE_MAX_FD ||
 		    (i && d[i].fd <= d[i - 1].fd))
+			return -EINVAL;
+		channel = d[i].type == SPICE_FD_PIPE || d[i].type == SPICE_FD_SOCKETPAIR;
+		if (channel) {
+			if (!spice_channel_fd_ok(d, i))
+				return -EINVAL;
+			continue;
+		}
+		if (d[i].object)
 			return -EINVAL;
 		if (d[i].type_flags &&
 		    (d[i].type != SPICE_FD_EVENTFD ||

@@ -311,7 +311,7 @@ static void event_fds(struct kunit *test)
 	EXPECT_FD_CHECK(test, x, -EINVAL, d[0].open_flags = O_RDONLY);
 	EXPECT_FD_CHECK(test, x, -EINVAL, d[0].file = 0);
 	EXPECT_FD_CHECK(test, x, -EINVAL, d[1].pos = 1);
-	EXPECT_FD_CHECK(test, x, -EINVAL, d[1].type = 5);
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[1].type = 7);
 	EXPECT_FD_CHECK(test, x, 0, d[0].pos = U64_MAX);
 
 	EXPECT_FD_CHECK(test, x, -EINVAL, w[0].epfd = 3);	/* an eventfd */
@@ -327,6 +327,65 @@ static void event_fds(struct kunit *test)
 	EXPECT_FD_CHECK(test, x, 0, w[0].events = BIT(30));	/* disarmed */
 }
 
+/* fds 3 and 5 become the read and write ends of one pipe, or a pair. */
+static void make_channel(struct spice_image_fd *d, u32 type, u32 kind)
+{
+	bool pipe = type == SPICE_FD_PIPE;
+
+	d[0] = (struct spice_image_fd) {
+		.fd = 3, .type = type, .file = SPICE_IMAGE_NONE,
+		.open_flags = pipe ? O_RDONLY : O_RDWR, .type_flags = kind,
+	};
+	d[2] = (struct spice_image_fd) {
+		.fd = 5, .type = type, .file = SPICE_IMAGE_NONE,
+		.open_flags = (pipe ? O_WRONLY : O_RDWR) | O_NONBLOCK,
+		.type_flags = kind | SPICE_FD_SECOND_END,
+	};
+}
+
+#define PIPE(d)		make_channel(d, SPICE_FD_PIPE, 0)
+#define STREAM(d)	make_channel(d, SPICE_FD_SOCKETPAIR, SPICE_SOCKETPAIR_STREAM)
+
+static void channel_fds(struct kunit *test)
+{
+	struct test_image *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+
+	EXPECT_FD_CHECK(test, x, 0, PIPE(d));
+	EXPECT_FD_CHECK(test, x, 0, STREAM(d));
+	EXPECT_FD_CHECK(test, x, 0,
+			make_channel(d, SPICE_FD_SOCKETPAIR, SPICE_SOCKETPAIR_SEQPACKET));
+	EXPECT_FD_CHECK(test, x, 0, PIPE(d); d[2].open_flags |= O_DIRECT);
+	/* A pipe of which only the write end is left: its own object. */
+	EXPECT_FD_CHECK(test, x, 0, PIPE(d); d[2].object = 2);
+
+	/* The object: the first fd of the same kind, not after the fd. */
+	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[2].object = 1);	/* epoll */
+	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[0].object = 2);
+	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[0].object = 3);
+	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[2].type = SPICE_FD_SOCKETPAIR;
+			d[2].type_flags |= SPICE_SOCKETPAIR_STREAM;
+			d[2].open_flags = O_RDWR);
+	EXPECT_FD_CHECK(test, x, -EINVAL, STREAM(d);
+			d[2].type_flags ^= SPICE_SOCKETPAIR_STREAM | SPICE_SOCKETPAIR_DGRAM);
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[1].object = 1);
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[0].object = 0xffffffff);
+
+	/* Each end's open flags, type flags and unused fields. */
+	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[0].open_flags = O_WRONLY);
+	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[2].open_flags = O_RDWR);
+	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[0].open_flags |= O_APPEND);
+	EXPECT_FD_CHECK(test, x, -EINVAL, STREAM(d); d[0].open_flags |= O_DIRECT);
+	EXPECT_FD_CHECK(test, x, -EINVAL, STREAM(d); d[0].open_flags = O_RDONLY);
+	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[0].type_flags = SPICE_SOCKETPAIR_STREAM);
+	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[0].type_flags = 1U << 4);
+	EXPECT_FD_CHECK(test, x, -EINVAL, STREAM(d); d[0].type_flags = 0);
+	EXPECT_FD_CHECK(test, x, -EINVAL, STREAM(d); d[0].type_flags = SPICE_SOCKETPAIR_TYPES);
+	EXPECT_FD_CHECK(test, x, -EINVAL, STREAM(d); d[0].type_flags |= 1U << 4);
+	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[0].pos = 1);
+	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[0].file = 0);
+	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[0].reserved[2] = 1);
+}
+
 static struct kunit_case spice_image_cases[] = {
 	KUNIT_CASE(valid_image),
 	KUNIT_CASE(not_an_image),
@@ -334,6 +393,7 @@ static struct kunit_case spice_image_cases[] = {
 	KUNIT_CASE(sections),
 	KUNIT_CASE(tables),
 	KUNIT_CASE(event_fds),
+	KUNIT_CASE(channel_fds),
 	{}
 };
 

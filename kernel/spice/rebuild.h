@@ -18,6 +18,7 @@
 #include "image.h"
 
 struct restore_process_fd;
+struct spice_channel;
 
 /* An fd of the restored process and the file it gets. */
 struct spice_new_fd {
@@ -40,6 +41,7 @@ struct spice_rebuild {
 	/* Files and fds. */
 	struct spice_new_fd *fds;	/* sorted by fd once prepared */
 	unsigned int nr_fds;
+	struct spice_channel *channels;	/* per fd of the image, or NULL */
 	struct file *exe;		/* reference held, write access denied */
 	struct path cwd;		/* reference held if cwd.mnt */
 
@@ -75,6 +77,11 @@ int spice_commit_files(struct spice_rebuild *rb);
 void spice_release_files(struct spice_rebuild *rb);
 const struct spice_new_fd *spice_find_new_fd(const struct spice_rebuild *rb,
 					     s32 fd);
+
+/* channels.c */
+int spice_channel_file(struct spice_rebuild *rb, const struct spice_image_fd *d,
+		       struct file **out);
+void spice_release_channels(struct spice_rebuild *rb);
 
 /* events.c */
 int spice_create_event_file(const struct spice_image_fd *d, struct file **out);
