@@ -161,6 +161,7 @@ static void print_fds(const struct spice_image *img)
 	static const char *const type[] = {
 		[SPICE_FD_FILE] = "file", [SPICE_FD_SUPPLIED] = "supplied",
 		[SPICE_FD_EVENTFD] = "eventfd", [SPICE_FD_EPOLL] = "epoll",
+		[SPICE_FD_PIPE] = "pipe", [SPICE_FD_SOCKETPAIR] = "socketpair",
 	};
 	const struct spice_image_epoll_watch *w;
 	const struct spice_image_fd *d;
@@ -179,6 +180,13 @@ static void print_fds(const struct spice_image *img)
 			printf(" count %llu%s", (unsigned long long)d[i].pos,
 			       d[i].type_flags & SPICE_EVENTFD_SEMAPHORE ?
 			       " semaphore" : "");
+		} else if (d[i].type == SPICE_FD_PIPE) {
+			printf(" %s end of pipe %u", d[i].type_flags &
+			       SPICE_FD_SECOND_END ? "write" : "read", d[i].object);
+		} else if (d[i].type == SPICE_FD_SOCKETPAIR) {
+			printf(" %s of pair %u",
+			       d[i].type_flags & SPICE_FD_SECOND_END ? "second" : "first",
+			       d[i].object);
 		}
 		printf("\n");
 		for (k = 0; k < nw; k++)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The dumper's fd table: what each fd of the stopped process is, from
- * /proc/PID/fd and /proc/PID/fdinfo, and the interest lists of its epoll
+ * /proc/PID/fd and /proc/PID/fdinfo, which of its pipes and sockets are
+ * internal (dump_channels.c), and the interest lists of its epoll
  * instances (fdinfo "tfd:" lines).
  */
 #define _GNU_SOURCE
@@ -31,7 +32,8 @@ static int fdinfo_field(const char *info, const char *key, int base,
 	return 1;
 }
 
-static int dump_one_fd(struct dump *d, int fd, int *is_epoll)
+/* Read fd @fd into @e: 1, 0 if it was closed meanwhile, or an error. */
+static int dump_one_fd(struct dump *d, int fd, struct dump_fd *e)
 {
 	struct spice_image_fd f = { .fd = fd, .file = SPICE_IMAGE_NONE };
 	char name[64], link[4096], info[4096];
@@ -55,7 +57,11 @@ static int dump_one_fd(struct dump *d, int fd, int *is_epoll)
 	if (stat(name, &st))
 		return dump_fail(d, -errno, "fd %d: stat", fd);
 	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
-		f.type = SPICE_FD_SUPPLIED;	/* a named pipe or socket */
+		/* Supplied, unless dump_channels() finds both ends here. */
+		f.type = SPICE_FD_SUPPLIED;
+		if (!strncmp(link, "pipe:", 5) || !strncmp(link, "socket:", 7))
+			e->ino = st.st_ino;
+		e->is_socket = S_ISSOCK(st.st_mode);
 	} else if (link[0] == '/') {
 		if (dump_ends_with(link, " (deleted)"))
 			return dump_fail(d, -EOPNOTSUPP, "fd %d: deleted file %s",
@@ -67,8 +73,6 @@ static int dump_one_fd(struct dump *d, int fd, int *is_epoll)
 		f.file = idx;
 		if (fdinfo_field(info, "pos:", 10, &val))
 			f.pos = val;
-	} else if (!strncmp(link, "pipe:", 5) || !strncmp(link, "socket:", 7)) {
-		f.type = SPICE_FD_SUPPLIED;
 	} else if (!strcmp(link, "anon_inode:[eventfd]")) {
 		f.type = SPICE_FD_EVENTFD;
 		if (fdinfo_field(info, "eventfd-count:", 16, &val))
@@ -77,7 +81,7 @@ static int dump_one_fd(struct dump *d, int fd, int *is_epoll)
 			f.type_flags = SPICE_EVENTFD_SEMAPHORE;
 	} else if (!strcmp(link, "anon_inode:[eventpoll]")) {
 		f.type = SPICE_FD_EPOLL;
-		*is_epoll = 1;
+		e->is_epoll = 1;
 	} else {
 		return dump_fail(d, -EOPNOTSUPP, "fd %d: %s cannot be dumped yet",
 				 fd, link);
@@ -86,8 +90,8 @@ static int dump_one_fd(struct dump *d, int fd, int *is_epoll)
 	    (f.open_flags & ~(uint64_t)O_NONBLOCK) != O_RDWR)
 		return dump_fail(d, -EOPNOTSUPP, "fd %d: %s with open flags %#o",
 				 fd, link, f.open_flags);
-	d->stats->fds++;
-	return spice_writer_add_fd(d->w, &f);
+	e->f = f;
+	return 1;
 }
 
 static int watch_cmp(const void *a, const void *b)
@@ -186,8 +190,8 @@ static int int_cmp(const void *a, const void *b)
 
 int dump_fds(struct dump *d)
 {
-	int *fds = NULL, *q, n = 0, i, err = 0;
-	char *is_epoll = NULL;
+	int *fds = NULL, *q, n = 0, nr = 0, i, err = 0;
+	struct dump_fd *e = NULL;
 	struct dirent *de;
 	char path[64];
 	DIR *dir;
@@ -210,21 +214,28 @@ int dump_fds(struct dump *d)
 	closedir(dir);
 	if (!err) {
 		qsort(fds, n, sizeof(*fds), int_cmp);
-		is_epoll = calloc(n ? n : 1, 1);
-		if (!is_epoll)
+		e = calloc(n ? n : 1, sizeof(*e));
+		if (!e)
 			err = -ENOMEM;
 	}
 	for (i = 0; i < n && !err; i++) {
-		int e = 0;
-
-		err = dump_one_fd(d, fds[i], &e);
-		is_epoll[i] = e;
+		err = dump_one_fd(d, fds[i], &e[nr]);
+		if (err > 0) {
+			nr++;
+			err = 0;
+		}
+	}
+	if (!err)
+		err = dump_channels(d, e, nr);
+	for (i = 0; i < nr && !err; i++) {
+		err = spice_writer_add_fd(d->w, &e[i].f);
+		d->stats->fds++;
 	}
 	/* After every fd: the writer wants the watches' fds known. */
-	for (i = 0; i < n && !err; i++)
-		if (is_epoll[i])
-			err = dump_epoll(d, fds[i]);
-	free(is_epoll);
+	for (i = 0; i < nr && !err; i++)
+		if (e[i].is_epoll)
+			err = dump_epoll(d, e[i].f.fd);
+	free(e);
 	free(fds);
 	return err;
 }

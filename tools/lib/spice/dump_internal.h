@@ -64,7 +64,18 @@ int dump_read_file(pid_t pid, const char *name, char *buf, size_t len);
 int dump_read_link(pid_t pid, const char *name, char *buf, size_t len);
 int dump_ends_with(const char *s, const char *suffix);
 
+/* An fd of the process as dump_fds() reads it, before it is written. */
+struct dump_fd {
+	struct spice_image_fd f;
+	uint64_t ino;		/* of an anonymous pipe or a socket; else 0 */
+	int is_socket;
+	int is_epoll;
+};
+
 /* dump_fds.c */
 int dump_fds(struct dump *d);
+
+/* dump_channels.c */
+int dump_channels(struct dump *d, struct dump_fd *fds, int n);
 
 #endif /* __LIBSPICE_DUMP_INTERNAL_H */

@@ -6,6 +6,7 @@
  * trusted: every count is bounded before use and every sum checked for
  * overflow.
  */
+#define _GNU_SOURCE	/* O_DIRECT */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -359,6 +360,45 @@ static int check_anon_fd(const struct spice_image_fd *d, char *why)
 	return 0;
 }
 
+/*
+ * A pipe's or socket pair's end: open flags that fit it (O_NONBLOCK, and
+ * packet mode on a pipe), a type for a pair, and an object that is the
+ * first fd of the same pipe or pair.
+ */
+static int check_channel_fd(const struct spice_image_fd *fds, uint64_t i,
+			    char *why)
+{
+	const struct spice_image_fd *d = &fds[i], *first;
+	uint32_t kind = d->type_flags & ~SPICE_FD_SECOND_END;
+	uint32_t mode = O_RDWR, extra = O_NONBLOCK;
+
+	if (d->type == SPICE_FD_PIPE) {
+		mode = d->type_flags & SPICE_FD_SECOND_END ? O_WRONLY : O_RDONLY;
+		extra = O_NONBLOCK | O_DIRECT;
+		if (kind)
+			return fail(why, -EINVAL, "fd %d: a socket type on a pipe", d->fd);
+	} else if (__builtin_popcount(kind) != 1 || (kind & ~SPICE_SOCKETPAIR_TYPES)) {
+		return fail(why, -EINVAL, "fd %d: socket pair type flags %#x",
+			    d->fd, d->type_flags);
+	}
+	if ((d->open_flags & O_ACCMODE) != mode ||
+	    (d->open_flags & ~(O_ACCMODE | extra)))
+		return fail(why, -EINVAL, "fd %d: open flags %#x on this end",
+			    d->fd, d->open_flags);
+	if (d->file != SPICE_IMAGE_NONE || d->pos)
+		return fail(why, -EINVAL, "fd %d: a file index or position on a %s",
+			    d->fd, d->type == SPICE_FD_PIPE ? "pipe" : "socket pair");
+	if (d->object > i)
+		return fail(why, -EINVAL, "fd %d: object %u after the fd", d->fd,
+			    d->object);
+	first = &fds[d->object];
+	if (first->type != d->type || first->object != d->object ||
+	    (first->type_flags & ~SPICE_FD_SECOND_END) != kind)
+		return fail(why, -EINVAL, "fd %d: object %u is not the first fd of the same kind",
+			    d->fd, d->object);
+	return 0;
+}
+
 static int check_fds(const struct spice_image *img, char *why)
 {
 	const struct spice_image_fd *d = spice_image_table(img, SPICE_SECT_FDS,
@@ -376,6 +416,15 @@ static int check_fds(const struct spice_image *img, char *why)
 		    (i && d[i].fd <= d[i - 1].fd))
 			return fail(why, -EINVAL, "fd %d: out of range or out of order",
 				    d[i].fd);
+		if (d[i].type == SPICE_FD_PIPE || d[i].type == SPICE_FD_SOCKETPAIR) {
+			err = check_channel_fd(d, i, why);
+			if (err)
+				return err;
+			continue;
+		}
+		if (d[i].object)
+			return fail(why, -EINVAL, "fd %d: an object on type %u",
+				    d[i].fd, d[i].type);
 		if (d[i].type_flags &&
 		    (d[i].type != SPICE_FD_EVENTFD ||
 		     (d[i].type_flags & ~SPICE_EVENTFD_SEMAPHORE)))

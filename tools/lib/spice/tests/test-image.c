@@ -439,6 +439,44 @@ static void m_efd_open(unsigned char *b, size_t *l)
 	EFD(b)->open_flags |= O_APPEND;
 }
 
+/* fd 4, the eventfd, as the read end of a pipe of its own (index 1). */
+static void as_pipe(struct spice_image_fd *d)
+{
+	d->type = SPICE_FD_PIPE;
+	d->type_flags = 0;
+	d->open_flags = O_RDONLY;
+	d->pos = 0;
+	d->object = 1;
+}
+
+static void m_pipe_object(unsigned char *b, size_t *l)
+{
+	(void)l;
+	as_pipe(EFD(b));
+	EFD(b)->object = 0;	/* fd 3, a file */
+}
+
+static void m_pipe_rdwr(unsigned char *b, size_t *l)
+{
+	(void)l;
+	as_pipe(EFD(b));
+	EFD(b)->open_flags = O_RDWR;
+}
+
+static void m_pair_type(unsigned char *b, size_t *l)
+{
+	(void)l;
+	as_pipe(EFD(b));
+	EFD(b)->type = SPICE_FD_SOCKETPAIR;
+	EFD(b)->open_flags = O_RDWR;
+}
+
+static void m_efd_object(unsigned char *b, size_t *l)
+{
+	(void)l;
+	EFD(b)->object = 1;
+}
+
 static void m_epfd_pos(unsigned char *b, size_t *l)
 {
 	(void)l;
@@ -677,6 +715,10 @@ static const struct mutation mutations[] = {
 	{ "unknown eventfd flag", m_efd_flags, 1, -EINVAL, "type flags" },
 	{ "eventfd opened O_APPEND", m_efd_open, 1, -EINVAL, "open flags" },
 	{ "epoll fd with a position", m_epfd_pos, 1, -EINVAL, "position" },
+	{ "pipe end whose object is a file", m_pipe_object, 1, -EINVAL, "not the first fd" },
+	{ "pipe read end opened O_RDWR", m_pipe_rdwr, 1, -EINVAL, "open flags" },
+	{ "socket pair of no type", m_pair_type, 1, -EINVAL, "socket pair type" },
+	{ "eventfd with an object", m_efd_object, 1, -EINVAL, "an object" },
 	{ "watch in an eventfd", m_watch_epfd, 1, -EINVAL, "not an epoll" },
 	{ "epoll watching itself", m_watch_self, 1, -EINVAL, "itself" },
 	{ "watch of a missing fd", m_watch_missing, 1, -EINVAL, "not in the image" },
@@ -737,6 +779,12 @@ static void test_mutations(void)
 	reseal(buf, hdr(file)->metadata_size);
 	err = spice_image_parse(buf, hdr(file)->metadata_size, file_len, &img, why);
 	check(!err, "accepts an unknown compatible feature");
+	spice_image_free(img);
+	memcpy(buf, file, file_len);
+	as_pipe(EFD(buf));
+	reseal(buf, hdr(file)->metadata_size);
+	err = spice_image_parse(buf, hdr(file)->metadata_size, file_len, &img, why);
+	check(!err, "accepts a pipe of which only the read end is left");
 	spice_image_free(img);
 	free(buf);
 }

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Pipes and socket pairs internal to the dumped process: those whose both
+ * ends it holds, such as asyncio's self-pipe (a socket pair) or libuv's
+ * signal pipe.  The kernel makes them anew on restore, empty, so one that
+ * holds unread data is refused rather than restored without it.  Every
+ * other pipe or socket stays one the launcher supplies.
+ *
+ * A pipe's two ends share an inode; a socket's peer comes from
+ * NETLINK_SOCK_DIAG (unix_diag), which also says what is queued.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include "dump_internal.h"
+
+/* What unix_diag says of one AF_UNIX socket. */
+struct unix_info {
+	uint32_t peer;		/* peer's inode, 0 if none */
+	uint32_t queued;	/* bytes waiting to be read */
+	uint8_t type;		/* SOCK_STREAM, ... */
+	int named;		/* bound to a path or an abstract name */
+};
+
+/* Ask unix_diag about socket inode @ino; -ENOENT if it knows no such. */
+static int unix_diag(int nl, uint32_t ino, struct unix_info *out)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct unix_diag_req r;
+	} req = {
+		.nlh = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			 .nlmsg_flags = NLM_F_REQUEST },
+		.r = { .sdiag_family = AF_UNIX, .udiag_states = ~0U, .udiag_ino = ino,
+		       .udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN,
+		       .udiag_cookie = { ~0U, ~0U } },
+	};
+	union {
+		struct nlmsghdr h;	/* aligns the buffer for it */
+		char buf[1024];
+	} u;
+	struct nlmsghdr *h = &u.h;
+	struct unix_diag_msg *m;
+	struct nlattr *a;
+	ssize_t len;
+	int left;
+
+	if (send(nl, &req, sizeof(req), 0) != sizeof(req))
+		return -errno;
+	len = recv(nl, u.buf, sizeof(u.buf), 0);
+	if (len < 0)
+		return -errno;
+	if (!NLMSG_OK(h, len))
+		return -EPROTO;
+	if (h->nlmsg_type == NLMSG_ERROR)
+		return ((struct nlmsgerr *)NLMSG_DATA(h))->error ?: -EPROTO;
+	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+		return -EPROTO;
+	m = NLMSG_DATA(h);
+	memset(out, 0, sizeof(*out));
+	out->type = m->udiag_type;
+	left = h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
+	a = (struct nlattr *)(m + 1);
+	while (left >= (int)sizeof(*a) && a->nla_len >= sizeof(*a) &&
+	       a->nla_len <= left) {
+		void *v = (char *)a + NLA_HDRLEN;
+
+		if (a->nla_type == UNIX_DIAG_NAME)
+			out->named = 1;
+		else if (a->nla_type == UNIX_DIAG_PEER && a->nla_len >= NLA_HDRLEN + 4)
+			memcpy(&out->peer, v, 4);
+		else if (a->nla_type == UNIX_DIAG_RQLEN &&
+			 a->nla_len >= NLA_HDRLEN + sizeof(struct unix_diag_rqlen))
+			out->queued = ((struct unix_diag_rqlen *)v)->udiag_rqueue;
+		left -= NLA_ALIGN(a->nla_len);
+		a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+	}
+	return 0;
+}
+
+/* Index of the first fd of @fds whose inode is @ino, or -1. */
+static int first_with_ino(const struct dump_fd *fds, int n, uint64_t ino)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i].ino == ino)
+			return i;
+	return -1;
+}
+
+/* Bytes waiting in the pipe of read end @fd: through a reader of our own. */
+static int pipe_queued(struct dump *d, int fd)
+{
+	char path[64];
+	int r, queued = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", d->pid, fd);
+	r = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (r < 0)
+		return -errno;
+	if (ioctl(r, FIONREAD, &queued))
+		queued = -errno;
+	close(r);
+	return queued;
+}
+
+/* Make every fd of pipe @ino a SPICE_FD_PIPE if it has both ends here. */
+static int classify_pipe(struct dump *d, struct dump_fd *fds, int n, int first)
+{
+	int i, rd = -1, wr = -1, queued;
+	uint32_t mode;
+
+	for (i = first; i < n; i++) {
+		if (fds[i].ino != fds[first].ino)
+			continue;
+		mode = fds[i].f.open_flags & O_ACCMODE;
+		if (mode == O_RDONLY && rd < 0)
+			rd = i;
+		else if (mode == O_WRONLY && wr < 0)
+			wr = i;
+		else if (mode == O_RDWR)
+			return 0;	/* reopened through /proc: no end of its own */
+	}
+	if (rd < 0 || wr < 0)
+		return 0;	/* the other end is elsewhere, or gone */
+	queued = pipe_queued(d, fds[rd].f.fd);
+	if (queued < 0)
+		return dump_fail(d, queued, "fd %d: pipe", fds[rd].f.fd);
+	if (queued)
+		return dump_fail(d, -EOPNOTSUPP,
+				 "fd %d: internal pipe holds %d unread bytes (restored empty)",
+				 fds[rd].f.fd, queued);
+	for (i = first; i < n; i++) {
+		struct spice_image_fd *f = &fds[i].f;
+
+		if (fds[i].ino != fds[first].ino)
+			continue;
+		f->type = SPICE_FD_PIPE;
+		f->object = first;
+		if ((f->open_flags & O_ACCMODE) == O_WRONLY)
+			f->type_flags = SPICE_FD_SECOND_END;
+		f->open_flags &= O_ACCMODE | O_NONBLOCK | O_DIRECT;
+	}
+	return 0;
+}
+
+static uint32_t socketpair_type(uint8_t type)
+{
+	switch (type) {
+	case SOCK_STREAM:
+		return SPICE_SOCKETPAIR_STREAM;
+	case SOCK_DGRAM:
+		return SPICE_SOCKETPAIR_DGRAM;
+	case SOCK_SEQPACKET:
+		return SPICE_SOCKETPAIR_SEQPACKET;
+	}
+	return 0;
+}
+
+/* Make both sockets of a pair SPICE_FD_SOCKETPAIR if both are here. */
+static int classify_socket(struct dump *d, int nl, struct dump_fd *fds, int n,
+			   int first)
+{
+	struct unix_info a, b;
+	uint32_t kind;
+	int i, other, err;
+
+	err = unix_diag(nl, fds[first].ino, &a);
+	if (err == -ENOENT)
+		return 0;	/* not AF_UNIX, or not in our network namespace */
+	if (err)
+		return dump_fail(d, err, "fd %d: unix_diag", fds[first].f.fd);
+	kind = socketpair_type(a.type);
+	other = a.peer ? first_with_ino(fds, n, a.peer) : -1;
+	if (a.named || !kind || other < 0)
+		return 0;
+	err = unix_diag(nl, a.peer, &b);
+	if (err)
+		return dump_fail(d, err, "fd %d: unix_diag", fds[other].f.fd);
+	if (b.peer != fds[first].ino || b.named)
+		return 0;	/* a socket connected to a listener of ours */
+	if (a.queued || b.queued)
+		return dump_fail(d, -EOPNOTSUPP,
+				 "fd %d: internal socket pair holds %u unread bytes (restored empty)",
+				 fds[a.queued ? first : other].f.fd,
+				 a.queued ? a.queued : b.queued);
+	for (i = first; i < n; i++) {
+		struct spice_image_fd *f = &fds[i].f;
+
+		if (fds[i].ino != fds[first].ino && fds[i].ino != a.peer)
+			continue;
+		f->type = SPICE_FD_SOCKETPAIR;
+		f->object = first;
+		f->type_flags = kind;
+		if (fds[i].ino == a.peer)
+			f->type_flags |= SPICE_FD_SECOND_END;
+		f->open_flags &= O_ACCMODE | O_NONBLOCK;
+	}
+	return 0;
+}
+
+/**
+ * dump_channels - Find the pipes and socket pairs internal to the process.
+ * @d: The dump.
+ * @fds: The process's fds, in fd order, as dump_fds() read them.
+ * @n: Entries in @fds.
+ *
+ * Return: 0, or the dump's error (-EOPNOTSUPP for one holding data).
+ */
+int dump_channels(struct dump *d, struct dump_fd *fds, int n)
+{
+	int i, nl = -1, err = 0;
+
+	for (i = 0; i < n && !err; i++) {
+		/* Only the first fd of each inode, still unclassified. */
+		if (!fds[i].ino || fds[i].f.type != SPICE_FD_SUPPLIED ||
+		    first_with_ino(fds, i, fds[i].ino) >= 0)
+			continue;
+		if (!fds[i].is_socket) {
+			err = classify_pipe(d, fds, n, i);
+			continue;
+		}
+		if (nl < 0)
+			nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+		if (nl < 0)
+			return dump_fail(d, -errno, "cannot open NETLINK_SOCK_DIAG");
+		err = classify_socket(d, nl, fds, n, i);
+	}
+	if (nl >= 0)
+		close(nl);
+	return err;
+}
