@@ -22,9 +22,11 @@
 #include <stdbool.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -53,6 +55,16 @@ static int file_prot = PROT_READ;
 #define EPOLL_FD	22	/* close-on-exec; watches CMD_FD, EFD_NB_FD, HUP_FD */
 #define HUP_FD		23	/* a pipe with no writer, its watch disarmed */
 #define CMD_DATA	0xc0ffee00ULL
+#define WITH_CHANNELS	4	/* a pipe and socket pairs with both ends its own */
+#define WITH_DATA	8	/* ... and a byte left in the pipe */
+#define PIPE_RD_FD	24	/* the read end, blocking */
+#define PIPE_WR_FD	25	/* the write end, non-blocking */
+#define PIPE_WR_DUP	26	/* a close-on-exec dup of the write end */
+#define STREAM_A_FD	27	/* SOCK_STREAM pair, non-blocking */
+#define STREAM_B_FD	28	/* its peer, blocking */
+#define DGRAM_A_FD	29	/* SOCK_DGRAM pair */
+#define DGRAM_B_FD	30
+#define LONE_RD_FD	31	/* a pipe whose write end the process closed */
 
 static int got_usr1;
 
@@ -131,6 +143,85 @@ static void make_event_fds(void)
 	    epoll_ctl(EPOLL_FD, EPOLL_CTL_ADD, EFD_NB_FD, &nb))
 		_exit(17);
 	disarmed_watch();
+}
+
+static void make_channels(int with)
+{
+	int p[2], s[2], d[2], lone[2];
+
+	if (pipe(p) || socketpair(AF_UNIX, SOCK_STREAM, 0, s) ||
+	    socketpair(AF_UNIX, SOCK_DGRAM, 0, d) || pipe(lone))
+		_exit(23);
+	move_fd(p[0], PIPE_RD_FD, 0);
+	move_fd(p[1], PIPE_WR_FD, 0);
+	move_fd(s[0], STREAM_A_FD, 0);
+	move_fd(s[1], STREAM_B_FD, 0);
+	move_fd(d[0], DGRAM_A_FD, 0);
+	move_fd(d[1], DGRAM_B_FD, 0);
+	move_fd(lone[0], LONE_RD_FD, 0);
+	close(lone[1]);
+	if (dup3(PIPE_WR_FD, PIPE_WR_DUP, O_CLOEXEC) != PIPE_WR_DUP ||
+	    fcntl(PIPE_WR_FD, F_SETFL, O_NONBLOCK) ||
+	    fcntl(STREAM_A_FD, F_SETFL, O_NONBLOCK))
+		_exit(24);
+	if ((with & WITH_DATA) && write(PIPE_WR_FD, "d", 1) != 1)
+		_exit(25);
+}
+
+/* Whether fd @fd's open file has exactly status flags @flags. */
+static bool fl_is(int fd, int flags)
+{
+	return (fcntl(fd, F_GETFL) & (O_ACCMODE | O_NONBLOCK)) == flags;
+}
+
+static bool sock_type_is(int fd, int type)
+{
+	socklen_t len = sizeof(int);
+	int t = -1;
+
+	return !getsockopt(fd, SOL_SOCKET, SO_TYPE, &t, &len) && t == type;
+}
+
+/* 'W', or which property of the restored pipes and socket pairs is wrong. */
+static char check_channels(void)
+{
+	struct stat a, b;
+	char buf[8];
+	int n = -1;
+
+	if (!fl_is(PIPE_RD_FD, O_RDONLY) || !fl_is(PIPE_WR_FD, O_WRONLY | O_NONBLOCK) ||
+	    !fl_is(STREAM_A_FD, O_RDWR | O_NONBLOCK) || !fl_is(STREAM_B_FD, O_RDWR))
+		return '1';
+	if (fcntl(PIPE_WR_DUP, F_GETFD) != FD_CLOEXEC || fcntl(PIPE_WR_FD, F_GETFD))
+		return '2';
+	/* One pipe, empty; the dup shares the write end's open file. */
+	if (fstat(PIPE_RD_FD, &a) || fstat(PIPE_WR_FD, &b) || a.st_ino != b.st_ino ||
+	    ioctl(PIPE_RD_FD, FIONREAD, &n) || n)
+		return '3';
+	if (fcntl(PIPE_WR_DUP, F_SETFL, 0) || !fl_is(PIPE_WR_FD, O_WRONLY) ||
+	    write(PIPE_WR_DUP, "ab", 2) != 2 || read(PIPE_RD_FD, buf, 2) != 2 ||
+	    memcmp(buf, "ab", 2))
+		return '4';
+	if (!sock_type_is(STREAM_A_FD, SOCK_STREAM) || !sock_type_is(DGRAM_B_FD, SOCK_DGRAM))
+		return '5';
+	if (read(STREAM_A_FD, buf, 1) != -1 || errno != EAGAIN ||
+	    write(STREAM_A_FD, "xy", 2) != 2 || read(STREAM_B_FD, buf, 2) != 2 ||
+	    write(STREAM_B_FD, "z", 1) != 1 || read(STREAM_A_FD, buf + 2, 1) != 1 ||
+	    memcmp(buf, "xyz", 3))
+		return '6';
+	/* Datagrams keep their boundaries. */
+	if (send(DGRAM_A_FD, "p", 1, 0) != 1 || send(DGRAM_A_FD, "qr", 2, 0) != 2 ||
+	    recv(DGRAM_B_FD, buf, sizeof(buf), 0) != 1 ||
+	    recv(DGRAM_B_FD, buf, sizeof(buf), 0) != 2)
+		return '7';
+	/* The lone pipe's writer stays gone: end of file, not a block. */
+	if (read(LONE_RD_FD, buf, 1) != 0)
+		return '8';
+	/* Closing one end: the other sees it, as before the dump. */
+	close(STREAM_B_FD);
+	if (read(STREAM_A_FD, buf, 1) != 0)
+		return '9';
+	return 'W';
 }
 
 /* The next request: from read(), or after epoll_wait() reports it. */
@@ -228,6 +319,8 @@ static void dumpee(char *anon, char *file_map, const char *file_path,
 		_exit(14);
 	if (with & WITH_EVENTS)
 		make_event_fds();
+	if (with & WITH_CHANNELS)
+		make_channels(with);
 	unmap_shared_anonymous();
 	reply('R');
 	while (next_request(with & WITH_EVENTS, &c)) {
@@ -264,6 +357,9 @@ static void dumpee(char *anon, char *file_map, const char *file_path,
 			break;
 		case 'v':
 			reply(check_event_fds());
+			break;
+		case 'w':
+			reply(check_channels());
 			break;
 		case 'e':
 			_exit(7);
@@ -391,6 +487,7 @@ static int become_user(uid_t uid)
 }
 
 static bool supply_hup;	/* launch() supplies HUP_FD, a pipe without writer */
+static bool supply_lone;	/* ... and LONE_RD_FD, another */
 static int stats_wr = -1;	/* if set, launch() asks for stats there */
 
 /* What launch() supplies as the restored process's CMD_FD. */
@@ -424,12 +521,13 @@ static pid_t launch(struct restore_ctx *rc, int supply)
 			args.fd_map = (uintptr_t)map;
 			args.nr_fd_map = 2;
 		}
-		if (supply_hup) {
+		if (supply_hup || supply_lone) {
 			if (pipe(hup))
 				_exit(97);
 			close(hup[1]);
-			map[2] = (struct restore_process_fd){ .image_fd = HUP_FD,
-							      .fd = hup[0] };
+			map[2] = (struct restore_process_fd){
+				.image_fd = supply_hup ? HUP_FD : LONE_RD_FD,
+				.fd = hup[0] };
 			args.nr_fd_map = 3;
 		}
 		args.stats_fd = stats_wr;
@@ -620,6 +718,44 @@ TEST_F(restore, eventfd_and_epoll)
 	EXPECT_EQ('A', ask(rc, 'c'));
 	ASSERT_EQ(1, write(rc->cmd, "e", 1));
 	EXPECT_EQ(7, launcher_status(rc));
+}
+
+/*
+ * A pipe and socket pairs whose both ends the process held are made anew,
+ * empty, with each end's flags and fds; a pipe whose writer was closed
+ * still reads end of file, from the launcher's pipe.
+ */
+TEST_F(restore, internal_pipes_and_socketpairs)
+{
+	struct restore_ctx *rc = &self->c;
+	char c;
+
+	supply_lone = true;
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_CHANNELS));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	ASSERT_LT(0, launch(rc, SUPPLY_PIPES));
+	c = ask(rc, 'w');
+	if (!c)
+		TH_LOG("no reply: the launcher ended with %d", launcher_status(rc));
+	EXPECT_EQ('W', c);
+	EXPECT_EQ('A', ask(rc, 'c'));
+	ASSERT_EQ(1, write(rc->cmd, "e", 1));
+	EXPECT_EQ(7, launcher_status(rc));
+}
+
+/* A pipe of its own holding data is not dumped: it would come back empty. */
+TEST_F(restore, internal_pipe_with_data_is_not_dumped)
+{
+	struct restore_ctx *rc = &self->c;
+	struct spice_dump_opts opts = { .flags = SPICE_DUMP_KILL };
+	char why[SPICE_IMAGE_WHY_LEN];
+
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_CHANNELS | WITH_DATA));
+	EXPECT_EQ(-EOPNOTSUPP, spice_dump(rc->dumpee, rc->image_fd, &opts, NULL, why));
+	EXPECT_NE(NULL, strstr(why, "unread"));
+	kill(rc->dumpee, SIGKILL);
+	waitpid(rc->dumpee, NULL, 0);
+	rc->dumpee = -1;
 }
 
 /*
