@@ -15,15 +15,20 @@
 #include <spice/spice.h>
 
 #include "commands.h"
+#include "launch.h"
 
 const char usage_restore[] =
-	"usage: spice restore IMAGE [--fd N=M]... [--json-timings]\n"
+	"usage: spice restore IMAGE [--fd N=M]... [--pid] [--json-timings]\n"
 	"\n"
 	"Replace this process with the one saved in IMAGE (restore_process(2)).\n"
 	"Prints nothing on success: the restored process runs in its place, with\n"
 	"the same pid.  Needs CAP_CHECKPOINT_RESTORE.\n"
 	"  --fd N=M   the restored process's fd N is this process's fd M (pipes,\n"
-	"             sockets: whatever the image cannot reopen by path)\n"
+	"             sockets: whatever the image cannot reopen by path); M gets\n"
+	"             the O_NONBLOCK that fd N had\n"
+	"  --pid      restore in a child whose pid is the one dumped (clone3()\n"
+	"             set_tid; the pid must be free), wait for it and exit with\n"
+	"             its status: for runtimes that check getpid() (asyncio)\n"
 	"  --json-timings  once restored, print to stderr one JSON line saying\n"
 	"             where the time went (RESTORE_PROCESS_STATS)\n";
 
@@ -133,10 +138,13 @@ int cmd_restore(int argc, char **argv)
 {
 	struct restore_process_fd map[RESTORE_PROCESS_MAX_FD_MAP];
 	struct restore_process_args args = {};
+	char why[SPICE_IMAGE_WHY_LEN];
 	unsigned int n = 0, flags = 0;
+	struct spice_image *img;
 	const char *path = NULL;
 	uint64_t t0 = now_ns();
-	int i, fd, err;
+	int i, fd, err, same_pid = 0;
+	pid_t pid, child;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
@@ -145,6 +153,8 @@ int cmd_restore(int argc, char **argv)
 		    n < RESTORE_PROCESS_MAX_FD_MAP && !parse_fd(argv[i + 1], &map[n])) {
 			n++;
 			i++;
+		} else if (!strcmp(argv[i], "--pid")) {
+			same_pid = 1;
 		} else if (!strcmp(argv[i], "--json-timings")) {
 			flags |= RESTORE_PROCESS_STATS;
 		} else if (!path && argv[i][0] != '-') {
@@ -168,7 +178,35 @@ int cmd_restore(int argc, char **argv)
 		args.fd_map = (uintptr_t)map;
 		args.nr_fd_map = n;
 	}
+	/* What the kernel leaves to us needs the image: its fds and pid. */
+	if (n || same_pid) {
+		err = spice_image_open(fd, &img, why);
+		if (err) {
+			fprintf(stderr, "spice restore: %s: %s (%s)\n", path, why,
+				strerror(-err));
+			return 1;
+		}
+		pid = spice_image_process(img)->pid;
+		err = launch_set_fd_flags(img, map, n);
+		spice_image_free(img);
+		if (err) {
+			fprintf(stderr, "spice restore: --fd: %s\n", strerror(-err));
+			return 1;
+		}
+	}
 	fflush(NULL);
+	if (same_pid) {
+		child = launch_fork_as(pid);
+		if (child < 0) {
+			fprintf(stderr, "spice restore: --pid: cannot take pid %d: %s\n",
+				pid, strerror(-child));
+			return 1;
+		}
+		if (child) {
+			close(fd);
+			return launch_wait(child);
+		}
+	}
 	if (flags & RESTORE_PROCESS_STATS) {
 		args.stats_fd = start_reporter(t0);
 		if (args.stats_fd < 0) {

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What a launcher does around restore_process(2) that the kernel leaves to
+ * it: give the files it supplies the status flags the image recorded, and
+ * start the restored process under the pid it had (clone3() with set_tid),
+ * for runtimes that compare getpid() with a pid they saved, as asyncio's
+ * fork check does.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/sched.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "launch.h"
+
+int launch_set_fd_flags(const struct spice_image *img,
+			const struct restore_process_fd *map, unsigned int n)
+{
+	const struct spice_image_fd *d;
+	unsigned int i;
+	int fl;
+
+	for (i = 0; i < n; i++) {
+		d = spice_image_find_fd(img, map[i].image_fd);
+		fl = fcntl(map[i].fd, F_GETFL);
+		if (!d || fl < 0 || (fl & O_NONBLOCK) == (int)(d->open_flags & O_NONBLOCK))
+			continue;
+		fl = (fl & ~O_NONBLOCK) | (d->open_flags & O_NONBLOCK);
+		if (fcntl(map[i].fd, F_SETFL, fl))
+			return -errno;
+	}
+	return 0;
+}
+
+pid_t launch_fork_as(pid_t pid)
+{
+	struct clone_args args = {
+		.exit_signal = SIGCHLD,
+		.set_tid = (uintptr_t)&pid,
+		.set_tid_size = 1,
+	};
+	long r = syscall(SYS_clone3, &args, sizeof(args));
+
+	return r < 0 ? -errno : r;
+}
+
+int launch_wait(pid_t child)
+{
+	int status;
+
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
