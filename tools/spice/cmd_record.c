@@ -132,7 +132,7 @@ static int run_requests(const char *tmp, const struct spice_image *img,
 	fd = open(tmp, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	err = function_restore(&fn, fd);
+	err = function_restore(&fn, fd, img);
 	close(fd);
 	for (i = 0; !err && i < nr_requests; i++) {
 		err = function_request(&fn, requests[i], reply, sizeof(reply),

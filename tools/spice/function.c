@@ -15,16 +15,22 @@
 #include <spice/spice.h>
 
 #include "function.h"
+#include "launch.h"
 
-/* Fork a child with pipes on its fds 0 and 1; returns 0 in the child. */
-static int function_fork(struct function *fn)
+/*
+ * Fork a child with pipes on its fds 0 and 1, as pid @pid if it is free
+ * (0: any); returns 0 in the child.
+ */
+static int function_fork(struct function *fn, pid_t pid)
 {
 	int req[2], rep[2];
 
 	memset(fn, 0, sizeof(*fn));
 	if (pipe2(req, O_CLOEXEC) || pipe2(rep, O_CLOEXEC))
 		return -errno;
-	fn->pid = fork();
+	fn->pid = pid > 0 ? launch_fork_as(pid) : -EEXIST;
+	if (fn->pid < 0)	/* taken, or not ours to take: any pid */
+		fn->pid = fork();
 	if (fn->pid < 0)
 		return -errno;
 	if (!fn->pid) {
@@ -41,7 +47,7 @@ static int function_fork(struct function *fn)
 
 int function_exec(struct function *fn, char *const argv[])
 {
-	int r = function_fork(fn);
+	int r = function_fork(fn, 0);
 
 	if (r)
 		return r < 0 ? r : 0;
@@ -51,7 +57,8 @@ int function_exec(struct function *fn, char *const argv[])
 	_exit(127);
 }
 
-int function_restore(struct function *fn, int image_fd)
+int function_restore(struct function *fn, int image_fd,
+		     const struct spice_image *img)
 {
 	struct restore_process_fd map[3] = {
 		{ .image_fd = 0, .fd = 0 }, { .image_fd = 1, .fd = 1 },
@@ -60,10 +67,12 @@ int function_restore(struct function *fn, int image_fd)
 	struct restore_process_args args = {
 		.fd_map = (uintptr_t)map, .nr_fd_map = 3,
 	};
-	int r = function_fork(fn);
+	int r = function_fork(fn, spice_image_process(img)->pid);
 
 	if (r)
 		return r < 0 ? r : 0;
+	if (launch_set_fd_flags(img, map, 3))
+		_exit(125);
 	r = spice_restore_process(image_fd, &args, sizeof(args), 0);
 	fprintf(stderr, "spice: restore_process: %s\n", strerror(-r));
 	_exit(126);

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct spice_image;
+
 struct function {
 	pid_t pid;
 	int req;	/* our end of its fd 0 */
@@ -24,10 +26,12 @@ struct function {
  */
 int function_exec(struct function *fn, char *const argv[]);
 /*
- * Fork a launcher that restores @image_fd with them, and our stderr as its
- * fd 2 (often a pipe, which the image cannot reopen); 0 or -errno.
+ * Fork a launcher that restores @image_fd (@img, parsed) with them, and
+ * our stderr as its fd 2 (often a pipe, which the image cannot reopen),
+ * under the pid dumped if it is free; 0 or -errno.
  */
-int function_restore(struct function *fn, int image_fd);
+int function_restore(struct function *fn, int image_fd,
+		     const struct spice_image *img);
 /*
  * The next line from the function, without its newline, within
  * @timeout_ms; 0, -ETIMEDOUT, -EPIPE at end of file, -E2BIG if too long.
