@@ -39,6 +39,7 @@ if [ -x /host/mnt/spice/spice-bench-coldstart ]; then
 		exit 0
 	fi
 	py py-json json_fn.py
+	py py-asyncio asyncio_fn.py
 	py py-pyaes pyaes_fn.py
 	py py-chameleon chameleon_fn.py
 	py py-image-rotate image_rotate.py

@@ -9,13 +9,16 @@
  *
  * CMD is a function (DESIGN.md's request channel): it prints a ready line,
  * then answers each request line on stdin with one reply line on stdout
- * holding a "checksum".  One warm instance is started, sent a warm-up
- * request and dumped (left running) to DIR/NAME.img.  Then, REPS times and
- * in turn, with the page cache dropped before each cold measurement:
+ * holding a "checksum".  One instance is started, sent a warm-up request,
+ * dumped to DIR/NAME.img and stopped, so that restores can take its pid
+ * (as spice restore --pid does; asyncio needs it); a second one, started
+ * the same way, is the warm instance.  Then, REPS times and in turn, with
+ * the page cache dropped before each cold measurement:
  *
  *   cold     fork + exec CMD, wait for ready, send the request, read the reply
- *   spice    fork a launcher that calls restore_process() on the image with
- *            fresh pipes as fds 0 and 1, send the request, read the reply
+ *   spice    fork a launcher (under the dumped pid) that calls
+ *            restore_process() on the image with fresh pipes as fds 0 and
+ *            1, send the request, read the reply
  *   spice-ws the same with the runtime's files cached and only the image
  *            cold (the image's page cache dropped with POSIX_FADV_DONTNEED)
  *   spice-lazy the same as spice from a second image dumped with no
@@ -75,6 +78,7 @@
 #include <spice/spice.h>
 
 #include "bench_util.h"
+#include "../launch.h"
 
 #define MAX_REPS 64
 #define MAX_INSTANCES 16
@@ -168,15 +172,46 @@ static void count_install(void)
 		_exit(122);
 }
 
+static void run_restore(int req, int rep);
+
+/*
+ * The image run_restore() restores, parsed once per path: a launcher
+ * gives the restored process the pid it had when that pid is free
+ * (asyncio checks getpid(), and CRIU restores pids too) and its supplied
+ * fds their O_NONBLOCK, as spice restore --pid does.
+ */
+static const struct spice_image *restore_image(void)
+{
+	static struct spice_image *img;
+	static char path[512];
+	char why[SPICE_IMAGE_WHY_LEN];
+	int fd;
+
+	if (img && !strcmp(path, opt.restore))
+		return img;
+	spice_image_free(img);
+	img = NULL;
+	snprintf(path, sizeof(path), "%s", opt.restore);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || spice_image_open(fd, &img, why))
+		fprintf(stderr, "spice-bench-coldstart: %s: cannot read the image\n", path);
+	if (fd >= 0)
+		close(fd);
+	return img;
+}
+
 /* Fork a child with fresh pipes on fds 0 and 1; in the child, @run runs. */
 static void spawn(struct instance *in, void (*run)(int req, int rep))
 {
+	const struct spice_image *img = run == run_restore ? restore_image() : NULL;
 	int req[2], rep[2];
 
 	if (pipe(req) || pipe(rep))
 		die("pipe");
 	memset(in, 0, sizeof(*in));
-	in->pid = fork();
+	in->pid = img ? launch_fork_as(spice_image_process(img)->pid) : -EEXIST;
+	if (in->pid < 0)	/* taken, or not ours to take: any pid */
+		in->pid = fork();
 	if (in->pid < 0)
 		die("fork");
 	if (!in->pid) {
@@ -238,7 +273,8 @@ static void run_restore(int req, int rep)
 	};
 	int fd = open(opt.restore, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
+	if (fd < 0 || !restore_image() ||
+	    launch_set_fd_flags(restore_image(), map, 2))
 		_exit(125);
 	spice_restore_process(fd, &args, sizeof(args), 0);
 	_exit(124);
@@ -753,6 +789,15 @@ static bool record_image(unsigned long long *ws_pages, unsigned long long *bytes
 	return true;
 }
 
+/* Start the function, wait until it is ready and answer one request. */
+static void start_warm(struct instance *warm, char *line, size_t size)
+{
+	spawn(warm, run_exec);
+	if (!read_line(warm, line, size) || !strstr(line, "ready") ||
+	    !ask(warm, line, size))
+		die("starting the function");
+}
+
 static void print_ratio(const char *name, double *med, enum mode a, enum mode b,
 			const char **sep)
 {
@@ -774,7 +819,7 @@ int main(int argc, char **argv)
 	struct density dens[MAX_COUNTS];
 	long calls[NR_MODES] = { 0 };
 	int criu_failed = 0;
-	char line[4096], want[64];
+	char line[4096], want[64], got[64];
 	double med[NR_MODES], lo, hi, flo, fhi, unused, f, k, r;
 	const char *sep = "";
 	struct instance warm;
@@ -809,17 +854,22 @@ int main(int argc, char **argv)
 	c = strrchr(argv[0], '/') ? strrchr(argv[0], '/') - argv[0] + 1 : 0;
 	snprintf(opt.spice, sizeof(opt.spice), "%.*sspice", c, argv[0]);
 
-	/* The warm instance, warmed up and dumped. */
-	spawn(&warm, run_exec);
-	if (!read_line(&warm, line, sizeof(line)) || !strstr(line, "ready") ||
-	    !ask(&warm, line, sizeof(line)))
-		die("starting the function");
+	/*
+	 * An instance warmed up and dumped, then stopped, so that its pid is
+	 * free for the restored ones (as for CRIU's); then the warm instance.
+	 */
+	start_warm(&warm, line, sizeof(line));
 	checksum_of(line, want, sizeof(want));
 	if (!dump_to(&warm, opt.image, 0, &dstats))
 		return 1;
 	if (has(SPICE_LAZY) && !dump_to(&warm, opt.lazy_image, SPICE_DUMP_WS_NONE, &lstats))
 		return 1;
+	stop(&warm);
 	if (has(SPICE_REC) && !record_image(&rec_ws, &rec_bytes))
+		return 1;
+	start_warm(&warm, line, sizeof(line));
+	checksum_of(line, got, sizeof(got));
+	if (!same_checksum("warm instance", got, want))
 		return 1;
 
 	for (i = 0; i < opt.reps; i++)
