@@ -564,8 +564,8 @@ enum spice_image_fd_type {
 	/**
 	 * @SPICE_FD_PIPE: One end of a pipe whose both ends the process
 	 * held: the read end, or the write end with %SPICE_FD_SECOND_END.
-	 * The pipe is made anew, empty, with the default capacity; the fds
-	 * with the same @object share it.
+	 * The pipe is made anew, with the default capacity, holding the
+	 * bytes of @data; the fds with the same @object share it.
 	 */
 	SPICE_FD_PIPE = 5,
 	/**
@@ -623,8 +623,14 @@ struct spice_image_fd {
 	 * Zero for the other types.
 	 */
 	__u32 object;
+	/**
+	 * @data: For the first fd of a pipe (the one at index @object), the
+	 * bytes the pipe held unread, at most %SPICE_IMAGE_MAX_PIPE_DATA;
+	 * empty for every other fd.
+	 */
+	struct spice_image_ref data;
 	/** @reserved: Must be zero. */
-	__u32 reserved[3];
+	__u32 reserved;
 };
 
 /*
@@ -712,6 +718,7 @@ struct spice_image_vma {
 #define SPICE_IMAGE_MAX_FDS		65536
 #define SPICE_IMAGE_MAX_FD		(1 << 20)
 #define SPICE_IMAGE_MAX_EPOLL_WATCHES	65536
+#define SPICE_IMAGE_MAX_PIPE_DATA	65536
 #define SPICE_IMAGE_MAX_VMAS		MMAP_RESTORE_MAX_REGIONS
 #define SPICE_IMAGE_MAX_INTERVALS	MMAP_RESTORE_MAX_INTERVALS
 #define SPICE_IMAGE_MAX_WS		MMAP_RESTORE_MAX_WS
