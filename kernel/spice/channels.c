@@ -3,12 +3,13 @@
  * restore_process(): pipes and socket pairs internal to the process.
  *
  * A pipe or AF_UNIX socket pair whose both ends the process held is made
- * anew before the point of no return, empty, as pipe2(2) and
- * socketpair(2) would make it for the caller: its sockets in the caller's
- * network namespace, with the caller's LSM checks.  The fds of one end
- * share one open file, as dup(2) would leave them; an end no fd refers to
- * is closed when the rebuild ends, so the other end sees EOF or EPIPE as
- * it did before the dump.
+ * anew before the point of no return, as pipe2(2) and socketpair(2) would
+ * make it for the caller: its sockets in the caller's network namespace,
+ * with the caller's LSM checks.  A pipe gets back the bytes it held; a
+ * socket pair starts empty.  The fds of one end share one open file, as
+ * dup(2) would leave them; an end no fd refers to is closed when the
+ * rebuild ends, so the other end sees EOF or EPIPE as it did before the
+ * dump.
  */
 
 #include <linux/file.h>
@@ -94,22 +95,42 @@ static void spice_set_end_flags(struct file *file, unsigned int flags)
 	spin_unlock(&file->f_lock);
 }
 
+/*
+ * Put the bytes a pipe held back in it, before any fd refers to it: one
+ * non-blocking write, which must take them all (the new pipe has the
+ * default capacity, unless fs.pipe-user-pages-soft shrank it).
+ */
+static int spice_fill_pipe(struct spice_rebuild *rb, struct file *wr,
+			   struct spice_image_ref data)
+{
+	loff_t pos = 0;
+	ssize_t n;
+
+	n = kernel_write(wr, spice_image_blob(&rb->img, data), data.len, &pos);
+	if (n == data.len)
+		return 0;
+	return n < 0 && n != -EAGAIN ? n : -ENOSPC;
+}
+
 /**
  * spice_channel_file - The file of a pipe's or socket pair's fd.
  * @rb: The rebuild.
  * @d: An fd of type %SPICE_FD_PIPE or %SPICE_FD_SOCKETPAIR, checked.
  * @out: A new reference to the file of @d's end, on success.
  *
- * The first fd of a pipe or pair makes it; the others take their end.
+ * The first fd of a pipe or pair makes it (a pipe with the data of the
+ * pipe's first fd in the image); the others take their end.
  *
  * Return: 0, -EINVAL if two fds of one end have different open flags
- * (one open file cannot have both), -ENOMEM, -ENFILE, or socketpair(2)'s
- * errors (-EAFNOSUPPORT without AF_UNIX, -EACCES from an LSM, ...).
+ * (one open file cannot have both), -ENOSPC if a pipe's data does not fit
+ * in the new pipe, -ENOMEM, -ENFILE, or socketpair(2)'s errors
+ * (-EAFNOSUPPORT without AF_UNIX, -EACCES from an LSM, ...).
  */
 int spice_channel_file(struct spice_rebuild *rb, const struct spice_image_fd *d,
 		       struct file **out)
 {
 	int end = d->type_flags & SPICE_FD_SECOND_END ? 1 : 0;
+	struct spice_image_ref data;
 	struct spice_channel *ch;
 	int err;
 
@@ -123,15 +144,24 @@ int spice_channel_file(struct spice_rebuild *rb, const struct spice_image_fd *d,
 	if (!ch->end[0]) {
 		struct file *files[2];
 
-		/* Both ends or neither: on failure, @files holds nothing. */
+		/*
+		 * Both ends or neither: on failure, @files holds nothing.
+		 * Non-blocking until each end gets the flags of its fds.
+		 */
 		if (d->type == SPICE_FD_PIPE)
-			err = create_pipe_files(files, 0);
+			err = create_pipe_files(files, O_NONBLOCK);
 		else
 			err = spice_make_socketpair(d->type_flags, files);
 		if (err)
 			return err;
 		ch->end[0] = files[0];
 		ch->end[1] = files[1];
+		data = rb->img.fds[d->object].data;
+		if (data.len) {
+			err = spice_fill_pipe(rb, files[1], data);
+			if (err)
+				return err;
+		}
 	}
 	if (ch->taken[end] && ch->flags[end] != d->open_flags)
 		return -EINVAL;

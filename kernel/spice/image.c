@@ -269,11 +269,12 @@ static bool spice_anon_fd_ok(const struct spice_image_fd *d)
 
 /*
  * A pipe's or socket pair's end: open flags that fit it (O_NONBLOCK, and
- * packet mode on a pipe), a type for a pair, and an @object that is the
- * first fd of the same pipe or pair.
+ * packet mode on a pipe), a type for a pair, an @object that is the first
+ * fd of the same pipe or pair, and data only on a pipe's first fd.
  */
-static bool spice_channel_fd_ok(const struct spice_image_fd *fds, u64 i)
+static bool spice_channel_fd_ok(const struct spice_image *img, u64 i)
 {
+	const struct spice_image_fd *fds = img->fds;
 	const struct spice_image_fd *d = &fds[i], *first;
 	u32 end = d->type_flags & SPICE_FD_SECOND_END;
 	u32 kind = d->type_flags & ~SPICE_FD_SECOND_END;
@@ -294,6 +295,10 @@ static bool spice_channel_fd_ok(const struct spice_image_fd *fds, u64 i)
 	    (d->open_flags & ~(O_ACCMODE | extra)) ||
 	    d->file != SPICE_IMAGE_NONE || d->pos || d->object > i)
 		return false;
+	if ((d->data.offset || d->data.len) &&
+	    (d->type != SPICE_FD_PIPE || d->object != i || !d->data.len ||
+	     !spice_ref_ok(img, d->data, SPICE_IMAGE_MAX_PIPE_DATA)))
+		return false;
 	first = &fds[d->object];
 	return first->type == d->type && first->object == d->object &&
 	       (first->type_flags & ~SPICE_FD_SECOND_END) == kind;
@@ -306,19 +311,18 @@ static int spice_check_fds(const struct spice_image *img)
 	bool channel;
 
 	for (i = 0; i < n; i++) {
-		if (memchr_inv(d[i].reserved, 0, sizeof(d[i].reserved)) ||
-		    (d[i].fd_flags & ~1U))
+		if (d[i].reserved || (d[i].fd_flags & ~1U))
 			return -EINVAL;
 		if (d[i].fd < 0 || d[i].fd >= SPICE_IMAGE_MAX_FD ||
 		    (i && d[i].fd <= d[i - 1].fd))
 			return -EINVAL;
 		channel = d[i].type == SPICE_FD_PIPE || d[i].type == SPICE_FD_SOCKETPAIR;
 		if (channel) {
-			if (!spice_channel_fd_ok(d, i))
+			if (!spice_channel_fd_ok(img, i))
 				return -EINVAL;
 			continue;
 		}
-		if (d[i].object)
+		if (d[i].object || d[i].data.offset || d[i].data.len)
 			return -EINVAL;
 		if (d[i].type_flags &&
 		    (d[i].type != SPICE_FD_EVENTFD ||

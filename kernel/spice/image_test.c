@@ -383,7 +383,18 @@ static void channel_fds(struct kunit *test)
 	EXPECT_FD_CHECK(test, x, -EINVAL, STREAM(d); d[0].type_flags |= 1U << 4);
 	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[0].pos = 1);
 	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[0].file = 0);
-	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[0].reserved[2] = 1);
+	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[0].reserved = 1);
+
+	/* What a pipe held: on its first fd only, inside the 4 bytes of blobs. */
+	EXPECT_FD_CHECK(test, x, 0, PIPE(d); d[0].data.len = 4);
+	EXPECT_FD_CHECK(test, x, 0, PIPE(d); d[0].data.offset = 3; d[0].data.len = 1);
+	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[0].data.offset = 3; d[0].data.len = 2);
+	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[0].data.offset = U32_MAX;
+			d[0].data.len = 2);
+	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[0].data.offset = 1);
+	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[2].data.len = 1);
+	EXPECT_FD_CHECK(test, x, -EINVAL, STREAM(d); d[0].data.len = 1);
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[0].data.len = 1);	/* an eventfd */
 }
 
 static struct kunit_case spice_image_cases[] = {
