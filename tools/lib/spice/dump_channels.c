@@ -2,9 +2,10 @@
 /*
  * Pipes and socket pairs internal to the dumped process: those whose both
  * ends it holds, such as asyncio's self-pipe (a socket pair) or libuv's
- * signal pipe.  The kernel makes them anew on restore, empty, so one that
- * holds unread data is refused rather than restored without it.  Every
- * other pipe or socket stays one the launcher supplies.
+ * signal pipe.  The kernel makes them anew on restore: a pipe with the
+ * bytes it held (a self-pipe often holds a wake-up byte), a socket pair
+ * empty, so a pair with data queued is refused rather than restored
+ * without it.  Every other pipe or socket stays one the launcher supplies.
  *
  * A pipe's two ends share an inode; a socket's peer comes from
  * NETLINK_SOCK_DIAG (unix_diag), which also says what is queued.
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -98,26 +100,52 @@ static int first_with_ino(const struct dump_fd *fds, int n, uint64_t ino)
 	return -1;
 }
 
-/* Bytes waiting in the pipe of read end @fd: through a reader of our own. */
-static int pipe_queued(struct dump *d, int fd)
+/*
+ * Copy what the pipe of read end @fd holds into @e, without taking it
+ * out: through a reader of our own, tee(2) into a pipe of ours.
+ */
+static int pipe_data(struct dump *d, int fd, struct dump_fd *e)
 {
+	int r, p[2] = { -1, -1 }, queued = 0, err = 0;
 	char path[64];
-	int r, queued = 0;
+	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", d->pid, fd);
 	r = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (r < 0)
-		return -errno;
+		return dump_fail(d, -errno, "fd %d: pipe", fd);
 	if (ioctl(r, FIONREAD, &queued))
-		queued = -errno;
+		err = dump_fail(d, -errno, "fd %d: FIONREAD", fd);
+	else if (queued > SPICE_IMAGE_MAX_PIPE_DATA)
+		err = dump_fail(d, -EOPNOTSUPP, "fd %d: pipe holds %d bytes, over %u",
+				fd, queued, SPICE_IMAGE_MAX_PIPE_DATA);
+	if (err || !queued)
+		goto out;
+	e->data = malloc(queued);
+	if (!e->data || pipe2(p, O_NONBLOCK | O_CLOEXEC) ||
+	    fcntl(p[1], F_SETPIPE_SZ, queued) < queued) {
+		err = dump_fail(d, e->data ? -errno : -ENOMEM, "fd %d: pipe", fd);
+		goto out;
+	}
+	n = tee(r, p[1], queued, SPLICE_F_NONBLOCK);
+	if (n != queued || read(p[0], e->data, queued) != queued)
+		err = dump_fail(d, n < 0 ? -errno : -EIO, "fd %d: copying what the pipe holds",
+				fd);
+	else
+		e->data_len = queued;
+out:
+	if (p[0] >= 0) {
+		close(p[0]);
+		close(p[1]);
+	}
 	close(r);
-	return queued;
+	return err;
 }
 
 /* Make every fd of pipe @ino a SPICE_FD_PIPE if it has both ends here. */
 static int classify_pipe(struct dump *d, struct dump_fd *fds, int n, int first)
 {
-	int i, rd = -1, wr = -1, queued;
+	int i, rd = -1, wr = -1, err;
 	uint32_t mode;
 
 	for (i = first; i < n; i++) {
@@ -133,13 +161,9 @@ static int classify_pipe(struct dump *d, struct dump_fd *fds, int n, int first)
 	}
 	if (rd < 0 || wr < 0)
 		return 0;	/* the other end is elsewhere, or gone */
-	queued = pipe_queued(d, fds[rd].f.fd);
-	if (queued < 0)
-		return dump_fail(d, queued, "fd %d: pipe", fds[rd].f.fd);
-	if (queued)
-		return dump_fail(d, -EOPNOTSUPP,
-				 "fd %d: internal pipe holds %d unread bytes (restored empty)",
-				 fds[rd].f.fd, queued);
+	err = pipe_data(d, fds[rd].f.fd, &fds[first]);
+	if (err)
+		return err;
 	for (i = first; i < n; i++) {
 		struct spice_image_fd *f = &fds[i].f;
 

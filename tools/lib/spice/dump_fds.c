@@ -228,13 +228,15 @@ int dump_fds(struct dump *d)
 	if (!err)
 		err = dump_channels(d, e, nr);
 	for (i = 0; i < nr && !err; i++) {
-		err = spice_writer_add_fd(d->w, &e[i].f);
+		err = spice_writer_add_fd_data(d->w, &e[i].f, e[i].data, e[i].data_len);
 		d->stats->fds++;
 	}
 	/* After every fd: the writer wants the watches' fds known. */
 	for (i = 0; i < nr && !err; i++)
 		if (e[i].is_epoll)
 			err = dump_epoll(d, e[i].f.fd);
+	for (i = 0; i < nr; i++)
+		free(e[i].data);
 	free(e);
 	free(fds);
 	return err;

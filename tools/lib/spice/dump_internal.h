@@ -70,6 +70,8 @@ struct dump_fd {
 	uint64_t ino;		/* of an anonymous pipe or a socket; else 0 */
 	int is_socket;
 	int is_epoll;
+	void *data;		/* what its pipe holds, on a pipe's first fd */
+	size_t data_len;
 };
 
 /* dump_fds.c */

@@ -365,8 +365,8 @@ static int check_anon_fd(const struct spice_image_fd *d, char *why)
  * packet mode on a pipe), a type for a pair, and an object that is the
  * first fd of the same pipe or pair.
  */
-static int check_channel_fd(const struct spice_image_fd *fds, uint64_t i,
-			    char *why)
+static int check_channel_fd(const struct spice_image *img,
+			    const struct spice_image_fd *fds, uint64_t i, char *why)
 {
 	const struct spice_image_fd *d = &fds[i], *first;
 	uint32_t kind = d->type_flags & ~SPICE_FD_SECOND_END;
@@ -391,6 +391,12 @@ static int check_channel_fd(const struct spice_image_fd *fds, uint64_t i,
 	if (d->object > i)
 		return fail(why, -EINVAL, "fd %d: object %u after the fd", d->fd,
 			    d->object);
+	if ((d->data.offset || d->data.len) &&
+	    (d->type != SPICE_FD_PIPE || d->object != i || !d->data.len ||
+	     !check_ref(img, d->data, SPICE_IMAGE_MAX_PIPE_DATA)))
+		return fail(why, -EINVAL,
+			    "fd %d: data other than up to %u bytes inside the blobs on a pipe's first fd",
+			    d->fd, SPICE_IMAGE_MAX_PIPE_DATA);
 	first = &fds[d->object];
 	if (first->type != d->type || first->object != d->object ||
 	    (first->type_flags & ~SPICE_FD_SECOND_END) != kind)
@@ -408,8 +414,7 @@ static int check_fds(const struct spice_image *img, char *why)
 	int err;
 
 	for (i = 0; i < n; i++) {
-		if (!all_zero(d[i].reserved, sizeof(d[i].reserved)) ||
-		    (d[i].fd_flags & ~1U))
+		if (d[i].reserved || (d[i].fd_flags & ~1U))
 			return fail(why, -EINVAL, "fd %d: unknown flags or reserved field set",
 				    d[i].fd);
 		if (d[i].fd < 0 || d[i].fd >= SPICE_IMAGE_MAX_FD ||
@@ -417,13 +422,13 @@ static int check_fds(const struct spice_image *img, char *why)
 			return fail(why, -EINVAL, "fd %d: out of range or out of order",
 				    d[i].fd);
 		if (d[i].type == SPICE_FD_PIPE || d[i].type == SPICE_FD_SOCKETPAIR) {
-			err = check_channel_fd(d, i, why);
+			err = check_channel_fd(img, d, i, why);
 			if (err)
 				return err;
 			continue;
 		}
-		if (d[i].object)
-			return fail(why, -EINVAL, "fd %d: an object on type %u",
+		if (d[i].object || d[i].data.offset || d[i].data.len)
+			return fail(why, -EINVAL, "fd %d: an object or data on type %u",
 				    d[i].fd, d[i].type);
 		if (d[i].type_flags &&
 		    (d[i].type != SPICE_FD_EVENTFD ||

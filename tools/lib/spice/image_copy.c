@@ -114,7 +114,8 @@ static int copy_fds(const struct spice_image *img, struct spice_writer *w)
 
 	d = spice_image_table(img, SPICE_SECT_FDS, &nr);
 	for (i = 0; i < nr && !err; i++)
-		err = spice_writer_add_fd(w, &d[i]);
+		err = spice_writer_add_fd_data(w, &d[i], spice_image_blob(img, d[i].data),
+					       d[i].data.len);
 	ew = spice_image_table(img, SPICE_SECT_EPOLL, &nr);
 	for (i = 0; i < nr && !err; i++)
 		err = spice_writer_add_epoll_watch(w, &ew[i]);

@@ -248,19 +248,34 @@ int spice_writer_add_file(struct spice_writer *w, const char *path,
 	return w->nr_files++;
 }
 
-int spice_writer_add_fd(struct spice_writer *w, const struct spice_image_fd *fd)
+int spice_writer_add_fd_data(struct spice_writer *w,
+			     const struct spice_image_fd *fd, const void *data,
+			     size_t len)
 {
+	struct spice_image_fd *n;
 	int err;
 
 	if (w->nr_fds >= SPICE_IMAGE_MAX_FDS)
 		return -E2BIG;
 	if (w->nr_fds && fd->fd <= w->fds[w->nr_fds - 1].fd)
 		return -EINVAL;
+	if (len > SPICE_IMAGE_MAX_PIPE_DATA)
+		return -E2BIG;
 	err = grow(&w->fds, w->nr_fds, sizeof(*fd));
 	if (err)
 		return err;
-	w->fds[w->nr_fds++] = *fd;
+	n = &w->fds[w->nr_fds];
+	*n = *fd;
+	err = add_blob(w, data, len, &n->data);
+	if (err)
+		return err;
+	w->nr_fds++;
 	return 0;
+}
+
+int spice_writer_add_fd(struct spice_writer *w, const struct spice_image_fd *fd)
+{
+	return spice_writer_add_fd_data(w, fd, NULL, 0);
 }
 
 int spice_writer_add_epoll_watch(struct spice_writer *w,

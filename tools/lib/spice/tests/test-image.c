@@ -477,6 +477,13 @@ static void m_efd_object(unsigned char *b, size_t *l)
 	EFD(b)->object = 1;
 }
 
+static void m_pipe_data(unsigned char *b, size_t *l)
+{
+	(void)l;
+	as_pipe(EFD(b));
+	EFD(b)->data.len = SPICE_IMAGE_MAX_PIPE_DATA + 1;
+}
+
 static void m_epfd_pos(unsigned char *b, size_t *l)
 {
 	(void)l;
@@ -719,6 +726,7 @@ static const struct mutation mutations[] = {
 	{ "pipe read end opened O_RDWR", m_pipe_rdwr, 1, -EINVAL, "open flags" },
 	{ "socket pair of no type", m_pair_type, 1, -EINVAL, "socket pair type" },
 	{ "eventfd with an object", m_efd_object, 1, -EINVAL, "an object" },
+	{ "pipe data over the limit", m_pipe_data, 1, -EINVAL, "data other than" },
 	{ "watch in an eventfd", m_watch_epfd, 1, -EINVAL, "not an epoll" },
 	{ "epoll watching itself", m_watch_self, 1, -EINVAL, "itself" },
 	{ "watch of a missing fd", m_watch_missing, 1, -EINVAL, "not in the image" },
@@ -785,6 +793,13 @@ static void test_mutations(void)
 	reseal(buf, hdr(file)->metadata_size);
 	err = spice_image_parse(buf, hdr(file)->metadata_size, file_len, &img, why);
 	check(!err, "accepts a pipe of which only the read end is left");
+	spice_image_free(img);
+	memcpy(buf, file, file_len);
+	as_pipe(EFD(buf));
+	EFD(buf)->data.len = 1;		/* the blobs' first byte */
+	reseal(buf, hdr(file)->metadata_size);
+	err = spice_image_parse(buf, hdr(file)->metadata_size, file_len, &img, why);
+	check(!err, "accepts a pipe holding data");
 	spice_image_free(img);
 	free(buf);
 }

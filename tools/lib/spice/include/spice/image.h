@@ -76,7 +76,7 @@ LIBSPICE_API const void *spice_image_blob(const struct spice_image *img,
  *	spice_writer_set_process(w, &proc)
  *	spice_writer_add_thread(w, &thread, xstate, xstate_len)   (each)
  *	spice_writer_add_file(w, path, &st) -> file index         (each)
- *	spice_writer_add_fd(w, &fd)                               (each)
+ *	spice_writer_add_fd(w, &fd) or _add_fd_data()            (each)
  *	spice_writer_add_epoll_watch(w, &watch)   (each; after its fds)
  *	spice_writer_add_vma(w, &vma) -> vma index  (sorted; intervals unset)
  *	spice_writer_add_pages(w, addr, buf, len)   (ascending per vma)
@@ -116,8 +116,13 @@ LIBSPICE_API int spice_writer_set_sigactions(struct spice_writer *w,
 /* Returns the file's index; @path is opened to compare pages with it. */
 LIBSPICE_API int spice_writer_add_file(struct spice_writer *w,
 				       const char *path, uint32_t flags);
+/* @fd->data is ignored: an fd without data. */
 LIBSPICE_API int spice_writer_add_fd(struct spice_writer *w,
 				     const struct spice_image_fd *fd);
+/* The same, with @len bytes of @data (what a pipe held) as @fd->data. */
+LIBSPICE_API int spice_writer_add_fd_data(struct spice_writer *w,
+					  const struct spice_image_fd *fd,
+					  const void *data, size_t len);
 LIBSPICE_API int spice_writer_add_epoll_watch(struct spice_writer *w,
 					      const struct spice_image_epoll_watch *ew);
 LIBSPICE_API int spice_writer_add_vma(struct spice_writer *w,
