@@ -56,7 +56,7 @@ static int file_prot = PROT_READ;
 #define HUP_FD		23	/* a pipe with no writer, its watch disarmed */
 #define CMD_DATA	0xc0ffee00ULL
 #define WITH_CHANNELS	4	/* a pipe and socket pairs with both ends its own */
-#define WITH_DATA	8	/* ... and a byte left in the pipe */
+#define WITH_SOCK_DATA	8	/* ... and a byte queued on a socket pair */
 #define PIPE_RD_FD	24	/* the read end, blocking */
 #define PIPE_WR_FD	25	/* the write end, non-blocking */
 #define PIPE_WR_DUP	26	/* a close-on-exec dup of the write end */
@@ -164,8 +164,11 @@ static void make_channels(int with)
 	    fcntl(PIPE_WR_FD, F_SETFL, O_NONBLOCK) ||
 	    fcntl(STREAM_A_FD, F_SETFL, O_NONBLOCK))
 		_exit(24);
-	if ((with & WITH_DATA) && write(PIPE_WR_FD, "d", 1) != 1)
+	/* A wake-up byte left unread, as self-pipes often hold one. */
+	if (write(PIPE_WR_FD, "d", 1) != 1)
 		_exit(25);
+	if ((with & WITH_SOCK_DATA) && write(STREAM_A_FD, "s", 1) != 1)
+		_exit(26);
 }
 
 /* Whether fd @fd's open file has exactly status flags @flags. */
@@ -194,9 +197,10 @@ static char check_channels(void)
 		return '1';
 	if (fcntl(PIPE_WR_DUP, F_GETFD) != FD_CLOEXEC || fcntl(PIPE_WR_FD, F_GETFD))
 		return '2';
-	/* One pipe, empty; the dup shares the write end's open file. */
+	/* One pipe, with its byte; the dup shares the write end's open file. */
 	if (fstat(PIPE_RD_FD, &a) || fstat(PIPE_WR_FD, &b) || a.st_ino != b.st_ino ||
-	    ioctl(PIPE_RD_FD, FIONREAD, &n) || n)
+	    ioctl(PIPE_RD_FD, FIONREAD, &n) || n != 1 || read(PIPE_RD_FD, buf, 1) != 1 ||
+	    buf[0] != 'd')
 		return '3';
 	if (fcntl(PIPE_WR_DUP, F_SETFL, 0) || !fl_is(PIPE_WR_FD, O_WRONLY) ||
 	    write(PIPE_WR_DUP, "ab", 2) != 2 || read(PIPE_RD_FD, buf, 2) != 2 ||
@@ -722,8 +726,9 @@ TEST_F(restore, eventfd_and_epoll)
 
 /*
  * A pipe and socket pairs whose both ends the process held are made anew,
- * empty, with each end's flags and fds; a pipe whose writer was closed
- * still reads end of file, from the launcher's pipe.
+ * the pipe with the byte it held, with each end's flags and fds; a pipe
+ * whose writer was closed still reads end of file, from the launcher's
+ * pipe.
  */
 TEST_F(restore, internal_pipes_and_socketpairs)
 {
@@ -743,14 +748,14 @@ TEST_F(restore, internal_pipes_and_socketpairs)
 	EXPECT_EQ(7, launcher_status(rc));
 }
 
-/* A pipe of its own holding data is not dumped: it would come back empty. */
-TEST_F(restore, internal_pipe_with_data_is_not_dumped)
+/* A socket pair with data queued is not dumped: it would come back empty. */
+TEST_F(restore, internal_socketpair_with_data_is_not_dumped)
 {
 	struct restore_ctx *rc = &self->c;
 	struct spice_dump_opts opts = { .flags = SPICE_DUMP_KILL };
 	char why[SPICE_IMAGE_WHY_LEN];
 
-	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_CHANNELS | WITH_DATA));
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_CHANNELS | WITH_SOCK_DATA));
 	EXPECT_EQ(-EOPNOTSUPP, spice_dump(rc->dumpee, rc->image_fd, &opts, NULL, why));
 	EXPECT_NE(NULL, strstr(why, "unread"));
 	kill(rc->dumpee, SIGKILL);
