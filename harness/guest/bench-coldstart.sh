@@ -6,7 +6,7 @@
 # fixed working set) and density (N instances at once) measurements, as one
 # JSON list on stdout.  QUICK=1: one function per language, no scaling or
 # density.  Everything runs in the chroot of the host's root (/host), where
-# python3 and criu are, with the image disk at /mnt/images and the Spice
+# python3, node and criu are, with the image disk at /mnt/images and the Spice
 # tools at /mnt/spice.  A function's images are removed after its run, so
 # that the disk holds one function's images at a time.
 reps=${1:-10}
@@ -31,9 +31,13 @@ fn=/mnt/spice/functions
 py() { # name script
 	[ -x /host/usr/bin/python3 ] && run "$1" "" python3 "$fn/$2"
 }
+js() { # name script
+	[ -x /host/usr/bin/node ] && run "$1" "" node "$fn/$2"
+}
 if [ -x /host/mnt/spice/spice-bench-coldstart ]; then
 	run c-hello "" /mnt/spice/spice-fn-hello
 	py py-hello hello.py
+	js node-hello hello.js
 	if [ "$quick" = 1 ]; then
 		echo "]"
 		exit 0
@@ -44,6 +48,7 @@ if [ -x /host/mnt/spice/spice-bench-coldstart ]; then
 	py py-chameleon chameleon_fn.py
 	py py-image-rotate image_rotate.py
 	py py-lr-serving lr_serving.py
+	js node-json json_fn.js
 	# Scaling: the image grows with the heap, the working set does not.
 	for mib in 1 4 16 64 256; do
 		run "heap-$mib" "-m cold,spice,spice-lazy,spice-rec,warm,criu" \
