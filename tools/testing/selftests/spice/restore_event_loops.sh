@@ -1,58 +1,82 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# An event-loop runtime: the host's python3 (run in the guest in a chroot of
-# the host's root, /host) serving the asyncio function, whose loop holds an
-# epoll instance and a self-pipe that is a socket pair of its own.  spice
-# run --snapshot dumps it warm; the image must describe the pair as
-# internal, and spice restore must answer requests as the warm function
-# did, twice (the loop keeps running).  Skips without /host.
+# Event-loop runtimes of the host (run in the guest in a chroot of the
+# host's root, /host): python3 serving the asyncio function, whose loop
+# holds an epoll instance and a self-pipe that is a socket pair of its own,
+# and Node.js (nodejs) serving the hello function, whose libuv loops hold epoll
+# instances, eventfds, internal pipes (one with a wake-up byte) and worker
+# threads.  spice run --snapshot dumps each warm; the image must describe
+# those as internal, and spice restore --pid must answer two requests as
+# the warm function did and end at end of input.  A runtime that is not
+# installed is skipped.
 ksft_skip=4
-n=0 fail=0
+n=0 fail=0 ran=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fail=1; fi; }
 
 echo "TAP version 13"
-fn=/mnt/spice/functions/asyncio_fn.py
-if [ ! -x /host/usr/bin/python3 ] || ! command -v host-run >/dev/null ||
-   [ ! -x /host/mnt/spice/spice ] || [ ! -r "/host$fn" ]; then
-	echo "1..0 # SKIP no host python3, host-run, spice or $fn"
+if ! command -v host-run >/dev/null || [ ! -x /host/mnt/spice/spice ]; then
+	echo "1..0 # SKIP no host-run or spice"
 	exit $ksft_skip
 fi
 dir=$(mktemp -d -p /host/mnt)	# also under / in the chroot: /mnt/...
 cdir=${dir#/host}
 spice() { host-run /mnt/spice/spice "$@"; }
 
-spice run --snapshot "$cdir/aio.img" --warmup 1 --request '{"n":1}' \
-	-- python3 "$fn" >"$dir/run" 2>"$dir/run.err"
-ok $? "spice run --snapshot of the python3 asyncio function"
-sed 's/^/# /' "$dir/run.err"
-warm=$(sed -n 's/^spice run: reply //p' "$dir/run.err")
+# loop NAME RUNTIME SCRIPT PATTERN...: each PATTERN must match a line of
+# spice inspect --fds, as "COUNT REGEX".
+loop() {
+	name=$1 runtime=$2 fn=/mnt/spice/functions/$3
+	shift 3
+	if [ ! -x "/host/usr/bin/$runtime" ] || [ ! -r "/host$fn" ]; then
+		echo "# $name: no /usr/bin/$runtime or $fn, skipped"
+		return
+	fi
+	ran=1
+	spice run --snapshot "$cdir/$name.img" --warmup 1 --request '{"n":1}' \
+		-- "$runtime" "$fn" >"$dir/run" 2>"$dir/run.err"
+	ok $? "$name: spice run --snapshot"
+	sed 's/^/# /' "$dir/run.err"
+	warm=$(sed -n 's/^spice run: reply //p' "$dir/run.err")
 
-spice inspect "$cdir/aio.img" --fds >"$dir/fds"
-sed 's/^/# /' "$dir/fds"
-[ "$(grep -c ': socketpair ' "$dir/fds")" = 2 ] && grep -q ': epoll ' "$dir/fds"
-ok $? "the image has the loop's epoll and both sockets of its self-pipe"
-
-mkfifo "$dir/in"
-spice restore "$cdir/aio.img" --pid --fd 0=0 --fd 1=1 --fd 2=2 \
-	<"$dir/in" >"$dir/out" 2>"$dir/err" &
-pid=$!
-exec 9>"$dir/in"
-for req in 1 2; do
-	echo '{"n":1}' >&9
-	i=0
-	while [ "$(grep -c checksum "$dir/out" 2>/dev/null)" -lt $req ] && [ $i -lt 300 ]; do
-		sleep 0.1
-		i=$((i + 1))
+	spice inspect "$cdir/$name.img" --fds >"$dir/fds"
+	sed 's/^/# /' "$dir/fds"
+	for want in "$@"; do
+		count=${want%% *}
+		[ "$(grep -c "${want#* }" "$dir/fds")" -ge "$count" ]
+		ok $? "$name: the image has at least $count fds matching '${want#* }'"
 	done
-done
-[ -n "$warm" ] && [ "$(sed -n 1p "$dir/out")" = "$warm" ] &&
-	[ "$(sed -n 2p "$dir/out")" = "$warm" ]
-ok $? "the restored loop answers two requests as the warm one did"
-sed 's/^/# /' "$dir/out" "$dir/err"
-exec 9>&-
-wait "$pid" 2>/dev/null
-ok $? "the restored loop ends at end of input"
+
+	rm -f "$dir/in" "$dir/out"
+	mkfifo "$dir/in"
+	spice restore "$cdir/$name.img" --pid --fd 0=0 --fd 1=1 --fd 2=2 \
+		<"$dir/in" >"$dir/out" 2>"$dir/err" &
+	pid=$!
+	exec 9>"$dir/in"
+	for req in 1 2; do
+		echo '{"n":1}' >&9
+		i=0
+		while [ "$(grep -c checksum "$dir/out" 2>/dev/null)" -lt $req ] &&
+		      [ $i -lt 300 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+	done
+	[ -n "$warm" ] && [ "$(sed -n 1p "$dir/out")" = "$warm" ] &&
+		[ "$(sed -n 2p "$dir/out")" = "$warm" ]
+	ok $? "$name: the restored loop answers two requests as the warm one did"
+	sed 's/^/# /' "$dir/out" "$dir/err"
+	exec 9>&-
+	wait "$pid" 2>/dev/null
+	ok $? "$name: the restored loop ends at end of input"
+}
+
+loop asyncio python3 asyncio_fn.py "2 : socketpair " "1 : epoll "
+loop nodejs node hello.js "4 : pipe " "1 : eventfd " "1 : epoll "
 rm -rf "$dir"
+if [ $ran = 0 ]; then
+	echo "1..0 # SKIP neither python3 nor node"
+	exit $ksft_skip
+fi
 echo "1..$n"
 exit $fail
