@@ -490,6 +490,7 @@ static int become_user(uid_t uid)
 	return syscall(SYS_capset, &hdr, data);
 }
 
+static bool open_by_path;	/* launch() opens the image itself, after launch_as */
 static bool supply_hup;	/* launch() supplies HUP_FD, a pipe without writer */
 static bool supply_lone;	/* ... and LONE_RD_FD, another */
 static int stats_wr = -1;	/* if set, launch() asks for stats there */
@@ -515,6 +516,12 @@ static pid_t launch(struct restore_ctx *rc, int supply)
 			_exit(99);
 		if (launch_as && become_user(launch_as))
 			_exit(96);
+		if (open_by_path) {
+			close(rc->image_fd);
+			rc->image_fd = open(rc->image_path, O_RDONLY);
+			if (rc->image_fd < 0)
+				_exit(100 + errno);
+		}
 		map[0] = (struct restore_process_fd){ .image_fd = CMD_FD, .fd = cmd[0] };
 		map[1] = (struct restore_process_fd){ .image_fd = ACK_FD, .fd = ack[1] };
 		if (supply == SUPPLY_CMD_FILE)
@@ -867,6 +874,41 @@ TEST_F(restore, credentials_are_the_launchers)
 	EXPECT_EQ(1000, ids[0]);
 	EXPECT_EQ(1000, ids[1]);
 	EXPECT_EQ(1000, ids[2]);
+	EXPECT_EQ('A', ask(rc, 'c'));
+	ASSERT_EQ(1, write(rc->cmd, "e", 1));
+	EXPECT_EQ(7, launcher_status(rc));
+}
+
+/*
+ * Another user's image: what the launcher may read is what it may restore.
+ * Root's image, mode 0600, cannot be opened by a launcher running as
+ * another user (EACCES from open(2): restore_process() takes an fd, never
+ * a path); once readable, it restores as that launcher, not as root.
+ */
+TEST_F(restore, another_users_image)
+{
+	struct restore_ctx *rc = &self->c;
+	uid_t ids[3];
+
+	if (geteuid())
+		SKIP(return, "needs root to own the image");
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, 0));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	ASSERT_EQ(0, chmod(rc->file_path, 0644));
+	ASSERT_EQ(0, chmod(rc->image_path, 0600));
+	launch_as = 1000;
+	open_by_path = true;
+	ASSERT_LT(0, launch(rc, SUPPLY_PIPES));
+	EXPECT_EQ(100 + EACCES, launcher_status(rc));
+	close(rc->cmd);
+	close(rc->ack);
+
+	ASSERT_EQ(0, chmod(rc->image_path, 0644));
+	ASSERT_LT(0, launch(rc, SUPPLY_PIPES));
+	ASSERT_EQ(1, write(rc->cmd, "i", 1));
+	ASSERT_EQ(sizeof(ids), read(rc->ack, ids, sizeof(ids)));
+	EXPECT_EQ(1000, ids[0]);
+	EXPECT_EQ(1000, ids[1]);
 	EXPECT_EQ('A', ask(rc, 'c'));
 	ASSERT_EQ(1, write(rc->cmd, "e", 1));
 	EXPECT_EQ(7, launcher_status(rc));
