@@ -60,6 +60,15 @@ class ColdstartReport(unittest.TestCase):
         self.assertEqual([r["syscalls"] for r in doc["records"][:4]], [700, 860, 5, None])
         json.dumps(doc)
 
+    def test_restore_and_first_request_apart(self):
+        spice = dict(mode(50, 24, 4500, 11), restore_ms_median=42.5)
+        doc, _ = self.report([function("py-hello", {"spice": spice, "cold": mode(400)})])
+        cold, spice = doc["records"]
+        self.assertEqual(spice["restore_ms_median"], 42.5)
+        self.assertEqual(spice["first_request_ms_median"], 7.5)
+        self.assertIsNone(cold["restore_ms_median"])
+        self.assertIsNone(cold["first_request_ms_median"])
+
     def test_ratios_of_medians(self):
         doc, out = self.report([PY])
         self.assertEqual(doc["ratios"]["py-hello"],

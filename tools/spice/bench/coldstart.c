@@ -95,6 +95,7 @@ static const char *const mode_name[NR_MODES] = {
 
 struct sample {
 	double ms;
+	double restore_ms;	/* Spice modes: until restore_process() ended */
 	double faults;
 	double read_kib;
 	double reads;
@@ -112,6 +113,7 @@ static struct {
 	unsigned int modes;	/* bit per enum mode */
 	bool count_syscalls;
 	int count_pipe[2];	/* the child's listener fd number, to us */
+	int stats_wr;		/* if > 0, run_restore() asks for stats there */
 	int counts[MAX_COUNTS], nr_counts;
 } opt = { .dir = "/images", .name = "function", .reps = 10,
 	  .criu = "/usr/sbin/criu", .modes = ~(1U << SPICE_LAZY) & ((1U << NR_MODES) - 1) };
@@ -269,14 +271,15 @@ static void run_restore(int req, int rep)
 		{ .image_fd = 1, .fd = rep },
 	};
 	struct restore_process_args args = {
-		.fd_map = (uintptr_t)map, .nr_fd_map = 2,
+		.fd_map = (uintptr_t)map, .nr_fd_map = 2, .stats_fd = opt.stats_wr,
 	};
 	int fd = open(opt.restore, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0 || !restore_image() ||
 	    launch_set_fd_flags(restore_image(), map, 2))
 		_exit(125);
-	spice_restore_process(fd, &args, sizeof(args), 0);
+	spice_restore_process(fd, &args, sizeof(args),
+			      opt.stats_wr > 0 ? RESTORE_PROCESS_STATS : 0);
 	_exit(124);
 }
 
@@ -482,11 +485,30 @@ static void count_mode(enum mode m, const char *want, long *calls)
 		print_tail("restore.log");
 }
 
+/*
+ * When restore_process() ended, in ms from @t0 (both CLOCK_MONOTONIC),
+ * from the stats record the kernel wrote to @fd once the process started;
+ * 0 if there is none.
+ */
+static double restore_end_ms(int fd, double t0)
+{
+	struct restore_process_stats st;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[4096];		/* PIPE_BUF: a record is never longer */
+
+	if (poll(&p, 1, 1000) != 1 || read(fd, buf, sizeof(buf)) < (ssize_t)sizeof(st))
+		return 0;
+	memcpy(&st, buf, sizeof(st));
+	return (st.start_ns + st.total_ns) / 1e6 - t0;
+}
+
 static bool measure(enum mode m, struct instance *warm, const char *want,
 		    struct sample *s)
 {
+	bool spice = m != COLD && m != WARM && m != CRIU;
 	char line[4096], sum[64];
 	long ios0, sec0, ios1, sec1;
+	int stats[2] = { -1, -1 };
 	struct instance in;
 	double t0;
 	bool ok;
@@ -497,6 +519,9 @@ static bool measure(enum mode m, struct instance *warm, const char *want,
 		      m == SPICE_REC ? opt.rec_image : opt.image;
 	if (m == SPICE_IMAGE_COLD)
 		evict_image();
+	if (spice && pipe2(stats, O_CLOEXEC))
+		die("pipe");
+	opt.stats_wr = stats[1];
 	bench_block_stat(opt.device, &ios0, &sec0);
 	t0 = bench_now_ms();
 	if (m == WARM) {
@@ -508,14 +533,20 @@ static bool measure(enum mode m, struct instance *warm, const char *want,
 		ok = true;
 		if (m == COLD)
 			ok = read_line(&in, line, sizeof(line)) && strstr(line, "ready");
+		if (spice)
+			close(stats[1]);
 		ok = ok && ask(&in, line, sizeof(line));
 		s->ms = bench_now_ms() - t0;
+		s->restore_ms = spice ? restore_end_ms(stats[0], t0) : 0;
+		if (spice)
+			close(stats[0]);
 		/* CRIU's child is criu; the function has its old pid. */
 		s->faults = faults_of(m == CRIU ? opt.criu_pid : in.pid);
 		if (m == CRIU)
 			kill(opt.criu_pid, SIGKILL);
 		stop(&in);
 	}
+	opt.stats_wr = -1;
 	bench_block_stat(opt.device, &ios1, &sec1);
 	s->reads = ios1 - ios0;
 	s->read_kib = (sec1 - sec0) / 2.0;
@@ -927,7 +958,13 @@ int main(int argc, char **argv)
 		       sep, mode_name[m], med[m], lo, hi);
 		printf("\"faults_median\":%.0f,\"faults_min\":%.0f,\"faults_max\":%.0f,",
 		       f, flo, fhi);
-		printf("\"read_kib_median\":%.0f,\"reads_median\":%.0f}", k, r);
+		printf("\"read_kib_median\":%.0f,\"reads_median\":%.0f", k, r);
+		/* Launcher start to the end of restore_process(): the rest is the request. */
+		k = field(samples[m], opt.reps, offsetof(struct sample, restore_ms),
+			  &unused, &unused);
+		if (k > 0)
+			printf(",\"restore_ms_median\":%.2f", k);
+		printf("}");
 		sep = ",";
 	}
 	printf("},\"ratios\":{");
