@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A small process to dump and restore, for the fault-injection and stress
- * tests: anonymous memory with a known pattern, a second thread, and a
- * request channel on fds 0 and 1 ('c': answers 'A' if the memory is
- * intact, 'X' if not; 'e': exits 0).  Its fd 2 is /dev/null.
+ * tests: anonymous memory with a known pattern, a second thread, an
+ * internal pipe holding a byte and an internal socket pair (so that their
+ * making is swept too), and a request channel on fds 0 and 1 ('c':
+ * answers 'A' if the memory is intact and the pipe still holds its byte,
+ * 'X' if not; 'e': exits 0).  Its fd 2 is /dev/null.
  */
 #ifndef SPICE_DUMPEE_H
 #define SPICE_DUMPEE_H
@@ -11,7 +13,9 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,15 +38,18 @@ static inline void dumpee_main(int req, int rep, uint32_t seed)
 {
 	char *p = mmap(NULL, DUMPEE_PAGES * PS, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int i, ok, pipe_fds[2], pair[2], queued;
 	pthread_t t;
 	char c;
-	int i, ok;
 
 	/* fd 2 on /dev/null, which a restore reopens by path. */
 	if (p == MAP_FAILED || dup2(req, 0) < 0 || dup2(rep, 1) < 0 ||
 	    dup2(open("/dev/null", O_WRONLY), 2) < 0)
 		_exit(10);
 	close_range(3, ~0U, 0);
+	if (pipe(pipe_fds) || write(pipe_fds[1], "p", 1) != 1 ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, pair))
+		_exit(15);
 	for (i = 0; i < DUMPEE_PAGES; i += 2)
 		fill_page(p + i * PS, seed, i);
 	if (pthread_create(&t, NULL, dumpee_idle, NULL))
@@ -53,7 +60,7 @@ static inline void dumpee_main(int req, int rep, uint32_t seed)
 	while (read(0, &c, 1) == 1) {
 		if (c == 'e')
 			_exit(0);
-		ok = 1;
+		ok = !ioctl(pipe_fds[0], FIONREAD, &queued) && queued == 1;
 		for (i = 0; i < DUMPEE_PAGES; i++)
 			ok &= i % 2 ? page_is_zero(p + i * PS) :
 				      page_has_pattern(p + i * PS, seed, i);
