@@ -79,7 +79,7 @@ static int spice_make_socketpair(u32 type_flags, struct file **end)
 #else
 static int spice_make_socketpair(u32 type_flags, struct file **end)
 {
-	return -EOPNOTSUPP;
+	return -EAFNOSUPPORT;	/* as socketpair(AF_UNIX) would say */
 }
 #endif
 

@@ -168,13 +168,16 @@ static int spice_open_fd(struct spice_rebuild *rb, const struct spice_image_fd *
  * @map: The launcher's fd map (checked), @nr_map entries.
  * @nr_map: Entries in @map.
  *
- * An fd in the map gets the launcher's file, whatever the image says; other
+ * An fd in the map gets the launcher's file, whatever the image says (one
+ * end of an internal pipe or socket pair included: the other end then
+ * belongs to a new pipe or pair of which that end is closed); other
  * fds of the image are reopened (files) or made anew (eventfds, epoll
  * instances, pipes and socket pairs internal to the process), or fail: a
  * pipe or socket the map does not supply (-EBADF).  Then the epoll
  * instances get their watches.
  *
- * Return: 0 or a negative error; -EMFILE if an fd is over RLIMIT_NOFILE.
+ * Return: 0 or a negative error; -EMFILE if an fd is over RLIMIT_NOFILE,
+ * -EINTR on a fatal signal.
  */
 int spice_prepare_fds(struct spice_rebuild *rb,
 		      const struct restore_process_fd *map, u32 nr_map)
@@ -200,6 +203,10 @@ int spice_prepare_fds(struct spice_rebuild *rb,
 		n->supplied = true;
 	}
 	for (i = 0; i < nr; i++) {
+		/* Up to 65536 fds, pipes refilled with up to 64 KiB each. */
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
 		m = spice_find_map(map, nr_map, d[i].fd);
 		if (m) {
 			/* The launcher's file, with the image's close-on-exec. */

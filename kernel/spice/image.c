@@ -310,6 +310,9 @@ static int spice_check_fds(const struct spice_image *img)
 	u64 i, n = img->nr[SPICE_SECT_FDS];
 	bool channel;
 
+	/* The layout image-format.rst gives; the reserved words went to @data. */
+	BUILD_BUG_ON(sizeof(struct spice_image_fd) != 48);
+
 	for (i = 0; i < n; i++) {
 		if (d[i].reserved || (d[i].fd_flags & ~1U))
 			return -EINVAL;

@@ -232,20 +232,25 @@ static void restore_process_report(struct spice_rebuild *rb)
  * - -EBADMSG: The image's metadata checksum does not match.
  * - -E2BIG, -EINVAL: The image breaks a limit, or another rule, of
  *   Documentation/spice/image-format.rst, or holds thread or signal state
- *   this kernel would refuse, or a mapping over the vDSO.
+ *   this kernel would refuse, or a mapping over the vDSO; two fds of one
+ *   end of an internal pipe or socket pair with different open flags.
  * - -ESTALE: A file the image refers to is not the one dumped.
  * - -ENOENT, -EACCES, -ENOTDIR, ...: Opening a file of the image, or
- *   looking up its working directory, failed.
+ *   looking up its working directory, failed; -EACCES or -EPERM also from
+ *   an LSM refusing an internal socket pair.
  * - -ETXTBSY: The image's executable is open for writing.
  * - -EBUSY: The caller has other threads or shares its address space.
  * - -EMFILE: An fd is at or above RLIMIT_NOFILE.
  * - -EIO: The image or a backing file could not be read.
- * - -EINTR: A fatal signal arrived while reading.
+ * - -EINTR: A fatal signal arrived while reading or making the fds.
  * - -ENOMEM: Out of memory (the image's metadata, the tables and the
  *   memory restored are charged to the caller's memcg).
  * - -ENOSPC: The image's epoll watches go over the per-user limit
- *   (fs.epoll.max_user_watches).
- * - -ENFILE: The system limit on open files was reached.
+ *   (fs.epoll.max_user_watches), or an internal pipe's data does not fit
+ *   in the new pipe (fs.pipe-user-pages-soft made it smaller).
+ * - -ENFILE: The system limit on open files, or on pipe buffers for an
+ *   internal pipe, was reached.
+ * - -EAFNOSUPPORT: An internal socket pair on a kernel without AF_UNIX.
  * - -EOPNOTSUPP: Shared anonymous memory, an epoll instance watching
  *   another epoll instance, a 32-bit thread or caller, a caller with a
  *   shadow stack.
