@@ -4,8 +4,13 @@
  * ends it holds, such as asyncio's self-pipe (a socket pair) or libuv's
  * signal pipe.  The kernel makes them anew on restore: a pipe with the
  * bytes it held (a self-pipe often holds a wake-up byte), a socket pair
- * empty, so a pair with data queued is refused rather than restored
- * without it.  Every other pipe or socket stays one the launcher supplies.
+ * empty, so a pair with data queued (or shut down) is refused rather than
+ * restored without it.  Every other pipe or socket stays one the launcher
+ * supplies.
+ *
+ * "Internal" means both ends are among this process's fds; an end that a
+ * child or another process holds too is not looked for (it could not be
+ * restored either way: only this process is).
  *
  * A pipe's two ends share an inode; a socket's peer comes from
  * NETLINK_SOCK_DIAG (unix_diag), which also says what is queued.
@@ -27,8 +32,9 @@
 /* What unix_diag says of one AF_UNIX socket. */
 struct unix_info {
 	uint32_t peer;		/* peer's inode, 0 if none */
-	uint32_t queued;	/* bytes waiting to be read */
+	uint32_t queued;	/* bytes to read, or sent and not yet read */
 	uint8_t type;		/* SOCK_STREAM, ... */
+	uint8_t shutdown;	/* SHUT_RD/SHUT_WR done on it, as a mask */
 	int named;		/* bound to a path or an abstract name */
 };
 
@@ -42,7 +48,8 @@ static int unix_diag(int nl, uint32_t ino, struct unix_info *out)
 		.nlh = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
 			 .nlmsg_flags = NLM_F_REQUEST },
 		.r = { .sdiag_family = AF_UNIX, .udiag_states = ~0U, .udiag_ino = ino,
-		       .udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN,
+		       .udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER |
+				     UDIAG_SHOW_RQLEN,
 		       .udiag_cookie = { ~0U, ~0U } },
 	};
 	union {
@@ -63,7 +70,8 @@ static int unix_diag(int nl, uint32_t ino, struct unix_info *out)
 	if (!NLMSG_OK(h, len))
 		return -EPROTO;
 	if (h->nlmsg_type == NLMSG_ERROR)
-		return ((struct nlmsgerr *)NLMSG_DATA(h))->error ?: -EPROTO;
+		return h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr)) ?
+		       ((struct nlmsgerr *)NLMSG_DATA(h))->error ?: -EPROTO : -EPROTO;
 	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
 	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
 		return -EPROTO;
@@ -80,9 +88,17 @@ static int unix_diag(int nl, uint32_t ino, struct unix_info *out)
 			out->named = 1;
 		else if (a->nla_type == UNIX_DIAG_PEER && a->nla_len >= NLA_HDRLEN + 4)
 			memcpy(&out->peer, v, 4);
+		else if (a->nla_type == UNIX_DIAG_SHUTDOWN && a->nla_len >= NLA_HDRLEN + 1)
+			out->shutdown = *(uint8_t *)v;
 		else if (a->nla_type == UNIX_DIAG_RQLEN &&
 			 a->nla_len >= NLA_HDRLEN + sizeof(struct unix_diag_rqlen))
-			out->queued = ((struct unix_diag_rqlen *)v)->udiag_rqueue;
+			/*
+			 * rqueue is only the first datagram's length (0 for an
+			 * empty one); wqueue counts all the sender's bytes not
+			 * yet read, so the two tell an empty pair.
+			 */
+			out->queued = ((struct unix_diag_rqlen *)v)->udiag_rqueue |
+				      ((struct unix_diag_rqlen *)v)->udiag_wqueue;
 		left -= NLA_ALIGN(a->nla_len);
 		a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
 	}
@@ -102,13 +118,15 @@ static int first_with_ino(const struct dump_fd *fds, int n, uint64_t ino)
 
 /*
  * Copy what the pipe of read end @fd holds into @e, without taking it
- * out: through a reader of our own, tee(2) into a pipe of ours.
+ * out: through a reader of our own, tee(2) into a pipe of ours with as
+ * many slots (tee copies whole buffers, however full).  @packets: the
+ * pipe is in packet mode, whose boundaries a refilled pipe would lose.
  */
-static int pipe_data(struct dump *d, int fd, struct dump_fd *e)
+static int pipe_data(struct dump *d, int fd, int packets, struct dump_fd *e)
 {
-	int r, p[2] = { -1, -1 }, queued = 0, err = 0;
+	int r, p[2] = { -1, -1 }, queued = 0, size, err = 0;
 	char path[64];
-	ssize_t n;
+	ssize_t n, got;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", d->pid, fd);
 	r = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -119,18 +137,30 @@ static int pipe_data(struct dump *d, int fd, struct dump_fd *e)
 	else if (queued > SPICE_IMAGE_MAX_PIPE_DATA)
 		err = dump_fail(d, -EOPNOTSUPP, "fd %d: pipe holds %d bytes, over %u",
 				fd, queued, SPICE_IMAGE_MAX_PIPE_DATA);
+	else if (queued && packets)
+		err = dump_fail(d, -EOPNOTSUPP,
+				"fd %d: packet-mode pipe holds data (its packets would merge)",
+				fd);
 	if (err || !queued)
 		goto out;
+	size = fcntl(r, F_GETPIPE_SZ);
 	e->data = malloc(queued);
-	if (!e->data || pipe2(p, O_NONBLOCK | O_CLOEXEC) ||
-	    fcntl(p[1], F_SETPIPE_SZ, queued) < queued) {
+	if (!e->data || size < 0 || pipe2(p, O_NONBLOCK | O_CLOEXEC) ||
+	    fcntl(p[1], F_SETPIPE_SZ, size) < size) {
 		err = dump_fail(d, e->data ? -errno : -ENOMEM, "fd %d: pipe", fd);
 		goto out;
 	}
-	n = tee(r, p[1], queued, SPLICE_F_NONBLOCK);
-	if (n != queued || read(p[0], e->data, queued) != queued)
-		err = dump_fail(d, n < 0 ? -errno : -EIO, "fd %d: copying what the pipe holds",
-				fd);
+	got = 0;
+	if (tee(r, p[1], queued, SPLICE_F_NONBLOCK) == queued) {
+		while (got < queued) {
+			n = read(p[0], (char *)e->data + got, queued - got);
+			if (n <= 0)
+				break;
+			got += n;
+		}
+	}
+	if (got != queued)
+		err = dump_fail(d, -EIO, "fd %d: copying what the pipe holds", fd);
 	else
 		e->data_len = queued;
 out:
@@ -142,15 +172,32 @@ out:
 	return err;
 }
 
+/*
+ * Open flags of a channel's end that the restore keeps (@kept) or can do
+ * without (O_LARGEFILE, which pipes and sockets ignore); any other, such
+ * as O_ASYNC or O_APPEND, makes the dump fail rather than lose it.
+ */
+static int check_end_flags(struct dump *d, const struct spice_image_fd *f,
+			   uint32_t kept)
+{
+	if (f->open_flags & ~(kept | O_LARGEFILE))
+		return dump_fail(d, -EOPNOTSUPP, "fd %d: internal %s with open flags %#o",
+				 f->fd, kept & O_DIRECT ? "pipe" : "socket pair",
+				 f->open_flags);
+	return 0;
+}
+
 /* Make every fd of pipe @ino a SPICE_FD_PIPE if it has both ends here. */
 static int classify_pipe(struct dump *d, struct dump_fd *fds, int n, int first)
 {
-	int i, rd = -1, wr = -1, err;
+	const uint32_t kept = O_ACCMODE | O_NONBLOCK | O_DIRECT;
+	int i, rd = -1, wr = -1, packets = 0, err;
 	uint32_t mode;
 
 	for (i = first; i < n; i++) {
 		if (fds[i].ino != fds[first].ino)
 			continue;
+		packets |= !!(fds[i].f.open_flags & O_DIRECT);
 		mode = fds[i].f.open_flags & O_ACCMODE;
 		if (mode == O_RDONLY && rd < 0)
 			rd = i;
@@ -161,7 +208,10 @@ static int classify_pipe(struct dump *d, struct dump_fd *fds, int n, int first)
 	}
 	if (rd < 0 || wr < 0)
 		return 0;	/* the other end is elsewhere, or gone */
-	err = pipe_data(d, fds[rd].f.fd, &fds[first]);
+	for (i = first; i < n; i++)
+		if (fds[i].ino == fds[first].ino && check_end_flags(d, &fds[i].f, kept))
+			return -EOPNOTSUPP;
+	err = pipe_data(d, fds[rd].f.fd, packets, &fds[first]);
 	if (err)
 		return err;
 	for (i = first; i < n; i++) {
@@ -173,7 +223,7 @@ static int classify_pipe(struct dump *d, struct dump_fd *fds, int n, int first)
 		f->object = first;
 		if ((f->open_flags & O_ACCMODE) == O_WRONLY)
 			f->type_flags = SPICE_FD_SECOND_END;
-		f->open_flags &= O_ACCMODE | O_NONBLOCK | O_DIRECT;
+		f->open_flags &= kept;
 	}
 	return 0;
 }
@@ -215,9 +265,16 @@ static int classify_socket(struct dump *d, int nl, struct dump_fd *fds, int n,
 		return 0;	/* a socket connected to a listener of ours */
 	if (a.queued || b.queued)
 		return dump_fail(d, -EOPNOTSUPP,
-				 "fd %d: internal socket pair holds %u unread bytes (restored empty)",
-				 fds[a.queued ? first : other].f.fd,
-				 a.queued ? a.queued : b.queued);
+				 "fd %d: internal socket pair holds unread bytes (restored empty)",
+				 fds[a.queued ? first : other].f.fd);
+	if (a.shutdown || b.shutdown)
+		return dump_fail(d, -EOPNOTSUPP,
+				 "fd %d: internal socket pair shut down (restored open)",
+				 fds[a.shutdown ? first : other].f.fd);
+	for (i = first; i < n; i++)
+		if ((fds[i].ino == fds[first].ino || fds[i].ino == a.peer) &&
+		    check_end_flags(d, &fds[i].f, O_ACCMODE | O_NONBLOCK))
+			return -EOPNOTSUPP;
 	for (i = first; i < n; i++) {
 		struct spice_image_fd *f = &fds[i].f;
 

@@ -59,7 +59,9 @@ static int dump_one_fd(struct dump *d, int fd, struct dump_fd *e)
 	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
 		/* Supplied, unless dump_channels() finds both ends here. */
 		f.type = SPICE_FD_SUPPLIED;
-		if (!strncmp(link, "pipe:", 5) || !strncmp(link, "socket:", 7))
+		/* An O_PATH fd is no end of anything. */
+		if ((!strncmp(link, "pipe:", 5) || !strncmp(link, "socket:", 7)) &&
+		    !(flags & O_PATH))
 			e->ino = st.st_ino;
 		e->is_socket = S_ISSOCK(st.st_mode);
 	} else if (link[0] == '/') {
