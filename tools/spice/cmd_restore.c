@@ -203,7 +203,8 @@ int cmd_restore(int argc, char **argv)
 			return 1;
 		}
 		if (child) {
-			close(fd);
+			/* Only the child holds the restored process's fds. */
+			close_range(0, ~0U, 0);
 			return launch_wait(child);
 		}
 	}

@@ -29,7 +29,11 @@ static int function_fork(struct function *fn, pid_t pid)
 	if (pipe2(req, O_CLOEXEC) || pipe2(rep, O_CLOEXEC))
 		return -errno;
 	fn->pid = pid > 0 ? launch_fork_as(pid) : -EEXIST;
-	if (fn->pid < 0)	/* taken, or not ours to take: any pid */
+	if (fn->pid < 0 && fn->pid != -EEXIST)
+		return fn->pid;
+	if (fn->pid == -EEXIST && pid > 0)
+		fprintf(stderr, "spice: pid %d is taken, restoring under another\n", pid);
+	if (fn->pid < 0)
 		fn->pid = fork();
 	if (fn->pid < 0)
 		return -errno;
@@ -71,7 +75,8 @@ int function_restore(struct function *fn, int image_fd,
 
 	if (r)
 		return r < 0 ? r : 0;
-	if (launch_set_fd_flags(img, map, 3))
+	/* Not fd 2: our own stderr's open file. */
+	if (launch_set_fd_flags(img, map, 2))
 		_exit(125);
 	r = spice_restore_process(image_fd, &args, sizeof(args), 0);
 	fprintf(stderr, "spice: restore_process: %s\n", strerror(-r));

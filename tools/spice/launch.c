@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/sched.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -25,12 +26,19 @@ int launch_set_fd_flags(const struct spice_image *img,
 {
 	const struct spice_image_fd *d;
 	unsigned int i;
+	struct stat st;
 	int fl;
 
 	for (i = 0; i < n; i++) {
 		d = spice_image_find_fd(img, map[i].image_fd);
 		fl = fcntl(map[i].fd, F_GETFL);
-		if (!d || fl < 0 || (fl & O_NONBLOCK) == (int)(d->open_flags & O_NONBLOCK))
+		/*
+		 * The flag is the open file's, shared with whoever else holds
+		 * it: pipes and sockets only, never a terminal or a file.
+		 */
+		if (!d || fl < 0 || fstat(map[i].fd, &st) ||
+		    !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) ||
+		    (fl & O_NONBLOCK) == (int)(d->open_flags & O_NONBLOCK))
 			continue;
 		fl = (fl & ~O_NONBLOCK) | (d->open_flags & O_NONBLOCK);
 		if (fcntl(map[i].fd, F_SETFL, fl))
@@ -51,10 +59,23 @@ pid_t launch_fork_as(pid_t pid)
 	return r < 0 ? -errno : r;
 }
 
+static pid_t forward_to;
+
+static void forward(int sig)
+{
+	kill(forward_to, sig);
+}
+
 int launch_wait(pid_t child)
 {
+	static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 };
+	struct sigaction sa = { .sa_handler = forward };
+	unsigned int i;
 	int status;
 
+	forward_to = child;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR)
 			return 1;

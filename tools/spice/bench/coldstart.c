@@ -212,7 +212,11 @@ static void spawn(struct instance *in, void (*run)(int req, int rep))
 		die("pipe");
 	memset(in, 0, sizeof(*in));
 	in->pid = img ? launch_fork_as(spice_image_process(img)->pid) : -EEXIST;
-	if (in->pid < 0)	/* taken, or not ours to take: any pid */
+	if (in->pid < 0 && in->pid != -EEXIST) {
+		errno = -in->pid;
+		die("clone3 with the dumped pid");
+	}
+	if (in->pid < 0)	/* taken: density's instances share one image */
 		in->pid = fork();
 	if (in->pid < 0)
 		die("fork");
