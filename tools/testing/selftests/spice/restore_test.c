@@ -56,7 +56,7 @@ static int file_prot = PROT_READ;
 #define HUP_FD		23	/* a pipe with no writer, its watch disarmed */
 #define CMD_DATA	0xc0ffee00ULL
 #define WITH_CHANNELS	4	/* a pipe and socket pairs with both ends its own */
-#define WITH_SOCK_DATA	8	/* ... and a byte queued on a socket pair */
+#define WITH_SOCK_DATA	8	/* ... and an empty datagram queued on one */
 #define PIPE_RD_FD	24	/* the read end, blocking */
 #define PIPE_WR_FD	25	/* the write end, non-blocking */
 #define PIPE_WR_DUP	26	/* a close-on-exec dup of the write end */
@@ -167,7 +167,8 @@ static void make_channels(int with)
 	/* A wake-up byte left unread, as self-pipes often hold one. */
 	if (write(PIPE_WR_FD, "d", 1) != 1)
 		_exit(25);
-	if ((with & WITH_SOCK_DATA) && write(STREAM_A_FD, "s", 1) != 1)
+	/* An empty datagram: unix_diag's rqueue says 0 bytes for it. */
+	if ((with & WITH_SOCK_DATA) && send(DGRAM_A_FD, "", 0, 0) != 0)
 		_exit(26);
 }
 
@@ -755,7 +756,10 @@ TEST_F(restore, internal_pipes_and_socketpairs)
 	EXPECT_EQ(7, launcher_status(rc));
 }
 
-/* A socket pair with data queued is not dumped: it would come back empty. */
+/*
+ * A socket pair with anything queued, even an empty datagram, is not
+ * dumped: it would come back empty.
+ */
 TEST_F(restore, internal_socketpair_with_data_is_not_dumped)
 {
 	struct restore_ctx *rc = &self->c;
