@@ -24,11 +24,12 @@ const char usage_restore[] =
 	"Prints nothing on success: the restored process runs in its place, with\n"
 	"the same pid.  Needs CAP_CHECKPOINT_RESTORE.\n"
 	"  --fd N=M   the restored process's fd N is this process's fd M (pipes,\n"
-	"             sockets: whatever the image cannot reopen by path); M gets\n"
-	"             the O_NONBLOCK that fd N had\n"
+	"             sockets: whatever the image cannot reopen by path); a pipe\n"
+	"             or socket M gets the O_NONBLOCK that fd N had\n"
 	"  --pid      restore in a child whose pid is the one dumped (clone3()\n"
-	"             set_tid; the pid must be free), wait for it and exit with\n"
-	"             its status: for runtimes that check getpid() (asyncio)\n"
+	"             set_tid; the pid must be free), pass it HUP, INT, QUIT,\n"
+	"             TERM, USR1 and USR2, and exit with its status: for\n"
+	"             runtimes that check getpid() (asyncio)\n"
 	"  --json-timings  once restored, print to stderr one JSON line saying\n"
 	"             where the time went (RESTORE_PROCESS_STATS)\n";
 
