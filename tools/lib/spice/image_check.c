@@ -405,6 +405,39 @@ static int check_channel_fd(const struct spice_image *img,
 	return 0;
 }
 
+/*
+ * The fds of one end of a pipe or pair share one open file, so they must
+ * agree on its flags.  The kernel finds out only while rebuilding (with
+ * the same EINVAL); said here, spice verify catches it too.
+ */
+static int check_channel_flags(const struct spice_image_fd *d, uint64_t n,
+			       char *why)
+{
+	uint32_t *flags = NULL, slot;
+	uint64_t i;
+	int err = 0;
+
+	for (i = 0; i < n && !err; i++) {
+		if (d[i].type != SPICE_FD_PIPE && d[i].type != SPICE_FD_SOCKETPAIR)
+			continue;
+		if (!flags) {
+			flags = malloc(2 * n * sizeof(*flags));
+			if (!flags)
+				return fail(why, -ENOMEM, "out of memory");
+			memset(flags, 0xff, 2 * n * sizeof(*flags));
+		}
+		slot = 2 * d[i].object + (d[i].type_flags & SPICE_FD_SECOND_END ? 1 : 0);
+		if (flags[slot] == ~0U)
+			flags[slot] = d[i].open_flags;
+		else if (flags[slot] != d[i].open_flags)
+			err = fail(why, -EINVAL,
+				   "fd %d: open flags %#x, another fd of the same end has %#x",
+				   d[i].fd, d[i].open_flags, flags[slot]);
+	}
+	free(flags);
+	return err;
+}
+
 static int check_fds(const struct spice_image *img, char *why)
 {
 	const struct spice_image_fd *d = spice_image_table(img, SPICE_SECT_FDS,
@@ -458,7 +491,7 @@ static int check_fds(const struct spice_image *img, char *why)
 				    d[i].fd, d[i].type);
 		}
 	}
-	return 0;
+	return check_channel_flags(d, n, why);
 }
 
 const struct spice_image_fd *spice_image_find_fd(const struct spice_image *img,

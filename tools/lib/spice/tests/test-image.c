@@ -477,6 +477,14 @@ static void m_efd_object(unsigned char *b, size_t *l)
 	EFD(b)->object = 1;
 }
 
+static void m_pipe_mixed(unsigned char *b, size_t *l)
+{
+	(void)l;
+	as_pipe(EFD(b));
+	as_pipe(EPFD(b));	/* a second read end of the same pipe */
+	EPFD(b)->open_flags |= O_NONBLOCK;
+}
+
 static void m_pipe_data(unsigned char *b, size_t *l)
 {
 	(void)l;
@@ -727,6 +735,7 @@ static const struct mutation mutations[] = {
 	{ "socket pair of no type", m_pair_type, 1, -EINVAL, "socket pair type" },
 	{ "eventfd with an object", m_efd_object, 1, -EINVAL, "an object" },
 	{ "pipe data over the limit", m_pipe_data, 1, -EINVAL, "data other than" },
+	{ "one pipe end with two open flags", m_pipe_mixed, 1, -EINVAL, "same end" },
 	{ "watch in an eventfd", m_watch_epfd, 1, -EINVAL, "not an epoll" },
 	{ "epoll watching itself", m_watch_self, 1, -EINVAL, "itself" },
 	{ "watch of a missing fd", m_watch_missing, 1, -EINVAL, "not in the image" },
