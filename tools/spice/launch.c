@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "commands.h"
 #include "launch.h"
 
 int launch_set_fd_flags(const struct spice_image *img,
@@ -74,7 +75,7 @@ int launch_wait(pid_t child)
 	int status;
 
 	forward_to = child;
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(sigs); i++)
 		sigaction(sigs[i], &sa, NULL);
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR)
