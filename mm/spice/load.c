@@ -25,6 +25,8 @@
 #include "../internal.h"
 #include "internal.h"
 
+#include <trace/events/spice.h>
+
 /* Largest single read of image data: 1 MiB of contiguous pages. */
 #define SPICE_READ_BATCH	256
 
@@ -196,8 +198,11 @@ int spice_plan_pages(struct spice_restore *sr)
 	if (total > totalram_pages())
 		return -ENOMEM;
 	sr->nr_pages = 0;
-	if (!total)
+	if (!total) {
+		trace_spice_restore_plan(t->nr_regions, t->nr_intervals, t->nr_ws, 0,
+					 sr->flags);
 		return 0;
+	}
 	pages = kvmalloc_array(total, sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return -ENOMEM;
@@ -247,6 +252,8 @@ int spice_plan_pages(struct spice_restore *sr)
 	}
 	sr->pages = pages;
 	sr->nr_pages = out;
+	trace_spice_restore_plan(t->nr_regions, t->nr_intervals, t->nr_ws, out,
+				 sr->flags);
 	return 0;
 }
 
@@ -357,7 +364,10 @@ static int spice_read_run(struct spice_restore *sr, struct bio_vec *bv,
 
 	iov_iter_bvec(&iter, ITER_DEST, bv, nr, len);
 	while (iov_iter_count(&iter)) {
+		loff_t at = pos;
+
 		ret = vfs_iter_read(sr->image, &iter, &pos, 0);
+		trace_spice_restore_read(at, nr, ret);
 		if (ret < 0)
 			return ret;
 		/* The image was checked to hold this data: it shrank. */

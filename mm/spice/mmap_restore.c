@@ -20,6 +20,9 @@
 
 #include "internal.h"
 
+#define CREATE_TRACE_POINTS
+#include <trace/events/spice.h>
+
 #define MMAP_RESTORE_FLAGS	(MMAP_RESTORE_REPLACE | MMAP_RESTORE_ASYNC | MMAP_RESTORE_EAGER)
 
 static void mmap_restore_abi_checks(void)
@@ -330,6 +333,7 @@ SYSCALL_DEFINE3(mmap_restore, const struct mmap_restore_args __user *, uargs,
 	    copy_to_user(ustats, &sr.stats, min_t(size_t, args.stats_size,
 						  sizeof(sr.stats))))
 		err = -EFAULT;
+	trace_spice_restore_done(&sr.stats, err);
 out:
 	mmap_restore_free(&sr);
 	return err;
@@ -398,7 +402,10 @@ fail:
  */
 int spice_memory_commit(struct spice_restore *sr)
 {
-	return spice_install(sr);
+	int err = spice_install(sr);
+
+	trace_spice_restore_done(&sr->stats, err);
+	return err;
 }
 
 /**

@@ -34,6 +34,8 @@
 #include "../internal.h"
 #include "internal.h"
 
+#include <trace/events/spice.h>
+
 /*
  * The slot takes the low bits of the entry's offset, the page index the
  * rest.  The offset as a whole stays below the largest swap offset the
@@ -448,24 +450,10 @@ static void spice_fault_around(struct vm_fault *vmf, struct file *image,
 			folio_put(folios[i]);
 }
 
-/**
- * spice_restore_fault - Restore a page left for first touch.
- * @vmf: The fault; vmf->orig_pte holds a SWP_SPICE entry.
- *
- * Reads the page from its image through the page cache and installs a
- * private copy.  When the fault may be retried, the read happens with the
- * mmap (or VMA) lock dropped and the fault is retried, as filemap_fault()
- * does, so that no I/O runs under the lock.
- *
- * Return: 0 (also when another thread got there first, or the entry went
- * away: the access then faults again), VM_FAULT_MAJOR when it read the
- * image without dropping the lock, VM_FAULT_RETRY, VM_FAULT_OOM,
- * VM_FAULT_HWPOISON, or VM_FAULT_SIGBUS when the image cannot be read.
- */
-vm_fault_t spice_restore_fault(struct vm_fault *vmf)
+/* spice_restore_fault() without its tracepoint. */
+static vm_fault_t __spice_restore_fault(struct vm_fault *vmf, pgoff_t payload)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	pgoff_t payload = swp_offset(pte_to_swp_entry(vmf->orig_pte));
 	pgoff_t index = spice_entry_page(payload);
 	struct folio *src, *folio;
 	struct file *image;
@@ -514,5 +502,29 @@ vm_fault_t spice_restore_fault(struct vm_fault *vmf)
 	spice_install_faulted(vmf, folio);
 	folio_put(folio);
 	spice_fault_around(vmf, image, payload);
+	return ret;
+}
+
+/**
+ * spice_restore_fault - Restore a page left for first touch.
+ * @vmf: The fault; vmf->orig_pte holds a SWP_SPICE entry.
+ *
+ * Reads the page from its image through the page cache and installs a
+ * private copy.  When the fault may be retried, the read happens with the
+ * mmap (or VMA) lock dropped and the fault is retried, as filemap_fault()
+ * does, so that no I/O runs under the lock.
+ *
+ * Return: 0 (also when another thread got there first, or the entry went
+ * away: the access then faults again), VM_FAULT_MAJOR when it read the
+ * image without dropping the lock, VM_FAULT_RETRY, VM_FAULT_OOM,
+ * VM_FAULT_HWPOISON, or VM_FAULT_SIGBUS when the image cannot be read.
+ */
+vm_fault_t spice_restore_fault(struct vm_fault *vmf)
+{
+	pgoff_t payload = swp_offset(pte_to_swp_entry(vmf->orig_pte));
+	vm_fault_t ret = __spice_restore_fault(vmf, payload);
+
+	trace_spice_pending_fault(vmf->address, spice_entry_page(payload),
+				  (__force unsigned int)ret);
 	return ret;
 }
