@@ -10,6 +10,7 @@
  */
 
 #define _GNU_SOURCE
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -611,6 +612,86 @@ TEST_F(restore, async_worker_outlived_by_nobody)
 		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
 		call_init(&self->c, self->image);
 	}
+}
+
+#define TRACEFS "/sys/kernel/tracing"
+
+static int tracefs_write(const char *file, const char *s)
+{
+	char path[128];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* The spice events of this process only, from an empty buffer; 0 or -1. */
+static int trace_spice_events(bool on)
+{
+	char pid[16];
+
+	if (access(TRACEFS "/events", F_OK))
+		mount("tracefs", TRACEFS, "tracefs", 0, NULL);
+	snprintf(pid, sizeof(pid), "%d", on ? getpid() : 0);
+	if (!on)
+		return tracefs_write("events/spice/enable", "0") |
+		       tracefs_write("set_event_pid", "");
+	return tracefs_write("set_event_pid", pid) |
+	       tracefs_write("trace", "") |
+	       tracefs_write("events/spice/enable", "1");
+}
+
+/* How many lines of the trace have @event, and the last one in @last. */
+static int trace_count(const char *event, char *last, size_t size)
+{
+	FILE *f = fopen(TRACEFS "/trace", "r");
+	char line[512];
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strstr(line, event))
+			continue;
+		n++;
+		snprintf(last, size, "%s", line);
+	}
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/*
+ * The tracepoints tell what a restore planned, read and did, and which
+ * pending page a first touch restored: lazy_call()'s 16 pages, 4 of the
+ * working set in one read, 12 left pending, image page 49 faulted in.
+ */
+TEST_F(restore, tracepoints)
+{
+	char line[512], want[128];
+
+	if (trace_spice_events(true))
+		SKIP(return, "no tracefs or no spice events");
+	lazy_call(&self->c, self->at);
+	ASSERT_EQ(0, call_restore(&self->c, 0));
+	EXPECT_TRUE(page_has_pattern(self->at + 9 * PS, IMAGE_SEED, 49));
+	trace_spice_events(false);
+
+	EXPECT_EQ(1, trace_count("spice_restore_plan:", line, sizeof(line)));
+	/* 16 pages installed: 4 populated, 12 as pending entries. */
+	EXPECT_NE(NULL, strstr(line, "regions=1 intervals=1 ws=1 pages=16 flags=0x0"))
+		TH_LOG("%s", line);
+	EXPECT_EQ(self->c.stats.io_requests,
+		  trace_count("spice_restore_read:", line, sizeof(line)));
+	EXPECT_NE(NULL, strstr(line, "pages=4 ret=16384"));
+	EXPECT_EQ(1, trace_count("spice_restore_done:", line, sizeof(line)));
+	EXPECT_NE(NULL, strstr(line, "populated=4 read=4 ios=1 deferred=12 err=0"));
+	snprintf(want, sizeof(want), "address=%#lx image_page=49 ",
+		 (unsigned long)(self->at + 9 * PS));
+	EXPECT_LE(1, trace_count(want, line, sizeof(line)));
 }
 
 TEST_HARNESS_MAIN
