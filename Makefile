@@ -111,7 +111,9 @@ check: initramfs $(DISK)
 		python3 harness/tests/run.py $(RESULTS)/host-tests.tap || true
 	@$(STEP) libspice-tests $(LOGS)/libspice-tests.log bash -c \
 		'for t in $(TOOLS_OUT)/lib/tests/{test,fuzz}-*; do \
-			$$t >$(RESULTS)/libspice-$${t##*/}.tap; done' || true
+			$$t >$(RESULTS)/libspice-$${t##*/}.tap; done && \
+		tools/lib/spice/tests/test-install.sh $(OBJ)/usr/include \
+			>$(RESULTS)/libspice-test-install.tap' || true
 	@$(STEP) spice-tool-tests $(LOGS)/spice-tool-tests.log bash -c \
 		'tools/spice/tests/test-export-core.sh $(TOOLS_OUT)/spice \
 			>$(RESULTS)/spice-export-core.tap' || true
