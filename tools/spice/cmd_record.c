@@ -4,7 +4,8 @@
  * image is restored with no working set, so that every page stays where
  * it is (image, file, zero) until touched; after the requests, the pages
  * mapped in the restored process (/proc/PID/pagemap) are the working set
- * of a new copy of the image, their data laid out first.
+ * of a new copy of the image, their data laid out first, in the order the
+ * process first touched them when the page faults could be traced.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +21,7 @@
 
 #include "commands.h"
 #include "function.h"
+#include "touch_order.h"
 
 const char usage_record[] =
 	"usage: spice record IMAGE -o OUT [--request JSON]... [--timeout SEC]\n"
@@ -28,8 +30,9 @@ const char usage_record[] =
 	"Restore IMAGE with no working set, send it the requests (default one\n"
 	"{}) and read the replies; the pages it touched meanwhile become the\n"
 	"working set of OUT, a copy of IMAGE with their data laid out first.\n"
-	"Pages are recorded in address order; a page the kernel mapped around a\n"
-	"fault (fault-around) counts as touched.  Needs what spice restore\n"
+	"Pages are recorded in first-touch order where tracefs shows the page\n"
+	"faults (a page the kernel mapped around a fault takes that fault's\n"
+	"place), else in address order.  Needs what spice restore\n"
 	"needs, and a function on its request channel (DESIGN.md); its fds 0\n"
 	"and 1 are pipes to spice record, its fd 2 is spice record's stderr.\n";
 
@@ -43,7 +46,19 @@ struct ws_list {
 	struct mmap_restore_ws_range *r;
 	size_t nr, cap;
 	uint64_t pages, written;
+	int ordered;		/* by first touch, not by address */
 };
+
+/* A recorded page, while the list is put in first-touch order. */
+struct ws_page {
+	uint64_t addr, vma_start;
+	uint32_t flags;
+	size_t touch;		/* index of the fault it came with */
+	int around;		/* mapped around another page's fault */
+};
+
+/* Pages further than this from any traced fault keep address order. */
+#define TOUCH_WINDOW	16
 
 /* Add the page at @addr; a range never spans two VMAs (from @vma_start). */
 static int ws_add(struct ws_list *l, uint64_t vma_start, uint64_t addr,
@@ -101,6 +116,109 @@ static int record_vma(int pagemap, const struct spice_image_vma *v,
 	return err;
 }
 
+static int touch_cmp(const void *a, const void *b)
+{
+	const struct ws_page *x = a, *y = b;
+
+	if (x->touch != y->touch)
+		return x->touch < y->touch ? -1 : 1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static int addr_cmp(const void *key, const void *elem)
+{
+	uint64_t a = *(const uint64_t *)key, b = ((const struct ws_page *)elem)->addr;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The start of the VMA of @img that holds @addr (a recorded page). */
+static uint64_t vma_start_of(const struct spice_image *img, uint64_t addr)
+{
+	const struct spice_image_vma *v;
+	uint64_t nr, lo = 0, hi, mid;
+
+	v = spice_image_table(img, SPICE_SECT_VMAS, &nr);
+	hi = nr;
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (v[mid].start <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return nr ? v[lo].start : 0;
+}
+
+/* Whether @b is within TOUCH_WINDOW pages of @a, in the same VMA. */
+static int near(const struct ws_page *a, const struct ws_page *b)
+{
+	uint64_t d = a->addr > b->addr ? a->addr - b->addr : b->addr - a->addr;
+
+	return a->vma_start == b->vma_start && d < TOUCH_WINDOW * 4096ULL;
+}
+
+/*
+ * Put @l (in address order) in the order of @faults: a page faulted on
+ * takes the index of its first fault; a page mapped around a fault (no
+ * fault of its own) that of the nearest faulted page before it, else
+ * after it, within TOUCH_WINDOW pages of its VMA; any other page goes
+ * last, in address order.
+ */
+static int ws_order(struct ws_list *l, const struct spice_image *img,
+		    const uint64_t *faults, size_t nr_faults)
+{
+	struct ws_page *p = calloc(l->pages + 1, sizeof(*p)), *hit;
+	size_t n = 0, i, k, own;
+	uint64_t page;
+	int err = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (i = 0; i < l->nr; i++)
+		for (k = 0; k < l->r[i].nr_pages; k++, n++) {
+			p[n].addr = l->r[i].addr + k * 4096;
+			p[n].vma_start = vma_start_of(img, p[n].addr);
+			p[n].flags = l->r[i].flags;
+			p[n].touch = SIZE_MAX;
+		}
+	for (i = 0; i < nr_faults; i++) {
+		page = faults[i] & ~4095ULL;
+		hit = bsearch(&page, p, n, sizeof(*p), addr_cmp);
+		if (hit && hit->touch == SIZE_MAX)
+			hit->touch = i;
+	}
+	/* Faulted pages keep their own index; neighbours take one. */
+	for (i = 0, own = SIZE_MAX; i < n; i++) {
+		if (p[i].touch != SIZE_MAX) {
+			own = i;
+		} else if (own != SIZE_MAX && near(&p[own], &p[i])) {
+			p[i].touch = p[own].touch;
+			p[i].around = 1;
+		}
+	}
+	for (i = n, own = SIZE_MAX; i-- > 0;) {
+		if (p[i].touch != SIZE_MAX && !p[i].around) {
+			own = i;
+		} else if (p[i].touch == SIZE_MAX && own != SIZE_MAX &&
+			   near(&p[own], &p[i])) {
+			p[i].touch = p[own].touch;
+			p[i].around = 1;
+		}
+	}
+	qsort(p, n, sizeof(*p), touch_cmp);
+
+	/* The ranges again, each within one VMA of the image. */
+	l->nr = 0;
+	l->pages = 0;
+	l->written = 0;
+	for (i = 0; i < n && !err; i++)
+		err = ws_add(l, p[i].vma_start, p[i].addr, p[i].flags);
+	l->ordered = !err;
+	free(p);
+	return err;
+}
+
 static int record_ws(pid_t pid, const struct spice_image *img, struct ws_list *l)
 {
 	const struct spice_image_vma *v;
@@ -129,9 +247,14 @@ static int run_requests(const char *tmp, const struct spice_image *img,
 	struct function fn;
 	int fd, i, err;
 
+	uint64_t *faults = NULL;
+	size_t nr_faults = 0;
+	int traced;
+
 	fd = open(tmp, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	traced = !touch_trace_start();
 	err = function_restore(&fn, fd, img);
 	close(fd);
 	for (i = 0; !err && i < nr_requests; i++) {
@@ -141,8 +264,16 @@ static int run_requests(const char *tmp, const struct spice_image *img,
 			fprintf(stderr, "spice record: request %d: no reply (%s)\n",
 				i + 1, strerror(-err));
 	}
+	if (traced) {
+		touch_trace_stop();
+		traced = !err && !touch_trace_read(fn.pid, &faults, &nr_faults) &&
+			 nr_faults;
+	}
 	if (!err)
 		err = record_ws(fn.pid, img, l);
+	if (!err && traced)
+		err = ws_order(l, img, faults, nr_faults);
+	free(faults);
 	function_stop(&fn);
 	return err;
 }
@@ -152,23 +283,28 @@ static void print_result(const struct ws_list *l, const struct spice_image *img,
 {
 	const struct mmap_restore_ws_range *old;
 	uint64_t nr, i, before = 0;
+	int ascending = 1;
 
 	old = spice_image_table(img, SPICE_SECT_WS, &nr);
 	for (i = 0; i < nr; i++)
 		before += old[i].nr_pages;
+	for (i = 1; i < l->nr; i++)
+		ascending &= l->r[i - 1].addr < l->r[i].addr;
 	if (json) {
 		printf("{\"ws_pages\":%llu,\"ws_ranges\":%zu,\"ws_written\":%llu,",
 		       (unsigned long long)l->pages, l->nr,
 		       (unsigned long long)l->written);
-		printf("\"ws_pages_before\":%llu,\"ws_data_pages\":%llu,\"image_bytes\":%llu}\n",
+		printf("\"ws_pages_before\":%llu,\"ws_data_pages\":%llu,\"image_bytes\":%llu,",
 		       (unsigned long long)before,
 		       (unsigned long long)st->ws_data_pages,
 		       (unsigned long long)st->file_size);
+		printf("\"order\":\"%s\",\"ascending\":%d}\n",
+		       l->ordered ? "first-touch" : "address", ascending);
 		return;
 	}
-	printf("working set %llu pages in %zu ranges, %llu written (was %llu pages)\n",
+	printf("working set %llu pages in %zu ranges, %llu written (was %llu pages), %s order\n",
 	       (unsigned long long)l->pages, l->nr, (unsigned long long)l->written,
-	       (unsigned long long)before);
+	       (unsigned long long)before, l->ordered ? "first-touch" : "address");
 	printf("%llu of its pages stored first; image %llu bytes\n",
 	       (unsigned long long)st->ws_data_pages,
 	       (unsigned long long)st->file_size);
