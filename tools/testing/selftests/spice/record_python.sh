@@ -5,8 +5,9 @@
 # guest in a chroot of the host's root, /host): spice run --snapshot
 # starts the hello function, warms it up and dumps it; spice record
 # restores it with no working set, sends a request and keeps the pages it
-# touched; spice restore then answers a request from the recorded image
-# with the reply the warm function gave.  Skips without /host.
+# touched, in the order it first touched them (page-fault tracepoints);
+# spice restore then answers a request from the recorded image with the
+# reply the warm function gave.  Skips without /host.
 ksft_skip=4
 n=0 fail=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fail=1; fi; }
@@ -35,6 +36,8 @@ ws=$(sed -n 's/.*"ws_pages":\([0-9]*\),.*/\1/p' "$dir/record")
 before=$(sed -n 's/.*"ws_pages_before":\([0-9]*\),.*/\1/p' "$dir/record")
 [ -n "$ws" ] && [ "$ws" -gt 0 ] && [ "$ws" -lt "$before" ]
 ok $? "the recorded working set ($ws pages) is smaller than the resident set ($before)"
+grep -q '"order":"first-touch","ascending":0' "$dir/record"
+ok $? "its ranges are in first-touch order, not address order"
 spice verify "$cdir/rec.img" >/dev/null
 ok $? "spice verify accepts the recorded image"
 
