@@ -562,6 +562,16 @@ static char ask(struct restore_ctx *rc, char c)
 	return c;
 }
 
+/* Whether the restored process's uid, euid and egid are all @uid. */
+static bool runs_as(struct restore_ctx *rc, uid_t uid)
+{
+	uid_t ids[3];
+
+	return write(rc->cmd, "i", 1) == 1 &&
+	       read(rc->ack, ids, sizeof(ids)) == sizeof(ids) &&
+	       ids[0] == uid && ids[1] == uid && ids[2] == uid;
+}
+
 /* The launcher's exit status: 100 + errno if restore_process() failed. */
 static int launcher_status(struct restore_ctx *rc)
 {
@@ -863,7 +873,6 @@ TEST_F(restore, file_the_launcher_cannot_read)
 TEST_F(restore, credentials_are_the_launchers)
 {
 	struct restore_ctx *rc = &self->c;
-	uid_t ids[3];
 
 	if (geteuid())
 		SKIP(return, "needs root to dump as root");
@@ -873,11 +882,7 @@ TEST_F(restore, credentials_are_the_launchers)
 	launch_as = 1000;
 	ASSERT_LT(0, launch(rc, SUPPLY_PIPES));
 	launch_as = 0;
-	ASSERT_EQ(1, write(rc->cmd, "i", 1));
-	ASSERT_EQ(sizeof(ids), read(rc->ack, ids, sizeof(ids)));
-	EXPECT_EQ(1000, ids[0]);
-	EXPECT_EQ(1000, ids[1]);
-	EXPECT_EQ(1000, ids[2]);
+	EXPECT_TRUE(runs_as(rc, 1000));
 	EXPECT_EQ('A', ask(rc, 'c'));
 	ASSERT_EQ(1, write(rc->cmd, "e", 1));
 	EXPECT_EQ(7, launcher_status(rc));
@@ -892,7 +897,6 @@ TEST_F(restore, credentials_are_the_launchers)
 TEST_F(restore, another_users_image)
 {
 	struct restore_ctx *rc = &self->c;
-	uid_t ids[3];
 
 	if (geteuid())
 		SKIP(return, "needs root to own the image");
@@ -909,10 +913,7 @@ TEST_F(restore, another_users_image)
 
 	ASSERT_EQ(0, chmod(rc->image_path, 0644));
 	ASSERT_LT(0, launch(rc, SUPPLY_PIPES));
-	ASSERT_EQ(1, write(rc->cmd, "i", 1));
-	ASSERT_EQ(sizeof(ids), read(rc->ack, ids, sizeof(ids)));
-	EXPECT_EQ(1000, ids[0]);
-	EXPECT_EQ(1000, ids[1]);
+	EXPECT_TRUE(runs_as(rc, 1000));
 	EXPECT_EQ('A', ask(rc, 'c'));
 	ASSERT_EQ(1, write(rc->cmd, "e", 1));
 	EXPECT_EQ(7, launcher_status(rc));
