@@ -463,7 +463,9 @@ static int spice_check_vmas(const struct spice_image *img)
 		    v[i].end > SPICE_USER_MAX || v[i].start < prev_end)
 			return -EINVAL;
 		if (v[i].file == SPICE_IMAGE_NONE) {
-			if (v[i].pgoff)
+			/* As mmap(): shared anonymous memory does not grow. */
+			if (v[i].pgoff || ((v[i].flags & SPICE_VMA_SHARED) &&
+					   (v[i].flags & SPICE_VMA_GROWSDOWN)))
 				return -EINVAL;
 		} else if (v[i].file >= img->nr[SPICE_SECT_FILES] ||
 			   !S_ISREG(img->files[v[i].file].mode) ||

@@ -270,6 +270,14 @@ static void tables(struct kunit *test)
 	reseal(x);
 	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
 	image_init(x);
+	v = body(x, S_VMAS);
+	v->flags |= SPICE_VMA_SHARED;		/* shared anonymous: fine */
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, 0, check(x, T_FILE_SIZE));
+	v->flags |= SPICE_VMA_GROWSDOWN;	/* but it does not grow */
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	image_init(x);
 	((struct spice_image_process *)body(x, S_PROC))->cwd.offset = 1;
 	reseal(x);
 	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));

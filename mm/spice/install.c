@@ -31,12 +31,19 @@ struct spice_counts {
 	long shmem;
 };
 
-static unsigned long spice_map_flags(const struct mmap_restore_region *r)
+/* The file a region maps: its backing file, or its shmem object. */
+static struct file *spice_map_file(const struct spice_region *sreg)
 {
+	return sreg->file ?: sreg->shmem;
+}
+
+static unsigned long spice_map_flags(const struct spice_region *sreg)
+{
+	const struct mmap_restore_region *r = sreg->uregion;
 	unsigned long flags = MAP_FIXED;
 
 	flags |= r->flags & MMAP_RESTORE_REGION_SHARED ? MAP_SHARED : MAP_PRIVATE;
-	if (r->fd == -1)
+	if (!spice_map_file(sreg))
 		flags |= MAP_ANONYMOUS;
 	if (r->flags & MMAP_RESTORE_REGION_GROWSDOWN)
 		flags |= MAP_GROWSDOWN;
@@ -87,8 +94,12 @@ static int spice_map_regions(struct spice_restore *sr, struct list_head *uf)
 		unsigned long populate, addr;
 		struct vm_area_struct *vma;
 
-		addr = do_mmap(sreg->file, r->start, r->len, r->prot,
-			       spice_map_flags(r), 0, r->pgoff >> PAGE_SHIFT,
+		/*
+		 * A shmem object unlinked at mmap() time makes shared
+		 * anonymous memory (shmem_mmap()), as shmem_zero_setup().
+		 */
+		addr = do_mmap(spice_map_file(sreg), r->start, r->len, r->prot,
+			       spice_map_flags(sreg), 0, r->pgoff >> PAGE_SHIFT,
 			       &populate, uf);
 		if (IS_ERR_VALUE(addr))
 			return (int)addr;
@@ -98,7 +109,7 @@ static int spice_map_regions(struct spice_restore *sr, struct list_head *uf)
 		vma = vma_lookup(mm, addr);
 		if (WARN_ON_ONCE(addr != r->start || !vma))
 			return -EINVAL;
-		if (!spice_vma_usable(vma, sreg->file))
+		if (!spice_vma_usable(vma, spice_map_file(sreg)))
 			return -ENODEV;
 	}
 	return 0;

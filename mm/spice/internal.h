@@ -10,7 +10,8 @@
  *    entries in batches, under one hold of mmap_lock for writing.
  * Pages left for first touch get a SWP_SPICE entry instead (pending.c), and
  * so do the working-set pages left to the worker of MMAP_RESTORE_ASYNC
- * (async.c).
+ * (async.c).  A shared anonymous region is a shmem object made for the
+ * call, filled before it is mapped; its pages are never left pending.
  */
 #ifndef _MM_SPICE_INTERNAL_H
 #define _MM_SPICE_INTERNAL_H
@@ -33,6 +34,8 @@ enum spice_page_kind {
 	SPICE_PAGE_FILE_COPY,	/* private copy of a backing-file page */
 	SPICE_PAGE_FILE_RO,	/* the backing file's page-cache page, read-only */
 	SPICE_PAGE_PENDING,	/* image data left to be read on first touch */
+	SPICE_PAGE_SHMEM_IMAGE,	/* image data for a shared anonymous region */
+	SPICE_PAGE_SHMEM_ZERO,	/* a zero page of a shared anonymous region */
 };
 
 /* One page to populate; @folio holds one reference until installed. */
@@ -51,6 +54,7 @@ struct spice_async;
 struct spice_region {
 	const struct mmap_restore_region *uregion;
 	struct file *file;	/* backing file (reference held), or NULL */
+	struct file *shmem;	/* contents of a shared anonymous region */
 	unsigned long populate;	/* bytes do_mmap() wants populated (mlock) */
 	bool mapped;		/* created by this call: unmap on failure */
 };

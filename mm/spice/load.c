@@ -35,6 +35,11 @@ static bool spice_region_is_file(const struct mmap_restore_region *r)
 	return r->fd != -1;
 }
 
+static bool spice_region_is_shmem(const struct mmap_restore_region *r)
+{
+	return r->fd == -1 && (r->flags & MMAP_RESTORE_REGION_SHARED);
+}
+
 /*
  * Classify one page of region @ri; @write is the working-set write bit,
  * @async that the page is in the working set past the synchronous budget.
@@ -58,6 +63,17 @@ static void spice_classify(const struct spice_restore *sr, u32 ri,
 	p->region = ri;
 	p->ws = ws;
 	p->folio = NULL;
+	/*
+	 * A fault on shared anonymous memory looks in its shmem object only:
+	 * every page of image data goes there now, never pending.
+	 */
+	if (spice_region_is_shmem(r)) {
+		p->kind = source == MMAP_RESTORE_SRC_IMAGE ?
+			  SPICE_PAGE_SHMEM_IMAGE : SPICE_PAGE_SHMEM_ZERO;
+		p->offset = source == MMAP_RESTORE_SRC_IMAGE ?
+			    iv->offset + (addr - iv->addr) : 0;
+		return;
+	}
 	switch (source) {
 	case MMAP_RESTORE_SRC_IMAGE:
 		p->offset = iv->offset + (addr - iv->addr);
@@ -263,6 +279,12 @@ static bool spice_kind_is_private(u8 kind)
 	       kind == SPICE_PAGE_FILE_COPY;
 }
 
+/* Pages read from the image into a new folio of their own. */
+static bool spice_kind_reads_image(u8 kind)
+{
+	return kind == SPICE_PAGE_IMAGE || kind == SPICE_PAGE_SHMEM_IMAGE;
+}
+
 /* Allocation is done in batches of this many pages. */
 #define SPICE_ALLOC_BATCH	64
 
@@ -296,7 +318,8 @@ static int spice_alloc_private(struct spice_restore *sr, bool zero)
 			u8 kind = sr->pages[i].kind;
 			bool zeroed = kind == SPICE_PAGE_ZERO;
 
-			if (spice_kind_is_private(kind) && zeroed == zero)
+			if ((spice_kind_is_private(kind) ||
+			     kind == SPICE_PAGE_SHMEM_IMAGE) && zeroed == zero)
 				b->idx[want++] = i;
 		}
 		if (!want)
@@ -398,7 +421,7 @@ static int spice_read_image(struct spice_restore *sr)
 		goto out;
 	}
 	for (i = 0; i < sr->nr_pages; i++)
-		if (sr->pages[i].kind == SPICE_PAGE_IMAGE)
+		if (spice_kind_reads_image(sr->pages[i].kind))
 			order[n++] = i;
 	sort_r(order, n, sizeof(*order), spice_offset_cmp, NULL, sr->pages);
 
@@ -511,12 +534,80 @@ static int spice_get_file_pages(struct spice_restore *sr)
 	return 0;
 }
 
+/*
+ * The locked, uptodate folio of @index in a shmem object; a hole gets a
+ * zeroed one.  Locked, it is safe from reclaim while it is filled.
+ */
+static struct folio *spice_shmem_folio(struct address_space *mapping,
+				       pgoff_t index)
+{
+	gfp_t gfp = mapping_gfp_mask(mapping) | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
+	struct folio *folio;
+
+	for (;;) {
+		folio = shmem_read_folio_gfp(mapping, index, gfp);
+		if (IS_ERR(folio))
+			return folio;
+		folio_lock(folio);
+		/* Swapped out before we had the lock: look again. */
+		if (folio->mapping == mapping)
+			return folio;
+		folio_unlock(folio);
+		folio_put(folio);
+	}
+}
+
+/*
+ * Put the pages of shared anonymous regions in their shmem objects, which
+ * nothing else can see yet.  Image data was read with the rest of the image
+ * into a folio of its own and is copied in: a page-cache folio could not
+ * stay locked across those reads.  The pages are then mapped as any
+ * page-cache page is.
+ */
+static int spice_fill_shmem(struct spice_restore *sr)
+{
+	size_t i;
+
+	for (i = 0; i < sr->nr_pages; i++) {
+		struct spice_page *p = &sr->pages[i];
+		const struct spice_region *reg = &sr->regions[p->region];
+		struct address_space *mapping;
+		struct folio *folio;
+		pgoff_t index;
+
+		if (p->kind != SPICE_PAGE_SHMEM_IMAGE &&
+		    p->kind != SPICE_PAGE_SHMEM_ZERO)
+			continue;
+		mapping = reg->shmem->f_mapping;
+		index = (p->addr - reg->uregion->start) >> PAGE_SHIFT;
+		folio = spice_shmem_folio(mapping, index);
+		if (IS_ERR(folio))
+			return PTR_ERR(folio);
+		if (p->kind == SPICE_PAGE_SHMEM_IMAGE) {
+			copy_highpage(folio_file_page(folio, index), &p->folio->page);
+			flush_dcache_folio(folio);
+			/* Only memory holds it: reclaim must swap it, not drop it. */
+			folio_mark_dirty(folio);
+			folio_put(p->folio);
+		}
+		folio_unlock(folio);
+		p->folio = folio;
+		p->offset = (u64)index << PAGE_SHIFT;
+		p->kind = SPICE_PAGE_FILE_RO;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return 0;
+}
+
 /**
  * spice_load_pages - Give every planned page its contents.
  * @sr: The call, with its pages planned.
  *
  * Private pages get new folios, filled from the image, zeroed, or copied
- * from the backing file; read-only file pages get a page-cache reference.
+ * from the backing file; read-only file pages get a page-cache reference,
+ * and so do the pages of shared anonymous regions, once put in place.
  * On error the caller releases what was taken with spice_put_pages().
  *
  * Return: 0, or -ENOMEM, -EINTR (fatal signal), -EIO or another error of
@@ -534,6 +625,8 @@ int spice_load_pages(struct spice_restore *sr)
 		err = spice_read_image(sr);
 	if (!err)
 		err = spice_get_file_pages(sr);
+	if (!err)
+		err = spice_fill_shmem(sr);
 	if (err)
 		return err;
 

@@ -12,6 +12,7 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/security.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/syscalls.h>
@@ -135,6 +136,24 @@ static int mmap_restore_get_image(struct spice_restore *sr, int image_fd)
 }
 
 /*
+ * Shared anonymous memory is a shmem object of its own, as mmap() makes
+ * it (shmem_zero_setup()), but made now: it is filled before it is mapped,
+ * and a failure here leaves the address space untouched.  Its size is
+ * charged to the commit limit as mmap()'s would be.
+ */
+static int mmap_restore_setup_shmem(struct spice_region *reg)
+{
+	struct file *shmem;
+
+	shmem = shmem_kernel_file_setup("dev/zero", reg->uregion->len, 0);
+	/* No inode for it (shmem says -ENOSPC) is no memory, here. */
+	if (IS_ERR(shmem))
+		return PTR_ERR(shmem) == -ENOSPC ? -ENOMEM : PTR_ERR(shmem);
+	reg->shmem = shmem;
+	return 0;
+}
+
+/*
  * The checks mmap() would make on region @i and its backing file @file (a
  * reference the region now owns, or NULL), so that mapping cannot fail on
  * them later.
@@ -152,6 +171,12 @@ static int mmap_restore_check_region(struct spice_restore *sr, u32 i,
 	err = security_mmap_addr(r->start);
 	if (err)
 		return err;
+	if (!file && shared) {
+		err = security_mmap_file(NULL, r->prot, mflags);
+		if (err)
+			return err;
+		return mmap_restore_setup_shmem(&sr->regions[i]);
+	}
 	if (file) {
 		if (!(file->f_mode & FMODE_READ))
 			return -EACCES;
@@ -211,9 +236,12 @@ static void mmap_restore_free(struct spice_restore *sr)
 	spice_put_pages(sr);
 	spice_async_free(sr->async);
 	if (sr->regions) {
-		for (i = 0; i < sr->t.nr_regions; i++)
+		for (i = 0; i < sr->t.nr_regions; i++) {
 			if (sr->regions[i].file)
 				fput(sr->regions[i].file);
+			if (sr->regions[i].shmem)
+				fput(sr->regions[i].shmem);
+		}
 		kvfree(sr->regions);
 	}
 	if (sr->image)
@@ -251,7 +279,8 @@ static void mmap_restore_free(struct spice_restore *sr)
  *   unaligned, empty, outside the address space or its region, unsorted or
  *   overlapping, has an unknown flag, protection bit or source, or a source
  *   its region cannot have; image data lies outside the image; a written
- *   working-set page lies in a region without %PROT_WRITE.
+ *   working-set page lies in a region without %PROT_WRITE; a region is
+ *   both shared or file-backed and %MMAP_RESTORE_REGION_GROWSDOWN.
  * - -E2BIG: @usize is above %PAGE_SIZE, or the caller's struct is larger
  *   than the kernel's and the extra bytes are not zero; a count is above its
  *   MMAP_RESTORE_MAX_* limit.
@@ -269,11 +298,11 @@ static void mmap_restore_free(struct spice_restore *sr)
  * - -EEXIST: A region overlaps a mapping and %MMAP_RESTORE_REPLACE is not
  *   set.
  * - -ENOMEM: Out of memory, over the memcg limit, over RLIMIT_AS, too close
- *   to the map count limit, more pages to populate than the machine has, or
- *   every image slot of the process taken.
+ *   to the map count limit, more pages to populate than the machine has,
+ *   every image slot of the process taken, or shared anonymous memory over
+ *   the commit limit (or no memory for its shmem object).
  * - -EINTR: A fatal signal arrived.
  * - -EIO: Reading the image or a backing file failed, or the image shrank.
- * - -EOPNOTSUPP: A shared anonymous region: not supported yet.
  */
 SYSCALL_DEFINE3(mmap_restore, const struct mmap_restore_args __user *, uargs,
 		size_t, usize, unsigned int, flags)

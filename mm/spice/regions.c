@@ -53,9 +53,10 @@ static int spice_check_region(const struct mmap_restore_region *r,
 	if (r->fd == -1) {
 		if (r->pgoff)
 			return -EINVAL;
-		/* Shared anonymous memory would need a shmem object. */
-		if (r->flags & MMAP_RESTORE_REGION_SHARED)
-			return -EOPNOTSUPP;
+		/* As mmap(): shared anonymous memory does not grow. */
+		if ((r->flags & MMAP_RESTORE_REGION_SHARED) &&
+		    (r->flags & MMAP_RESTORE_REGION_GROWSDOWN))
+			return -EINVAL;
 		return 0;
 	}
 	if (r->fd < 0)
@@ -103,8 +104,8 @@ static int spice_check_interval(const struct mmap_restore_interval *iv,
 	default:
 		return -EINVAL;
 	}
-	/* Private contents cannot be placed in a shared mapping. */
-	if (r->flags & MMAP_RESTORE_REGION_SHARED)
+	/* A shared file mapping shows its file: it has no other contents. */
+	if (file && (r->flags & MMAP_RESTORE_REGION_SHARED))
 		return -EINVAL;
 	return 0;
 }
@@ -192,8 +193,7 @@ static int spice_check_ws_overlap(const struct mmap_restore_tables *t)
  * working-set ranges inside one region each and disjoint.
  *
  * Return: 0, or -EINVAL, -EBADF (image data without an image),
- * -EOVERFLOW (file offset past the largest file), -EOPNOTSUPP (shared
- * anonymous region) or -ENOMEM.
+ * -EOVERFLOW (file offset past the largest file) or -ENOMEM.
  */
 int spice_check_tables(const struct mmap_restore_tables *t,
 		       loff_t image_size, bool have_image,

@@ -144,8 +144,10 @@ static void region_fields(struct kunit *test)
 	x.r[0].pgoff = PAGE_SIZE;
 	KUNIT_EXPECT_EQ(test, -EINVAL, check(&x));
 	tables_init(&x);
-	x.r[0].flags = MMAP_RESTORE_REGION_SHARED;
-	KUNIT_EXPECT_EQ(test, -EOPNOTSUPP, check(&x));
+	x.r[0].flags = MMAP_RESTORE_REGION_SHARED;	/* shared anonymous */
+	KUNIT_EXPECT_EQ(test, 0, check(&x));
+	x.r[0].flags |= MMAP_RESTORE_REGION_GROWSDOWN;
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(&x));
 	tables_init(&x);
 	x.r[1].fd = -2;
 	KUNIT_EXPECT_EQ(test, -EBADF, check(&x));
@@ -187,7 +189,7 @@ static void intervals(struct kunit *test)
 	x.iv[2].offset = 0;
 	KUNIT_EXPECT_EQ(test, 0, check(&x));
 	tables_init(&x);
-	x.r[1].flags = MMAP_RESTORE_REGION_SHARED;	/* image data, shared */
+	x.r[1].flags = MMAP_RESTORE_REGION_SHARED;	/* image data, shared file */
 	KUNIT_EXPECT_EQ(test, -EINVAL, check(&x));
 	tables_init(&x);
 	x.r[0].first_interval = 2;		/* past the array */

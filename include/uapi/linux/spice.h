@@ -72,9 +72,12 @@ struct mmap_restore_interval {
  * Region flags (&struct mmap_restore_region.flags):
  *
  * - %MMAP_RESTORE_REGION_SHARED: A shared mapping (as MAP_SHARED); without
- *   it the region is private (as MAP_PRIVATE).
+ *   it the region is private (as MAP_PRIVATE).  A shared anonymous region
+ *   is a new shmem object, as mmap() makes one, holding the region's image
+ *   data; a shared file region shows its file and has no intervals but
+ *   %MMAP_RESTORE_SRC_FILE.
  * - %MMAP_RESTORE_REGION_GROWSDOWN: A stack that grows down (as
- *   MAP_GROWSDOWN).
+ *   MAP_GROWSDOWN); private anonymous regions only.
  */
 #define MMAP_RESTORE_REGION_SHARED	(1U << 0)
 #define MMAP_RESTORE_REGION_GROWSDOWN	(1U << 1)

@@ -631,6 +631,10 @@ static int check_vmas(const struct spice_image *img, char *why)
 			if (v[i].pgoff)
 				return fail(why, -EINVAL, "vma %llu: anonymous with a file offset",
 					    (unsigned long long)i);
+			if ((v[i].flags & SPICE_VMA_SHARED) &&
+			    (v[i].flags & SPICE_VMA_GROWSDOWN))
+				return fail(why, -EINVAL, "vma %llu: shared and growing down",
+					    (unsigned long long)i);
 		} else if (v[i].file >= img->nr[SPICE_SECT_FILES] ||
 			   !S_ISREG(files[v[i].file].mode)) {
 			return fail(why, -EINVAL,

@@ -582,6 +582,12 @@ static void m_vma_growsdown(unsigned char *b, size_t *l)
 	VMA(b, 1)->flags |= SPICE_VMA_GROWSDOWN;
 }
 
+static void m_vma_shared_growsdown(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 0)->flags |= SPICE_VMA_SHARED | SPICE_VMA_GROWSDOWN;
+}
+
 static void m_vma_ivs(unsigned char *b, size_t *l)
 {
 	(void)l;
@@ -750,6 +756,7 @@ static const struct mutation mutations[] = {
 	{ "vma file out of range", m_vma_file, 1, -EINVAL, "file 5" },
 	{ "anonymous vma with an offset", m_vma_pgoff, 1, -EINVAL, "offset" },
 	{ "file-backed stack", m_vma_growsdown, 1, -EINVAL, "stack" },
+	{ "shared anonymous stack", m_vma_shared_growsdown, 1, -EINVAL, "growing down" },
 	{ "intervals not following on", m_vma_ivs, 1, -EINVAL, "expected" },
 	{ "intervals of no vma", m_vma_ivs_left, 1, -EINVAL, "no vma" },
 	{ "vdso with contents", m_vdso_contents, 1, -EINVAL, "vdso" },

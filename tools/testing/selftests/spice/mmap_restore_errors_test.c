@@ -137,8 +137,9 @@ BAD(shared_writable_read_only_file, EACCES, call_init(c, e->image);
 BAD(shared_with_image_data, EINVAL, good_file_call(c, e);
 	c->regions[0].flags = MMAP_RESTORE_REGION_SHARED;
 	c->regions[0].prot = PROT_READ);
-BAD(shared_anonymous, EOPNOTSUPP, call_init(c, -1);
-	add_region(c, e->at, 4, PROT_READ, -1, 0, MMAP_RESTORE_REGION_SHARED));
+BAD(shared_anonymous_growsdown, EINVAL, call_init(c, -1);
+	add_region(c, e->at, 4, PROT_READ, -1, 0,
+		   MMAP_RESTORE_REGION_SHARED | MMAP_RESTORE_REGION_GROWSDOWN));
 BAD(file_offset_overflow, EOVERFLOW, good_file_call(c, e);
 	c->regions[0].pgoff = ~0ULL & ~(PS - 1));
 BAD(stats_not_writable, EFAULT, good_call(c, e);
@@ -215,7 +216,7 @@ TEST(good_calls_succeed)
  */
 static const int fuzz_errnos[] = {
 	EINVAL, E2BIG, EFAULT, EBADF, EACCES, EPERM, ENODEV, EOVERFLOW, EEXIST,
-	ENOMEM, EIO, EOPNOTSUPP,
+	ENOMEM, EIO,
 };
 
 static unsigned int fuzz_rand(unsigned int *seed)

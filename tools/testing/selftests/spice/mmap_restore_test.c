@@ -296,6 +296,96 @@ TEST_F(restore, fork_copies_on_write)
 	EXPECT_TRUE(page_has_pattern(at, IMAGE_SEED, 10));
 }
 
+/*
+ * Shared anonymous region: as anon_call(), plus zero page 12 in the
+ * working set.
+ */
+static void shared_call(struct restore_call *c, char *at)
+{
+	add_region(c, at, 16, PROT_READ | PROT_WRITE, -1, 0,
+		   MMAP_RESTORE_REGION_SHARED);
+	add_interval(c, 0, 4, MMAP_RESTORE_SRC_IMAGE, 10);
+	add_interval(c, 4, 4, MMAP_RESTORE_SRC_ZERO, 0);
+	add_interval(c, 8, 2, MMAP_RESTORE_SRC_IMAGE, 20);
+	add_ws(c, at, 0, 4, 1);
+	add_ws(c, at, 8, 2, 0);
+	add_ws(c, at, 12, 1, 0);
+}
+
+TEST_F(restore, shared_anonymous_contents)
+{
+	char *at = self->at, *real;
+	const char *line;
+	long before, after;
+	int i;
+
+	shared_call(&self->c, at);
+	ASSERT_EQ(0, call_restore(&self->c, 0));
+	for (i = 0; i < 16; i++) {
+		int image = i < 4 || i == 8 || i == 9;
+
+		EXPECT_TRUE(image ? page_has_pattern(at + i * PS, IMAGE_SEED,
+						     i < 4 ? 10 + i : 20 + i - 8) :
+				    page_is_zero(at + i * PS));
+	}
+	/* Every image page is read and mapped, none left pending. */
+	EXPECT_EQ(6, self->c.stats.pages_read);
+	EXPECT_EQ(7, self->c.stats.pages_populated);
+	EXPECT_EQ(0, self->c.stats.pages_deferred);
+
+	/* What mmap(MAP_SHARED | MAP_ANONYMOUS) shows, at offset 0. */
+	line = maps_line(at);
+	EXPECT_NE(NULL, strstr(line, " rw-s 00000000 "));
+	EXPECT_NE(NULL, strstr(line, " /dev/zero (deleted)"));
+	TH_LOG("%s", line);
+	real = mmap(NULL, PS, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, real);
+	EXPECT_NE(NULL, strstr(maps_line(real), " /dev/zero (deleted)"));
+	munmap(real, PS);
+
+	/* A zero page of the working set is there too. */
+	before = minor_faults();
+	__atomic_load_n(&at[12 * PS], __ATOMIC_RELAXED);
+	after = minor_faults();
+	EXPECT_EQ(0, after - before);
+}
+
+/*
+ * The contents live in the region's shmem object: a child's write is seen,
+ * and a page whose entry MADV_DONTNEED dropped keeps its data.
+ */
+TEST_F(restore, shared_anonymous_is_shared)
+{
+	char *at = self->at;
+	int status;
+	pid_t pid;
+
+	shared_call(&self->c, at);
+	ASSERT_EQ(0, call_restore(&self->c, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		memset(at + 5 * PS, 0x33, PS);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0x33, at[5 * PS + 100]);
+	ASSERT_EQ(0, madvise(at + 8 * PS, PS, MADV_DONTNEED));
+	EXPECT_TRUE(page_has_pattern(at + 8 * PS, IMAGE_SEED, 20));
+}
+
+/* With MMAP_RESTORE_ASYNC and no budget, shared pages still come now. */
+TEST_F(restore, shared_anonymous_is_never_deferred)
+{
+	char *at = self->at;
+
+	shared_call(&self->c, at);
+	ASSERT_EQ(0, call_restore(&self->c, MMAP_RESTORE_ASYNC));
+	EXPECT_EQ(0, self->c.stats.pages_deferred);
+	EXPECT_EQ(6, self->c.stats.pages_read);
+	EXPECT_TRUE(page_has_pattern(at + 9 * PS, IMAGE_SEED, 21));
+}
+
 TEST_F(restore, ordinary_memory_afterwards)
 {
 	char *at = self->at;

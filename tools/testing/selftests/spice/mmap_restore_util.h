@@ -220,8 +220,8 @@ static inline long call_restore(struct restore_call *c, unsigned int flags)
 }
 
 /*
- * Shared anonymous memory cannot be restored yet (the test harness shares
- * its results page with this process): drop it from the dumpee.
+ * The test harness shares its results page with this process: drop it
+ * from a dumpee, whose restored copy would be shared with nobody.
  */
 static inline void unmap_shared_anonymous(void)
 {
