@@ -251,9 +251,8 @@ static void restore_process_report(struct spice_rebuild *rb)
  * - -ENFILE: The system limit on open files, or on pipe buffers for an
  *   internal pipe, was reached.
  * - -EAFNOSUPPORT: An internal socket pair on a kernel without AF_UNIX.
- * - -EOPNOTSUPP: Shared anonymous memory, an epoll instance watching
- *   another epoll instance, a 32-bit thread or caller, a caller with a
- *   shadow stack.
+ * - -EOPNOTSUPP: An epoll instance watching another epoll instance, a
+ *   32-bit thread or caller, a caller with a shadow stack.
  *
  * Past the point of no return only allocations and thread creation can
  * fail; the process is then killed with SIGKILL.

@@ -132,15 +132,9 @@ static int dump_thread_state(struct dump *d, struct dump_thread *t,
 	return 0;
 }
 
-/* Working-set ranges, built in address order as pages are found. */
-struct ws_list {
-	struct mmap_restore_ws_range *r;
-	size_t nr, cap;
-};
-
 /* Add page @addr of @v; a range never spans two VMAs. */
-static int ws_add(struct ws_list *ws, const struct dump_vma *v, uint64_t addr,
-		  uint32_t flags)
+int dump_ws_add(struct dump_ws *ws, const struct dump_vma *v, uint64_t addr,
+		uint32_t flags)
 {
 	struct mmap_restore_ws_range *last = ws->nr ? &ws->r[ws->nr - 1] : NULL;
 	void *q;
@@ -181,7 +175,7 @@ static int need_page(const struct dump_vma *v, uint64_t pm)
 }
 
 static int dump_vma_pages(struct dump *d, const struct dump_vma *v, int pm_fd,
-			  struct ws_list *ws, char *buf, uint64_t total)
+			  struct dump_ws *ws, char *buf, uint64_t total)
 {
 	uint64_t pm[CHUNK_PAGES], addr, first, i, n, run;
 	uint32_t wflag;
@@ -201,7 +195,7 @@ static int dump_vma_pages(struct dump *d, const struct dump_vma *v, int pm_fd,
 				/* Resident file pages are worth mapping at restore. */
 				if ((pm[i] & PM_PRESENT) && ws &&
 				    !(v->flags & (SPICE_VMA_VDSO | SPICE_VMA_VVAR))) {
-					err = ws_add(ws, v, addr + i * PAGE, 0);
+					err = dump_ws_add(ws, v, addr + i * PAGE, 0);
 					if (err)
 						return err;
 				}
@@ -223,7 +217,7 @@ static int dump_vma_pages(struct dump *d, const struct dump_vma *v, int pm_fd,
 				return dump_fail(d, err, "storing pages at %#llx",
 						 (unsigned long long)(addr + first * PAGE));
 			for (; ws && first < run; first++) {
-				err = ws_add(ws, v, addr + first * PAGE, wflag);
+				err = dump_ws_add(ws, v, addr + first * PAGE, wflag);
 				if (err)
 					return err;
 			}
@@ -237,7 +231,7 @@ static int dump_vma_pages(struct dump *d, const struct dump_vma *v, int pm_fd,
 
 static int dump_memory(struct dump *d)
 {
-	struct ws_list ws = { NULL, 0, 0 };
+	struct dump_ws ws = { NULL, 0, 0 }, *wsp;
 	struct spice_image_vma iv;
 	uint64_t total = 0;
 	char path[64], *buf;
@@ -276,9 +270,12 @@ static int dump_memory(struct dump *d)
 	for (i = 0; i < d->nr_vmas && !err; i++) {
 		if (d->vmas[i].flags & (SPICE_VMA_VDSO | SPICE_VMA_VVAR))
 			continue;
-		err = dump_vma_pages(d, &d->vmas[i], pm_fd,
-				     d->opts->flags & SPICE_DUMP_WS_NONE ? NULL : &ws,
-				     buf, total);
+		wsp = d->opts->flags & SPICE_DUMP_WS_NONE ? NULL : &ws;
+		if (dump_vma_is_shmem(&d->vmas[i]))
+			err = dump_shmem_pages(d, &d->vmas[i], wsp, buf,
+					       CHUNK_PAGES * PAGE);
+		else
+			err = dump_vma_pages(d, &d->vmas[i], pm_fd, wsp, buf, total);
 	}
 	free(buf);
 	close(pm_fd);
@@ -298,6 +295,8 @@ static int dump_frozen(struct dump *d, struct spice_image_process *proc)
 	err = dump_seize(d);
 	if (!err)
 		err = dump_read_maps(d);
+	if (!err)
+		err = dump_check_shmem(d);
 	for (i = 0; i < d->nr_threads && !err; i++)
 		err = dump_read_regs(d, &d->threads[i]);
 	if (!err)

@@ -25,7 +25,7 @@ struct dump_thread {
 
 /* A line of /proc/PID/maps with what smaps adds. */
 struct dump_vma {
-	uint64_t start, end, pgoff;
+	uint64_t start, end, pgoff;	/* pgoff in bytes, as maps shows it */
 	uint32_t prot, flags;	/* SPICE_VMA_* */
 	uint64_t ino;
 	char *path;		/* file path, or NULL */
@@ -47,6 +47,15 @@ struct dump {
 
 int dump_fail(struct dump *d, int err, const char *fmt, ...);
 int dump_read_mem(struct dump *d, uint64_t addr, void *buf, size_t len);
+
+/* Working-set ranges, built in address order as pages are found. */
+struct dump_ws {
+	struct mmap_restore_ws_range *r;
+	size_t nr, cap;
+};
+
+int dump_ws_add(struct dump_ws *ws, const struct dump_vma *v, uint64_t addr,
+		uint32_t flags);
 
 /* dump_ptrace.c */
 int dump_seize(struct dump *d);
@@ -76,6 +85,12 @@ struct dump_fd {
 
 /* dump_fds.c */
 int dump_fds(struct dump *d);
+
+/* dump_shmem.c */
+int dump_vma_is_shmem(const struct dump_vma *v);
+int dump_check_shmem(struct dump *d);
+int dump_shmem_pages(struct dump *d, const struct dump_vma *v,
+		     struct dump_ws *ws, char *buf, size_t buf_len);
 
 /* dump_channels.c */
 int dump_channels(struct dump *d, struct dump_fd *fds, int n);

@@ -93,7 +93,8 @@ static int parse_vma(struct dump *d, const char *line, struct dump_vma *v)
 		v->flags |= SPICE_VMA_STACK;
 	} else if (path[0] == '/' && (v->flags & SPICE_VMA_SHARED) &&
 		   !strcmp(path, "/dev/zero (deleted)")) {
-		/* Shared anonymous memory. */
+		/* Shared anonymous memory: where in its object, for aliases. */
+		v->pgoff = pgoff;
 	} else if (path[0] == '/') {
 		if (dump_ends_with(path, " (deleted)"))
 			return dump_fail(d, -EOPNOTSUPP,

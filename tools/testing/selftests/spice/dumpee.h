@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A small process to dump and restore, for the fault-injection and stress
- * tests: anonymous memory with a known pattern, a second thread, an
- * internal pipe holding a byte and an internal socket pair (so that their
- * making is swept too), and a request channel on fds 0 and 1 ('c':
+ * tests: anonymous memory with a known pattern, shared anonymous memory, a
+ * second thread, an internal pipe holding a byte and an internal socket
+ * pair (so that their making is swept too), and a request channel on fds 0 and 1 ('c':
  * answers 'A' if the memory is intact and the pipe still holds its byte,
  * 'X' if not; 'e': exits 0).  Its fd 2 is /dev/null.
  */
@@ -39,6 +39,7 @@ static inline void dumpee_main(int req, int rep, uint32_t seed)
 	char *p = mmap(NULL, DUMPEE_PAGES * PS, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	int i, ok, pipe_fds[2], pair[2], queued;
+	char *shared;
 	pthread_t t;
 	char c;
 
@@ -55,12 +56,18 @@ static inline void dumpee_main(int req, int rep, uint32_t seed)
 	if (pthread_create(&t, NULL, dumpee_idle, NULL))
 		_exit(11);
 	unmap_shared_anonymous();
+	shared = mmap(NULL, 2 * PS, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED)
+		_exit(16);
+	fill_page(shared, seed ^ 1, 0);
 	if (write(1, "R", 1) != 1)
 		_exit(12);
 	while (read(0, &c, 1) == 1) {
 		if (c == 'e')
 			_exit(0);
-		ok = !ioctl(pipe_fds[0], FIONREAD, &queued) && queued == 1;
+		ok = !ioctl(pipe_fds[0], FIONREAD, &queued) && queued == 1 &&
+		     page_has_pattern(shared, seed ^ 1, 0) && page_is_zero(shared + PS);
 		for (i = 0; i < DUMPEE_PAGES; i++)
 			ok &= i % 2 ? page_is_zero(p + i * PS) :
 				      page_has_pattern(p + i * PS, seed, i);

@@ -65,6 +65,12 @@ static int file_prot = PROT_READ;
 #define DGRAM_A_FD	29	/* SOCK_DGRAM pair */
 #define DGRAM_B_FD	30
 #define LONE_RD_FD	31	/* a pipe whose write end the process closed */
+#define WITH_SHARED	16	/* shared anonymous memory, see make_shared() */
+#define WITH_SHARED_ALIAS 32	/* ... and its first page mapped twice */
+#define SHARED_PAGES	8
+#define SHARED_SEED	6
+
+static char *shared;
 
 static int got_usr1;
 
@@ -270,6 +276,61 @@ static char check_event_fds(void)
 	return 'V';
 }
 
+/*
+ * Shared anonymous memory whose contents are not all in the page tables:
+ * page 0 written, page 1 written then zapped (MADV_DONTNEED keeps it in the
+ * object), page 2 written by a child only; pages 4-7 read-only, which
+ * splits the mapping in two VMAs of one object, page 5 written before.
+ */
+static void make_shared(void)
+{
+	pid_t pid;
+
+	shared = mmap(NULL, SHARED_PAGES * PS, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED)
+		_exit(16);
+	fill_page(shared, SHARED_SEED, 0);
+	fill_page(shared + PS, SHARED_SEED, 1);
+	fill_page(shared + 5 * PS, SHARED_SEED, 5);
+	if (madvise(shared + PS, PS, MADV_DONTNEED) ||
+	    mprotect(shared + 4 * PS, 4 * PS, PROT_READ))
+		_exit(17);
+	pid = fork();
+	if (!pid) {
+		fill_page(shared + 2 * PS, SHARED_SEED, 2);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+		_exit(18);
+}
+
+/* mremap() with old_size 0: a second mapping of the same page. */
+static void alias_shared(void)
+{
+	if (mremap(shared, 0, PS, MREMAP_MAYMOVE) == MAP_FAILED)
+		_exit(19);
+}
+
+/* Contents as made, then still shared with a child: 'S', else 'N'. */
+static char check_shared(void)
+{
+	int i, ok = 1;
+	pid_t pid;
+
+	for (i = 0; i < SHARED_PAGES; i++)
+		ok &= i <= 2 || i == 5 ? page_has_pattern(shared + i * PS, SHARED_SEED, i) :
+					 page_is_zero(shared + i * PS);
+	pid = fork();
+	if (!pid) {
+		shared[3 * PS] = 'S';
+		_exit(0);
+	}
+	ok &= pid > 0 && waitpid(pid, NULL, 0) == pid && shared[3 * PS] == 'S';
+	shared[3 * PS] = 0;
+	return ok ? 'S' : 'N';
+}
+
 static void reply(char c)
 {
 	if (write(ACK_FD, &c, 1) != 1)
@@ -327,6 +388,10 @@ static void dumpee(char *anon, char *file_map, const char *file_path,
 	if (with & WITH_CHANNELS)
 		make_channels(with);
 	unmap_shared_anonymous();
+	if (with & WITH_SHARED)
+		make_shared();
+	if (with & WITH_SHARED_ALIAS)
+		alias_shared();
 	reply('R');
 	while (next_request(with & WITH_EVENTS, &c)) {
 		switch (c) {
@@ -365,6 +430,9 @@ static void dumpee(char *anon, char *file_map, const char *file_path,
 			break;
 		case 'w':
 			reply(check_channels());
+			break;
+		case 's':
+			reply(check_shared());
 			break;
 		case 'e':
 			_exit(7);
@@ -764,6 +832,44 @@ TEST_F(restore, internal_pipes_and_socketpairs)
 	EXPECT_EQ('A', ask(rc, 'c'));
 	ASSERT_EQ(1, write(rc->cmd, "e", 1));
 	EXPECT_EQ(7, launcher_status(rc));
+}
+
+/*
+ * Shared anonymous memory comes back whole, pages the page tables no
+ * longer showed included, as shared memory: a child's write is seen.
+ */
+TEST_F(restore, shared_anonymous_memory)
+{
+	struct restore_ctx *rc = &self->c;
+	char maps[8192], c;
+
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_SHARED));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	ASSERT_LT(0, launch(rc, SUPPLY_PIPES));
+	c = ask(rc, 's');
+	if (!c)
+		TH_LOG("no reply: the launcher ended with %d", launcher_status(rc));
+	EXPECT_EQ('S', c);
+	EXPECT_EQ('A', ask(rc, 'c'));
+	read_maps(rc->launcher, maps, sizeof(maps));
+	EXPECT_STREQ(rc->maps, maps);
+	ASSERT_EQ(1, write(rc->cmd, "e", 1));
+	EXPECT_EQ(7, launcher_status(rc));
+}
+
+/* The same shared pages mapped twice would come back as two copies. */
+TEST_F(restore, shared_anonymous_alias_is_not_dumped)
+{
+	struct restore_ctx *rc = &self->c;
+	struct spice_dump_opts opts = { .flags = SPICE_DUMP_KILL };
+	char why[SPICE_IMAGE_WHY_LEN];
+
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_SHARED | WITH_SHARED_ALIAS));
+	EXPECT_EQ(-EOPNOTSUPP, spice_dump(rc->dumpee, rc->image_fd, &opts, NULL, why));
+	EXPECT_NE(NULL, strstr(why, "same shared memory"));
+	kill(rc->dumpee, SIGKILL);
+	waitpid(rc->dumpee, NULL, 0);
+	rc->dumpee = -1;
 }
 
 /*

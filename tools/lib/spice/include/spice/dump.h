@@ -7,7 +7,9 @@
  * alternate signal stack, the program break) is asked of the stopped
  * process itself.  The caller needs ptrace access to the process
  * (PTRACE_MODE_ATTACH: same user and ptrace_scope allowing it, or
- * CAP_SYS_PTRACE).
+ * CAP_SYS_PTRACE).  Shared anonymous memory is read from its shmem object
+ * through /proc/PID/map_files, which also needs CAP_CHECKPOINT_RESTORE
+ * (or CAP_SYS_ADMIN); the same shared pages mapped twice are refused.
  */
 #ifndef __LIBSPICE_DUMP_H
 #define __LIBSPICE_DUMP_H
