@@ -23,8 +23,10 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
+#include <linux/hw_breakpoint.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/perf_event.h>
 #include <linux/personality.h>
 #include <linux/rseq.h>
 #include <linux/sched.h>
@@ -36,6 +38,7 @@
 #include <linux/slab.h>
 #include <linux/spice.h>
 #include <linux/syscall_user_dispatch.h>
+#include <linux/userfaultfd_k.h>
 #include <uapi/linux/futex.h>
 #include <uapi/linux/rseq.h>
 
@@ -71,6 +74,15 @@ static int spice_check_caller(void)
 	for_each_vma(vmi, vma) {
 		if (vma->vm_flags & VM_SEALED) {
 			err = -EPERM;
+			break;
+		}
+		/*
+		 * A userfaultfd monitor would be told of the unmapping and
+		 * waited for (UFFD_FEATURE_EVENT_UNMAP), past the point of
+		 * no return.
+		 */
+		if (userfaultfd_armed(vma)) {
+			err = -EBUSY;
 			break;
 		}
 	}
@@ -420,6 +432,16 @@ long spice_rebuild_commit(struct spice_rebuild *rb)
 	io_uring_task_cancel();
 	futex_exec_release(current);
 	clear_syscall_work_syscall_user_dispatch(current);
+	/*
+	 * And what exec resets for the new program: breakpoints a debugger
+	 * set, perf events that end at exec (their SIGTRAPs would name old
+	 * code), the mm's membarrier registrations, and the exec count that
+	 * tells this process's children their parent is another program.
+	 */
+	flush_ptrace_hw_breakpoint(current);
+	perf_event_exec();
+	membarrier_exec_mmap(current->mm);
+	WRITE_ONCE(current->self_exec_id, current->self_exec_id + 1);
 	/* Before mapping: READ_IMPLIES_EXEC changes what a mapping gets. */
 	set_personality(p->personality);
 

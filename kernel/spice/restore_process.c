@@ -239,7 +239,8 @@ static void restore_process_report(struct spice_rebuild *rb)
  *   looking up its working directory, failed; -EACCES or -EPERM also from
  *   an LSM refusing an internal socket pair.
  * - -ETXTBSY: The image's executable is open for writing.
- * - -EBUSY: The caller has other threads or shares its address space.
+ * - -EBUSY: The caller has other threads or shares its address space, has
+ *   uprobes state, or has memory registered with a userfaultfd.
  * - -EMFILE: An fd is at or above RLIMIT_NOFILE.
  * - -EIO: The image or a backing file could not be read.
  * - -EINTR: A fatal signal arrived while reading or making the fds.

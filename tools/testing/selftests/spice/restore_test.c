@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
+#include <linux/userfaultfd.h>
 #include <stdbool.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -563,6 +564,23 @@ static bool open_by_path;	/* launch() opens the image itself, after launch_as */
 static bool supply_hup;	/* launch() supplies HUP_FD, a pipe without writer */
 static bool supply_lone;	/* ... and LONE_RD_FD, another */
 static int stats_wr = -1;	/* if set, launch() asks for stats there */
+static bool uffd_armed;		/* launch() registers a userfaultfd first */
+
+/* A page of the launcher under a userfaultfd; 0 or -1. */
+static int arm_userfaultfd(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	int fd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	void *page = mmap(NULL, PS, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (fd < 0 || page == MAP_FAILED || ioctl(fd, UFFDIO_API, &api))
+		return -1;
+	reg.range.start = (uintptr_t)page;
+	reg.range.len = PS;
+	return ioctl(fd, UFFDIO_REGISTER, &reg);
+}
 
 /* What launch() supplies as the restored process's CMD_FD. */
 #define SUPPLY_PIPES		1
@@ -585,6 +603,8 @@ static pid_t launch(struct restore_ctx *rc, int supply)
 			_exit(99);
 		if (launch_as && become_user(launch_as))
 			_exit(96);
+		if (uffd_armed && arm_userfaultfd())
+			_exit(95);
 		if (open_by_path) {
 			close(rc->image_fd);
 			rc->image_fd = open(rc->image_path, O_RDONLY);
@@ -855,6 +875,22 @@ TEST_F(restore, shared_anonymous_memory)
 	EXPECT_STREQ(rc->maps, maps);
 	ASSERT_EQ(1, write(rc->cmd, "e", 1));
 	EXPECT_EQ(7, launcher_status(rc));
+}
+
+/*
+ * A userfaultfd on the launcher's memory would be told of its unmapping
+ * past the point of no return: refused before.
+ */
+TEST_F(restore, userfaultfd_on_the_caller)
+{
+	struct restore_ctx *rc = &self->c;
+
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, 0));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	uffd_armed = true;
+	ASSERT_LT(0, launch(rc, SUPPLY_PIPES));
+	uffd_armed = false;
+	EXPECT_EQ(100 + EBUSY, launcher_status(rc));
 }
 
 /* The same shared pages mapped twice would come back as two copies. */
