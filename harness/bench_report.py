@@ -31,17 +31,50 @@ def extract(tap_path):
     with open(tap_path, errors="replace") as f:
         text = f.read()
     m = re.search(r"SPICE-BENCH-BEGIN\n(.*?)\nSPICE-BENCH-END", text, re.S)
+    if m:
+        return json.loads(m.group(1).strip())
+    m = re.search(r"SPICE-BENCH-BEGIN\n(.*)", text, re.S)
     if not m:
         raise SystemExit(f"bench_report: no benchmark output in {tap_path}")
-    return json.loads(m.group(1).strip())
+    return partial_list(m.group(1))
+
+
+def finished(tap_path):
+    """Whether the guest printed the benchmark to its end."""
+    with open(tap_path, errors="replace") as f:
+        return "SPICE-BENCH-END" in f.read()
+
+
+def partial_list(text):
+    """The complete elements of a JSON list the guest stopped printing."""
+    dec, out, i = json.JSONDecoder(), [], text.find("[") + 1
+    while i > 0:
+        while i < len(text) and text[i] in " \t\r\n,":
+            i += 1
+        try:
+            elem, i = dec.raw_decode(text, i)
+        except ValueError:
+            break
+        out.append(elem)
+    print(f"warning: the guest stopped after {len(out)} results; reporting those",
+          file=sys.stderr)
+    return out
+
+
+def guest_note(tap_path, key):
+    """A '# key: value' line the guest printed before the benchmark."""
+    try:
+        with open(tap_path, errors="replace") as f:
+            for line in f:
+                if line.startswith(f"# {key}:"):
+                    return line.split(":", 1)[1].strip()
+    except FileNotFoundError:
+        pass
+    return "unknown"
 
 
 def clocksource(tap_path):
-    with open(tap_path, errors="replace") as f:
-        for line in f:
-            if line.startswith("# clocksource:"):
-                return line.split(":", 1)[1].strip()
-    return "unknown"
+    return guest_note(tap_path, "clocksource")
 
 
 def accelerator(run_dir):
@@ -100,6 +133,7 @@ def machine(run_dir):
 
 def environment(run_dir, fns, cs):
     env = machine(run_dir)
+    root = guest_note(os.path.join(run_dir, "tap.log"), "runtime-root")
     accel = env.get("accel") or accelerator(run_dir)
     cpus = fns[0].get("cpus") if fns else None
     return {
@@ -109,6 +143,9 @@ def environment(run_dir, fns, cs):
         "disk": env.get("disk", "unknown"),
         "disk_bytes": int(env.get("disk_bytes", 0) or 0),
         "clocksource": cs,
+        # Where python3, node and criu were read from: "disk N MiB" (a
+        # copy on the image disk) or "host (9p)".
+        "runtime_root": root,
         "reps": fns[0]["reps"] if fns else 0,
     }
 
@@ -116,7 +153,7 @@ def environment(run_dir, fns, cs):
 def env_label(env):
     """What every chart's title states."""
     return (f"{env['emulation']}, {env['cpus']} vCPUs, {env['memory']}, "
-            f"image disk {env['disk']}")
+            f"image disk {env['disk']}, runtimes on {env.get('runtime_root', '?')}")
 
 
 def records(fns):
@@ -283,9 +320,12 @@ def charts(doc, out_dir):
                 f.write(fn["function"] + " " + " ".join(
                     str(fn["modes"][m]["ms_median"]) if m in fn["modes"] else "NaN"
                     for m, _ in CHART_MODES) + "\n")
+        # A mode no function has (CRIU failed) would stop gnuplot.
+        shown = [(i, t) for i, (m, t) in enumerate(CHART_MODES)
+                 if any(m in fn["modes"] for fn in fns)]
         plots = ", ".join(f"'coldstart.dat' using {i + 2}"
-                          + (":xtic(1)" if i == 0 else "") + f" title '{t}'"
-                          for i, (_, t) in enumerate(CHART_MODES))
+                          + (":xtic(1)" if k == 0 else "") + f" title '{t}'"
+                          for k, (i, t) in enumerate(shown))
         if gnuplot(f"""set terminal pngcairo size 1300,650 noenhanced
 set output 'coldstart.png'
 set xtics rotate by -20
@@ -404,6 +444,7 @@ def main(argv):
         populate(doc, accelerator(argv[2]))
     else:
         doc = coldstart(doc, argv[2], cs, os.path.dirname(os.path.abspath(argv[3])))
+        doc["environment"]["finished"] = finished(tap)
     with open(argv[3], "w") as f:
         json.dump(doc, f, indent=1)
     print(f"written: {argv[3]}")

@@ -26,6 +26,7 @@ install -m 0755 "$here/guest/dump-python.sh" "$root/usr/bin/spice-dump-python"
 install -m 0755 "$here/guest/restore-demo.sh" "$root/usr/bin/spice-restore-demo"
 install -m 0755 "$here/guest/bench-coldstart.sh" "$root/usr/bin/spice-bench-coldstart-all"
 install -m 0755 "$here/guest/host-run" "$root/usr/bin/host-run"
+install -m 0755 "$here/guest/runtime-root" "$root/usr/bin/spice-runtime-root"
 cp -a "$ksft" "$root/kselftest"
 for dest in "$@"; do
 	cp -a "$dest/." "$root/"

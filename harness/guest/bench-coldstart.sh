@@ -5,18 +5,25 @@
 # function, then the scaling (a C function with 1 to 256 MiB of heap and a
 # fixed working set) and density (N instances at once) measurements, as one
 # JSON list on stdout.  QUICK=1: one function per language, no scaling or
-# density.  Everything runs in the chroot of the host's root (/host), where
-# python3, node and criu are, with the image disk at /mnt/images and the Spice
-# tools at /mnt/spice.  A function's images are removed after its run, so
-# that the disk holds one function's images at a time.
+# density.  SPICE_BENCH_FUNCS, a comma-separated list of names, runs only
+# those.  Everything runs in a chroot of the host's root ($SPICE_ROOT: its
+# copy on the image disk, else /host), where python3, node and criu are,
+# with the image disk at /mnt/images and the Spice tools at /mnt/spice.  A
+# function's images are removed after its run, so that the disk holds one
+# function's images at a time.
 reps=${1:-10}
 quick=${2:-0}
 sep=
 echo "["
+root=${SPICE_ROOT:-/host}
 run() { # name "options" cmd...
 	name=$1
 	opts=$2
 	shift 2
+	case ",${SPICE_BENCH_FUNCS:-$name}," in
+	*",$name,"*) ;;
+	*) return 0 ;;
+	esac
 	echo "coldstart: $name" >/dev/console
 	out=$(host-run /mnt/spice/spice-bench-coldstart -d /mnt/images -r "$reps" -s \
 		-n "$name" $opts -- "$@" 2>/dev/console) ||
@@ -29,12 +36,12 @@ run() { # name "options" cmd...
 }
 fn=/mnt/spice/functions
 py() { # name script
-	[ -x /host/usr/bin/python3 ] && run "$1" "" python3 "$fn/$2"
+	[ -x $root/usr/bin/python3 ] && run "$1" "" python3 "$fn/$2"
 }
 js() { # name script
-	[ -x /host/usr/bin/node ] && run "$1" "" node "$fn/$2"
+	[ -x $root/usr/bin/node ] && run "$1" "" node "$fn/$2"
 }
-if [ -x /host/mnt/spice/spice-bench-coldstart ]; then
+if [ -x $root/mnt/spice/spice-bench-coldstart ]; then
 	run c-hello "" /mnt/spice/spice-fn-hello
 	py py-hello hello.py
 	js node-hello hello.js
@@ -55,7 +62,7 @@ if [ -x /host/mnt/spice/spice-bench-coldstart ]; then
 			/mnt/spice/spice-fn-heap "$mib"
 	done
 	# Density: N restored instances at once against N cold starts.
-	[ -x /host/usr/bin/python3 ] &&
+	[ -x $root/usr/bin/python3 ] &&
 		run py-hello-density "-m warm -N 1,2,4,8,16" python3 "$fn/hello.py"
 fi
 echo "]"

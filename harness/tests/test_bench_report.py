@@ -35,11 +35,26 @@ DENSITY = function("py-hello-density", {"warm": mode(2)}, [
      "cold": {"ms_median": 500, "ms_max": 600, "pss_kib": 18000}}])
 
 
+class PartialOutput(unittest.TestCase):
+    def test_complete_elements_of_a_cut_list(self):
+        with contextlib.redirect_stderr(io.StringIO()) as err:
+            got = bench_report.partial_list('[\n{"a": 1}\n,{"b": [1, 2]}\n,{"c": ')
+        self.assertEqual(got, [{"a": 1}, {"b": [1, 2]}])
+        self.assertIn("after 2 results", err.getvalue())
+
+    def test_nothing_printed(self):
+        with contextlib.redirect_stderr(io.StringIO()):
+            self.assertEqual(bench_report.partial_list(""), [])
+
+
 class ColdstartReport(unittest.TestCase):
-    def report(self, fns, machine="accel=tcg\ncpus=2\nmem=2G\ndisk=virtio-blk raw cache=none\n"):
+    def report(self, fns, machine="accel=tcg\ncpus=2\nmem=2G\ndisk=virtio-blk raw cache=none\n",
+               tap="# runtime-root: disk 612 MiB\n"):
         with tempfile.TemporaryDirectory() as d:
             with open(os.path.join(d, "machine"), "w") as f:
                 f.write(machine)
+            with open(os.path.join(d, "tap.log"), "w") as f:
+                f.write(tap)
             with mock.patch.object(bench_report, "charts", return_value=[]), \
                     contextlib.redirect_stdout(io.StringIO()) as out:
                 doc = bench_report.coldstart(fns, d, "tsc", d)
@@ -82,6 +97,20 @@ class ColdstartReport(unittest.TestCase):
         self.assertEqual(env["disk"], "virtio-blk raw cache=none")
         self.assertIn("TCG, 2 vCPUs", bench_report.env_label(env))
         self.assertIn("compare ratios", out)
+        self.assertEqual(env["runtime_root"], "disk 612 MiB")
+        self.assertIn("runtimes on disk 612 MiB", bench_report.env_label(env))
+        doc, _ = self.report([PY], tap="")
+        self.assertEqual(doc["environment"]["runtime_root"], "unknown")
+
+    def test_chart_leaves_out_a_mode_no_function_has(self):
+        doc, _ = self.report([function("py-hello", {"spice": mode(50), "cold": mode(400)})])
+        scripts = []
+        with tempfile.TemporaryDirectory() as d, \
+                mock.patch.object(bench_report, "gnuplot",
+                                  side_effect=lambda s, _: scripts.append(s) or True):
+            self.assertIn("coldstart.png", bench_report.charts(doc, d))
+        self.assertIn("title 'Spice'", scripts[0])
+        self.assertNotIn("title 'CRIU'", scripts[0])
 
     def test_scaling_and_density(self):
         doc, _ = self.report([PY, HEAP, DENSITY])
