@@ -11,9 +11,11 @@
  * then answers each request line on stdin with one reply line on stdout
  * holding a "checksum".  One instance is started, sent a warm-up request,
  * dumped to DIR/NAME.img and stopped, so that restores can take its pid
- * (as spice restore --pid does; asyncio needs it); a second one, started
- * the same way, is the warm instance.  Then, REPS times and in turn, with
- * the page cache dropped before each cold measurement:
+ * (as spice restore --pid does; asyncio needs it).  Then, REPS times and in
+ * turn, with the page cache dropped before each cold measurement and no
+ * instance of the function running (its mapped runtime files would stay
+ * cached), the cold modes; then a second instance, started the same way,
+ * is the warm instance for the warm mode, and CRIU's dump ends it:
  *
  *   cold     fork + exec CMD, wait for ready, send the request, read the reply
  *   spice    fork a launcher (under the dumped pid) that calls
@@ -605,6 +607,7 @@ static bool criu_dump(struct instance *warm)
 	opt.criu_pid = warm->pid;
 	if (run_wait(argv)) {
 		fprintf(stderr, "spice-bench-coldstart: criu dump failed\n");
+		print_tail("dump.log");
 		return false;
 	}
 	waitpid(warm->pid, NULL, 0);
@@ -902,14 +905,15 @@ int main(int argc, char **argv)
 	stop(&warm);
 	if (has(SPICE_REC) && !record_image(&rec_ws, &rec_bytes))
 		return 1;
-	start_warm(&warm, line, sizeof(line));
-	checksum_of(line, got, sizeof(got));
-	if (!same_checksum("warm instance", got, want))
-		return 1;
 
+	/*
+	 * The cold modes while no instance of the function runs: a running
+	 * one keeps the runtime's mapped file pages in memory, which dropping
+	 * the page cache cannot drop, and a cold start would find them.
+	 */
 	for (i = 0; i < opt.reps; i++)
-		for (m = 0; m < CRIU; m++)
-			if (has(m) && !measure(m, &warm, want, &samples[m][i]))
+		for (m = 0; m < WARM; m++)
+			if (has(m) && !measure(m, NULL, want, &samples[m][i]))
 				return fprintf(stderr, "spice-bench-coldstart: %s failed\n",
 					       mode_name[m]), 1;
 	for (m = COLD; opt.count_syscalls && m <= SPICE; m++)
@@ -919,6 +923,15 @@ int main(int argc, char **argv)
 		if (!density(&dens[i], want))
 			return fprintf(stderr, "spice-bench-coldstart: density failed\n"), 1;
 	}
+
+	start_warm(&warm, line, sizeof(line));
+	checksum_of(line, got, sizeof(got));
+	if (!same_checksum("warm instance", got, want))
+		return 1;
+	for (i = 0; has(WARM) && i < opt.reps; i++)
+		if (!measure(WARM, &warm, want, &samples[WARM][i]))
+			return fprintf(stderr, "spice-bench-coldstart: warm failed\n"), 1;
+	/* CRIU dumps the warm instance, which ends it: nothing runs then either. */
 	if (has(CRIU) && !criu_dump(&warm))
 		opt.modes &= ~(1U << CRIU);
 	if (!has(CRIU))
