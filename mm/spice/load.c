@@ -279,7 +279,7 @@ static bool spice_kind_is_private(u8 kind)
 	       kind == SPICE_PAGE_FILE_COPY;
 }
 
-/* Pages read from the image into a new folio of their own. */
+/* Pages whose contents are read from the image before the call returns. */
 static bool spice_kind_reads_image(u8 kind)
 {
 	return kind == SPICE_PAGE_IMAGE || kind == SPICE_PAGE_SHMEM_IMAGE;
@@ -318,8 +318,7 @@ static int spice_alloc_private(struct spice_restore *sr, bool zero)
 			u8 kind = sr->pages[i].kind;
 			bool zeroed = kind == SPICE_PAGE_ZERO;
 
-			if ((spice_kind_is_private(kind) ||
-			     kind == SPICE_PAGE_SHMEM_IMAGE) && zeroed == zero)
+			if (spice_kind_is_private(kind) && zeroed == zero)
 				b->idx[want++] = i;
 		}
 		if (!want)
@@ -370,6 +369,22 @@ static int spice_offset_cmp(const void *a, const void *b, const void *priv)
 	u64 y = pages[*(const size_t *)b].offset;
 
 	return x == y ? 0 : (x < y ? -1 : 1);
+}
+
+/* Index in its shmem object of a page of a shared anonymous region. */
+static pgoff_t spice_shmem_index(const struct spice_restore *sr,
+				 const struct spice_page *p)
+{
+	return (p->addr - sr->regions[p->region].uregion->start) >> PAGE_SHIFT;
+}
+
+/* Where an image page is read to: its own folio, or its shmem object's. */
+static struct page *spice_read_target(const struct spice_restore *sr,
+				      const struct spice_page *p)
+{
+	if (p->kind == SPICE_PAGE_SHMEM_IMAGE)
+		return folio_file_page(p->folio, spice_shmem_index(sr, p));
+	return folio_page(p->folio, 0);
 }
 
 /*
@@ -432,7 +447,7 @@ static int spice_read_image(struct spice_restore *sr)
 		do {
 			struct spice_page *p = &sr->pages[order[i]];
 
-			bvec_set_folio(&bv[nr++], p->folio, PAGE_SIZE, 0);
+			bvec_set_page(&bv[nr++], spice_read_target(sr, p), PAGE_SIZE, 0);
 			i++;
 		} while (i < n && nr < SPICE_READ_BATCH &&
 			 sr->pages[order[i]].offset == pos + ((u64)nr << PAGE_SHIFT));
@@ -535,68 +550,70 @@ static int spice_get_file_pages(struct spice_restore *sr)
 }
 
 /*
- * The locked, uptodate folio of @index in a shmem object; a hole gets a
- * zeroed one.  Locked, it is safe from reclaim while it is filled.
+ * The pages of shared anonymous regions live in their shmem objects, which
+ * nothing else can see yet: take each page's page-cache folio now (a hole
+ * gets a zeroed one), so that image data is read straight into it.  The
+ * folio is new and clean, and the reference taken keeps reclaim,
+ * migration and compaction away from it while it is read into unlocked;
+ * only a dirty folio is ever written to swap.
  */
-static struct folio *spice_shmem_folio(struct address_space *mapping,
-				       pgoff_t index)
-{
-	gfp_t gfp = mapping_gfp_mask(mapping) | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
-	struct folio *folio;
-
-	for (;;) {
-		folio = shmem_read_folio_gfp(mapping, index, gfp);
-		if (IS_ERR(folio))
-			return folio;
-		folio_lock(folio);
-		/* Swapped out before we had the lock: look again. */
-		if (folio->mapping == mapping)
-			return folio;
-		folio_unlock(folio);
-		folio_put(folio);
-	}
-}
-
-/*
- * Put the pages of shared anonymous regions in their shmem objects, which
- * nothing else can see yet.  Image data was read with the rest of the image
- * into a folio of its own and is copied in: a page-cache folio could not
- * stay locked across those reads.  The pages are then mapped as any
- * page-cache page is.
- */
-static int spice_fill_shmem(struct spice_restore *sr)
+static int spice_get_shmem_folios(struct spice_restore *sr)
 {
 	size_t i;
 
 	for (i = 0; i < sr->nr_pages; i++) {
 		struct spice_page *p = &sr->pages[i];
-		const struct spice_region *reg = &sr->regions[p->region];
 		struct address_space *mapping;
 		struct folio *folio;
-		pgoff_t index;
 
 		if (p->kind != SPICE_PAGE_SHMEM_IMAGE &&
 		    p->kind != SPICE_PAGE_SHMEM_ZERO)
 			continue;
-		mapping = reg->shmem->f_mapping;
-		index = (p->addr - reg->uregion->start) >> PAGE_SHIFT;
-		folio = spice_shmem_folio(mapping, index);
+		mapping = sr->regions[p->region].shmem->f_mapping;
+		folio = shmem_read_folio_gfp(mapping, spice_shmem_index(sr, p),
+					     mapping_gfp_mask(mapping) |
+					     __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
+		/* A shmem object says -ENOSPC when it cannot allocate. */
 		if (IS_ERR(folio))
-			return PTR_ERR(folio);
-		if (p->kind == SPICE_PAGE_SHMEM_IMAGE) {
-			copy_highpage(folio_file_page(folio, index), &p->folio->page);
-			flush_dcache_folio(folio);
-			/* Only memory holds it: reclaim must swap it, not drop it. */
-			folio_mark_dirty(folio);
-			folio_put(p->folio);
-		}
-		folio_unlock(folio);
+			return PTR_ERR(folio) == -ENOSPC ? -ENOMEM : PTR_ERR(folio);
 		p->folio = folio;
-		p->offset = (u64)index << PAGE_SHIFT;
-		p->kind = SPICE_PAGE_FILE_RO;
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * Image data now in a shmem folio lives in memory only: marked dirty, so
+ * that reclaim swaps it rather than drops it.  Then every page of a shared
+ * anonymous region is mapped as any page-cache page is.
+ */
+static int spice_finish_shmem(struct spice_restore *sr)
+{
+	size_t i;
+
+	for (i = 0; i < sr->nr_pages; i++) {
+		struct spice_page *p = &sr->pages[i];
+		struct folio *folio = p->folio;
+
+		if (p->kind != SPICE_PAGE_SHMEM_IMAGE &&
+		    p->kind != SPICE_PAGE_SHMEM_ZERO)
+			continue;
+		if (p->kind == SPICE_PAGE_SHMEM_IMAGE) {
+			flush_dcache_folio(folio);
+			folio_lock(folio);
+			/* Clean and referenced, it cannot have left. */
+			if (WARN_ON_ONCE(folio->mapping !=
+					 sr->regions[p->region].shmem->f_mapping)) {
+				folio_unlock(folio);
+				return -EIO;
+			}
+			folio_mark_dirty(folio);
+			folio_unlock(folio);
+		}
+		p->offset = (u64)spice_shmem_index(sr, p) << PAGE_SHIFT;
+		p->kind = SPICE_PAGE_FILE_RO;
 	}
 	return 0;
 }
@@ -622,11 +639,13 @@ int spice_load_pages(struct spice_restore *sr)
 	if (!err)
 		err = spice_alloc_private(sr, true);
 	if (!err)
+		err = spice_get_shmem_folios(sr);
+	if (!err)
 		err = spice_read_image(sr);
 	if (!err)
 		err = spice_get_file_pages(sr);
 	if (!err)
-		err = spice_fill_shmem(sr);
+		err = spice_finish_shmem(sr);
 	if (err)
 		return err;
 
