@@ -208,7 +208,8 @@ static int spice_prepare_memory(struct spice_rebuild *rb)
 		r->start = v->start;
 		r->len = v->end - v->start;
 		r->prot = v->prot;
-		r->flags = v->flags & (SPICE_VMA_SHARED | SPICE_VMA_GROWSDOWN);
+		r->flags = v->flags & (SPICE_VMA_SHARED | SPICE_VMA_GROWSDOWN |
+				       SPICE_VMA_NORESERVE);
 		r->first_interval = v->first_interval;
 		r->nr_intervals = v->nr_intervals;
 		r->fd = -1;

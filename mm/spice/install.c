@@ -47,6 +47,8 @@ static unsigned long spice_map_flags(const struct spice_region *sreg)
 		flags |= MAP_ANONYMOUS;
 	if (r->flags & MMAP_RESTORE_REGION_GROWSDOWN)
 		flags |= MAP_GROWSDOWN;
+	if (r->flags & MMAP_RESTORE_REGION_NORESERVE)
+		flags |= MAP_NORESERVE;
 	return flags;
 }
 

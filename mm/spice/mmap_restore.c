@@ -139,13 +139,19 @@ static int mmap_restore_get_image(struct spice_restore *sr, int image_fd)
  * Shared anonymous memory is a shmem object of its own, as mmap() makes
  * it (shmem_zero_setup()), but made now: it is filled before it is mapped,
  * and a failure here leaves the address space untouched.  Its size is
- * charged to the commit limit as mmap()'s would be.
+ * charged to the commit limit as mmap()'s would be: unless
+ * MMAP_RESTORE_REGION_NORESERVE says not to, as MAP_NORESERVE does for
+ * mmap() when overcommit is allowed.
  */
 static int mmap_restore_setup_shmem(struct spice_region *reg)
 {
+	unsigned long vm_flags = 0;
 	struct file *shmem;
 
-	shmem = shmem_kernel_file_setup("dev/zero", reg->uregion->len, 0);
+	if ((reg->uregion->flags & MMAP_RESTORE_REGION_NORESERVE) &&
+	    sysctl_overcommit_memory != OVERCOMMIT_NEVER)
+		vm_flags |= VM_NORESERVE;
+	shmem = shmem_kernel_file_setup("dev/zero", reg->uregion->len, vm_flags);
 	/* No inode for it (shmem says -ENOSPC) is no memory, here. */
 	if (IS_ERR(shmem))
 		return PTR_ERR(shmem) == -ENOSPC ? -ENOMEM : PTR_ERR(shmem);

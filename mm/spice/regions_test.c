@@ -146,8 +146,10 @@ static void region_fields(struct kunit *test)
 	tables_init(&x);
 	x.r[0].flags = MMAP_RESTORE_REGION_SHARED;	/* shared anonymous */
 	KUNIT_EXPECT_EQ(test, 0, check(&x));
-	x.r[0].flags |= MMAP_RESTORE_REGION_GROWSDOWN;
+	x.r[0].flags = MMAP_RESTORE_REGION_SHARED | MMAP_RESTORE_REGION_GROWSDOWN;
 	KUNIT_EXPECT_EQ(test, -EINVAL, check(&x));
+	x.r[0].flags = MMAP_RESTORE_REGION_NORESERVE;
+	KUNIT_EXPECT_EQ(test, 0, check(&x));
 	tables_init(&x);
 	x.r[1].fd = -2;
 	KUNIT_EXPECT_EQ(test, -EBADF, check(&x));

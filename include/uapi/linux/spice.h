@@ -78,9 +78,13 @@ struct mmap_restore_interval {
  *   %MMAP_RESTORE_SRC_FILE.
  * - %MMAP_RESTORE_REGION_GROWSDOWN: A stack that grows down (as
  *   MAP_GROWSDOWN); private anonymous regions only.
+ * - %MMAP_RESTORE_REGION_NORESERVE: No swap space reserved (as
+ *   MAP_NORESERVE): the region is not charged to the commit limit unless
+ *   vm.overcommit_memory is 2.
  */
 #define MMAP_RESTORE_REGION_SHARED	(1U << 0)
 #define MMAP_RESTORE_REGION_GROWSDOWN	(1U << 1)
+#define MMAP_RESTORE_REGION_NORESERVE	(1U << 2)
 
 /**
  * struct mmap_restore_region - One mapping to restore.
@@ -668,10 +672,11 @@ struct spice_image_epoll_watch {
 };
 
 /*
- * VMA flags (&struct spice_image_vma.flags): the first two are those of
+ * VMA flags (&struct spice_image_vma.flags): the first three are those of
  * &struct mmap_restore_region.flags; the others say what a mapping is for.
  *
- * - %SPICE_VMA_SHARED, %SPICE_VMA_GROWSDOWN: as MMAP_RESTORE_REGION_*.
+ * - %SPICE_VMA_SHARED, %SPICE_VMA_GROWSDOWN, %SPICE_VMA_NORESERVE: as
+ *   MMAP_RESTORE_REGION_*.
  * - %SPICE_VMA_HEAP: the [heap] of brk(2).
  * - %SPICE_VMA_STACK: the main thread's [stack].
  * - %SPICE_VMA_VDSO, %SPICE_VMA_VVAR: the kernel's special mappings; they
@@ -679,6 +684,7 @@ struct spice_image_epoll_watch {
  */
 #define SPICE_VMA_SHARED	MMAP_RESTORE_REGION_SHARED
 #define SPICE_VMA_GROWSDOWN	MMAP_RESTORE_REGION_GROWSDOWN
+#define SPICE_VMA_NORESERVE	MMAP_RESTORE_REGION_NORESERVE
 #define SPICE_VMA_HEAP		(1U << 8)
 #define SPICE_VMA_STACK		(1U << 9)
 #define SPICE_VMA_VDSO		(1U << 10)

@@ -129,6 +129,8 @@ int dump_read_maps(struct dump *d)
 		if (!strncmp(line, "VmFlags:", 8)) {
 			if (!skip && strstr(line, " gd"))
 				v[n - 1].flags |= SPICE_VMA_GROWSDOWN;
+			if (!skip && strstr(line, " nr"))
+				v[n - 1].flags |= SPICE_VMA_NORESERVE;
 			continue;
 		}
 		/* Header lines start with "start-end "; the others with a key. */

@@ -374,6 +374,24 @@ TEST_F(restore, shared_anonymous_is_shared)
 	EXPECT_TRUE(page_has_pattern(at + 8 * PS, IMAGE_SEED, 20));
 }
 
+/* MMAP_RESTORE_REGION_NORESERVE is MAP_NORESERVE, private or shared. */
+TEST_F(restore, noreserve_regions)
+{
+	char *at = self->at;
+
+	add_region(&self->c, at, 4, PROT_READ | PROT_WRITE, -1, 0,
+		   MMAP_RESTORE_REGION_NORESERVE);
+	add_region(&self->c, at + 8 * PS, 4, PROT_READ | PROT_WRITE, -1, 0,
+		   MMAP_RESTORE_REGION_NORESERVE | MMAP_RESTORE_REGION_SHARED);
+	add_interval(&self->c, 0, 1, MMAP_RESTORE_SRC_IMAGE, 3);
+	add_region(&self->c, at + 16 * PS, 4, PROT_READ | PROT_WRITE, -1, 0, 0);
+	ASSERT_EQ(0, call_restore(&self->c, 0));
+	EXPECT_TRUE(has_vmflag(at, "nr"));
+	EXPECT_TRUE(has_vmflag(at + 8 * PS, "nr"));
+	EXPECT_FALSE(has_vmflag(at + 16 * PS, "nr"));
+	EXPECT_TRUE(page_has_pattern(at + 8 * PS, IMAGE_SEED, 3));
+}
+
 /* With MMAP_RESTORE_ASYNC and no budget, shared pages still come now. */
 TEST_F(restore, shared_anonymous_is_never_deferred)
 {

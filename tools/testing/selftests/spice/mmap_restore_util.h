@@ -153,6 +153,27 @@ static inline const char *maps_line(void *addr)
 	return line;
 }
 
+/* Whether the smaps VmFlags line of the mapping at @addr has @flag. */
+static inline int has_vmflag(void *addr, const char *flag)
+{
+	unsigned long start, end;
+	char line[512], want[8];
+	int in = 0, ret = 0;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	snprintf(want, sizeof(want), " %s", flag);
+	while (f && fgets(line, sizeof(line), f)) {
+		/* A mapping's first line: "start-end perms ..." */
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2)
+			in = (unsigned long)addr >= start && (unsigned long)addr < end;
+		else if (in && !strncmp(line, "VmFlags:", 8))
+			ret = !!strstr(line, want);
+	}
+	if (f)
+		fclose(f);
+	return ret;
+}
+
 /* A call under construction: up to 8 regions, 32 intervals, 32 ws ranges. */
 struct restore_call {
 	struct mmap_restore_region regions[8];

@@ -278,8 +278,8 @@ static char check_event_fds(void)
 }
 
 /*
- * Shared anonymous memory whose contents are not all in the page tables:
- * page 0 written, page 1 written then zapped (MADV_DONTNEED keeps it in the
+ * Shared anonymous memory (MAP_NORESERVE) whose contents are not all in the
+ * page tables: page 0 written, page 1 written then zapped (MADV_DONTNEED keeps it in the
  * object), page 2 written by a child only; pages 4-7 read-only, which
  * splits the mapping in two VMAs of one object, page 5 written before.
  */
@@ -288,7 +288,7 @@ static void make_shared(void)
 	pid_t pid;
 
 	shared = mmap(NULL, SHARED_PAGES * PS, PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		      MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (shared == MAP_FAILED)
 		_exit(16);
 	fill_page(shared, SHARED_SEED, 0);
@@ -313,10 +313,13 @@ static void alias_shared(void)
 		_exit(19);
 }
 
-/* Contents as made, then still shared with a child: 'S', else 'N'. */
+/*
+ * Contents as made, then still shared with a child, and still
+ * MAP_NORESERVE: 'S', else 'N'.
+ */
 static char check_shared(void)
 {
-	int i, ok = 1;
+	int i, ok = has_vmflag(shared, "nr");
 	pid_t pid;
 
 	for (i = 0; i < SHARED_PAGES; i++)
