@@ -17,6 +17,7 @@
  * signals and the parent stay the launcher's.
  */
 
+#include <linux/cn_proc.h>
 #include <linux/fdtable.h>
 #include <linux/futex.h>
 #include <linux/io_uring.h>
@@ -38,6 +39,8 @@
 #include <linux/slab.h>
 #include <linux/spice.h>
 #include <linux/syscall_user_dispatch.h>
+#include <linux/thread_info.h>
+#include <linux/user_events.h>
 #include <linux/userfaultfd_k.h>
 #include <uapi/linux/futex.h>
 #include <uapi/linux/rseq.h>
@@ -77,9 +80,9 @@ static int spice_check_caller(void)
 			break;
 		}
 		/*
-		 * A userfaultfd monitor would be told of the unmapping and
-		 * waited for (UFFD_FEATURE_EVENT_UNMAP), past the point of
-		 * no return.
+		 * Memory a userfaultfd monitor serves is refused rather than
+		 * taken from it unannounced (spice_commit_unmap() tells no
+		 * monitor; it could not wait for one).
 		 */
 		if (userfaultfd_armed(vma)) {
 			err = -EBUSY;
@@ -409,6 +412,52 @@ static int spice_commit_threads(const struct spice_image *img)
 	return 0;
 }
 
+/*
+ * What exec drops with the old mm and this call does not get for free by
+ * unmapping: the robust and PI futexes the caller holds, syscall user
+ * dispatch (io_uring requests go before, outside the exec lock).  And what
+ * exec resets for a new program: breakpoints a debugger set, perf events
+ * that end at exec (their SIGTRAPs would name old code), user_events
+ * enable bits (the kernel would write them into the new memory), the mm's
+ * membarrier registrations, the arch's per-program state (x86: CPUID
+ * faulting, SSBD for PR_SPEC_DISABLE_NOEXEC, LAM), and the exec count that
+ * tells this process's children their parent is another program.  Then the
+ * personality, before anything is mapped: READ_IMPLIES_EXEC changes what a
+ * mapping gets.
+ */
+static void spice_commit_exec_resets(const struct spice_image_process *p)
+{
+	futex_exec_release(current);
+	clear_syscall_work_syscall_user_dispatch(current);
+	flush_ptrace_hw_breakpoint(current);
+	perf_event_exec();
+	user_events_execve(current);
+	membarrier_exec_mmap(current->mm);
+	arch_setup_new_exec();
+	WRITE_ONCE(current->self_exec_id, current->self_exec_id + 1);
+	set_personality(p->personality);
+}
+
+/*
+ * The old address space goes entirely, as at exec, and mlockall(MCL_FUTURE)
+ * with it.  No userfaultfd monitor is told (exec tells none either): it
+ * would be waited for here, past the point of no return.
+ */
+static int spice_commit_unmap(void)
+{
+	struct mm_struct *mm = current->mm;
+	int err;
+
+	VMA_ITERATOR(vmi, mm, 0);
+
+	if (mmap_write_lock_killable(mm))
+		return -EINTR;
+	err = do_vmi_munmap(&vmi, mm, 0, TASK_SIZE, NULL, false);
+	mm->def_flags &= ~VM_LOCKED_MASK;
+	mmap_write_unlock(mm);
+	return err;
+}
+
 /**
  * spice_rebuild_commit - The point of no return: become the image's process.
  * @rb: A prepared rebuild.
@@ -425,35 +474,21 @@ long spice_rebuild_commit(struct spice_rebuild *rb)
 	int err;
 
 	/*
-	 * What exec drops with the old mm and this call does not get for
-	 * free by unmapping: io_uring requests that would complete into old
-	 * memory, the robust and PI futexes the caller holds, syscall user
-	 * dispatch, mlockall(MCL_FUTURE).
+	 * io_uring requests would complete into old memory; cancelled as exec
+	 * does, before its lock, which an io_uring worker may need.
 	 */
 	io_uring_task_cancel();
-	futex_exec_release(current);
-	clear_syscall_work_syscall_user_dispatch(current);
 	/*
-	 * And what exec resets for the new program: breakpoints a debugger
-	 * set, perf events that end at exec (their SIGTRAPs would name old
-	 * code), the mm's membarrier registrations, and the exec count that
-	 * tells this process's children their parent is another program.
+	 * As exec holds it: no ptrace attach or perf_event_open() sees the
+	 * process half rebuilt, or adds a remove_on_exec event after
+	 * perf_event_exec().
 	 */
-	flush_ptrace_hw_breakpoint(current);
-	perf_event_exec();
-	membarrier_exec_mmap(current->mm);
-	WRITE_ONCE(current->self_exec_id, current->self_exec_id + 1);
-	/* Before mapping: READ_IMPLIES_EXEC changes what a mapping gets. */
-	set_personality(p->personality);
-
-	/* The old address space goes entirely, as at exec. */
-	err = vm_munmap(0, TASK_SIZE);
-	if (!err && mmap_write_lock_killable(current->mm))
-		err = -EINTR;
-	if (!err) {
-		current->mm->def_flags &= ~VM_LOCKED_MASK;
-		mmap_write_unlock(current->mm);
+	if (down_write_killable(&current->signal->exec_update_lock)) {
+		force_fatal_sig(SIGKILL);
+		return -EINTR;
 	}
+	spice_commit_exec_resets(p);
+	err = spice_commit_unmap();
 	/* While nothing is mapped: the old executable may be the new one. */
 	if (!err && rb->exe)
 		err = replace_mm_exe_file(current->mm, rb->exe);
@@ -464,14 +499,17 @@ long spice_rebuild_commit(struct spice_rebuild *rb)
 	if (!err)
 		err = spice_commit_files(rb);
 	if (err) {
+		up_write(&current->signal->exec_update_lock);
 		force_fatal_sig(SIGKILL);
 		return err;
 	}
 	spice_commit_mm_layout(img);
 	xchg(&current->fs->umask, p->umask & 0777);
-	set_task_comm(current, p->comm);
+	__set_task_comm(current, p->comm, true);
 	spice_commit_signals(img);
 	spice_commit_thread(current, t);
+	up_write(&current->signal->exec_update_lock);
+	proc_exec_connector(current);
 	spice_phase_end(rb, &rb->stats.commit_ns);
 	err = spice_commit_threads(img);
 	if (err) {
