@@ -27,7 +27,7 @@ struct dump_thread {
 struct dump_vma {
 	uint64_t start, end, pgoff;	/* pgoff in bytes, as maps shows it */
 	uint32_t prot, flags;	/* SPICE_VMA_* */
-	uint64_t ino;
+	uint64_t ino, dev;	/* as maps shows them (dev: major << 32 | minor) */
 	char *path;		/* file path, or NULL */
 };
 

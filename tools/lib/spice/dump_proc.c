@@ -74,6 +74,7 @@ static int parse_vma(struct dump *d, const char *line, struct dump_vma *v)
 	v->start = start;
 	v->end = end;
 	v->ino = ino;
+	v->dev = (uint64_t)maj << 32 | min;
 	v->prot = (perms[0] == 'r' ? PROT_READ : 0) |
 		  (perms[1] == 'w' ? PROT_WRITE : 0) |
 		  (perms[2] == 'x' ? PROT_EXEC : 0);

@@ -40,7 +40,7 @@ int dump_check_shmem(struct dump *d)
 		for (j = i + 1; j < d->nr_vmas; j++) {
 			const struct dump_vma *b = &d->vmas[j];
 
-			if (!dump_vma_is_shmem(b) || b->ino != a->ino ||
+			if (!dump_vma_is_shmem(b) || b->ino != a->ino || b->dev != a->dev ||
 			    b->pgoff >= a->pgoff + (a->end - a->start) ||
 			    a->pgoff >= b->pgoff + (b->end - b->start))
 				continue;
@@ -55,7 +55,21 @@ int dump_check_shmem(struct dump *d)
 	return 0;
 }
 
-/* Store [pos, end) of the object, seen at @addr, and list it as working set. */
+static int page_is_zero(const char *p)
+{
+	size_t i;
+
+	for (i = 0; i < PAGE; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * Store [pos, end) of the object, seen at @addr, and list its pages as
+ * working set but for zero ones (left by read faults): the writer stores
+ * none of those, and a restore need not make them.
+ */
 static int store_range(struct dump *d, const struct dump_vma *v, int fd,
 		       uint64_t addr, off_t pos, off_t end, struct dump_ws *ws,
 		       char *buf, size_t buf_len)
@@ -76,6 +90,8 @@ static int store_range(struct dump *d, const struct dump_vma *v, int fd,
 			return dump_fail(d, err, "storing pages at %#llx",
 					 (unsigned long long)addr);
 		for (i = 0; ws && i < n; i += PAGE) {
+			if (page_is_zero(buf + i))
+				continue;
 			err = dump_ws_add(ws, v, addr + i, wflag);
 			if (err)
 				return err;
