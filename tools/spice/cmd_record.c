@@ -25,14 +25,15 @@
 
 const char usage_record[] =
 	"usage: spice record IMAGE -o OUT [--request JSON]... [--timeout SEC]\n"
-	"                    [--json]\n"
+	"                    [--address-order] [--json]\n"
 	"\n"
 	"Restore IMAGE with no working set, send it the requests (default one\n"
 	"{}) and read the replies; the pages it touched meanwhile become the\n"
 	"working set of OUT, a copy of IMAGE with their data laid out first.\n"
 	"Pages are recorded in first-touch order where tracefs shows the page\n"
 	"faults (a page the kernel mapped around a fault takes that fault's\n"
-	"place), else in address order.  Needs what spice restore\n"
+	"place), else (or with --address-order, which traces nothing) in\n"
+	"address order: the same pages.  Needs what spice restore\n"
 	"needs, and a function on its request channel (DESIGN.md); its fds 0\n"
 	"and 1 are pipes to spice record, its fd 2 is spice record's stderr.\n";
 
@@ -241,7 +242,7 @@ static int record_ws(pid_t pid, const struct spice_image *img, struct ws_list *l
 /* Restore @tmp (no working set), send the requests, record the pages. */
 static int run_requests(const char *tmp, const struct spice_image *img,
 			char **requests, int nr_requests, int timeout_ms,
-			struct ws_list *l)
+			int trace, struct ws_list *l)
 {
 	static char reply[65536];
 	struct function fn;
@@ -254,7 +255,7 @@ static int run_requests(const char *tmp, const struct spice_image *img,
 	fd = open(tmp, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	traced = !touch_trace_start();
+	traced = trace && !touch_trace_start();
 	err = function_restore(&fn, fd, img);
 	close(fd);
 	for (i = 0; !err && i < nr_requests; i++) {
@@ -317,7 +318,7 @@ int cmd_record(int argc, char **argv)
 	struct spice_writer_stats st;
 	struct ws_list l = { 0 };
 	struct spice_image *img = NULL;
-	int i, in = -1, fd = -1, err, json = 0, nr_req = 0;
+	int i, in = -1, fd = -1, err, json = 0, nr_req = 0, trace = 1;
 	char *tmp = NULL, *out_copy = NULL;
 	const char *dir;
 	long timeout = 60;
@@ -334,6 +335,8 @@ int cmd_record(int argc, char **argv)
 			timeout = strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--json"))
 			json = 1;
+		else if (!strcmp(argv[i], "--address-order"))
+			trace = 0;
 		else if (!path && argv[i][0] != '-')
 			path = argv[i];
 		else
@@ -366,7 +369,7 @@ int cmd_record(int argc, char **argv)
 		close(fd);
 	if (!err)
 		err = run_requests(tmp, img, nr_req ? requests : dflt,
-				   nr_req ? nr_req : 1, timeout * 1000, &l);
+				   nr_req ? nr_req : 1, timeout * 1000, trace, &l);
 	if (err) {
 		fprintf(stderr, "spice record: %s: %s\n", path,
 			why[0] ? why : strerror(-err));

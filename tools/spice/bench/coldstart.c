@@ -799,9 +799,16 @@ static bool dump_to(struct instance *warm, const char *path, unsigned int flags,
  */
 static bool record_image(unsigned long long *ws_pages, unsigned long long *bytes)
 {
+	/*
+	 * Address order: the pages are the same, and a synchronous restore
+	 * reads them by image offset whatever their order.  Tracing the first
+	 * touches would enable tracepoints, which patches kernel text while
+	 * the other vCPU runs it; QEMU 7.2's multi-threaded TCG then let a
+	 * guest run a stale int3 twice in this benchmark (an oops).
+	 */
 	char request[] = REQUEST, *argv[] = {
 		opt.spice, "record", opt.image, "-o", opt.rec_image, "--request",
-		request, NULL,
+		request, "--address-order", NULL,
 	};
 	const struct mmap_restore_ws_range *ws;
 	char why[SPICE_IMAGE_WHY_LEN];
