@@ -664,6 +664,19 @@ static bool runs_as(struct restore_ctx *rc, uid_t uid)
 }
 
 /* The launcher's exit status: 100 + errno if restore_process() failed. */
+static int launcher_status(struct restore_ctx *rc);
+
+/* ask(), saying how the launcher ended when no reply comes. */
+static char ask_restored(struct __test_metadata *_metadata,
+			 struct restore_ctx *rc, char c)
+{
+	char reply = ask(rc, c);
+
+	if (!reply)
+		TH_LOG("no reply: the launcher ended with %d", launcher_status(rc));
+	return reply;
+}
+
 static int launcher_status(struct restore_ctx *rc)
 {
 	int status;
@@ -724,7 +737,7 @@ FIXTURE_TEARDOWN(restore)
 TEST_F(restore, resumes_where_it_was_dumped)
 {
 	struct restore_ctx *rc = &self->c;
-	char maps[8192], c;
+	char maps[8192];
 	pid_t pid = 0;
 
 	ASSERT_EQ(0, start_dumpee(_metadata, rc, 0));
@@ -732,10 +745,7 @@ TEST_F(restore, resumes_where_it_was_dumped)
 	ASSERT_LT(0, launch(rc, 1));
 
 	/* The read it was blocked in restarts and gets this request. */
-	c = ask(rc, 'c');
-	if (!c)
-		TH_LOG("no reply: the launcher ended with %d", launcher_status(rc));
-	ASSERT_EQ('A', c);
+	ASSERT_EQ('A', ask_restored(_metadata, rc, 'c'));
 	EXPECT_EQ('M', ask(rc, 'm'));
 	ASSERT_EQ(0, kill(rc->launcher, SIGUSR1));
 	EXPECT_EQ('U', ask(rc, 'u'));
@@ -791,15 +801,11 @@ TEST_F(restore, threads_are_restored)
 	struct restore_ctx *rc = &self->c;
 	char path[64];
 	struct stat st;
-	char c;
 
 	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_THREAD));
 	ASSERT_EQ(0, dump_dumpee(rc));
 	ASSERT_LT(0, launch(rc, 1));
-	c = ask(rc, 'c');
-	if (!c)
-		TH_LOG("no reply: the launcher ended with %d", launcher_status(rc));
-	ASSERT_EQ('A', c);
+	ASSERT_EQ('A', ask_restored(_metadata, rc, 'c'));
 	/* A directory's link count: 2 + its subdirectories, one per thread. */
 	snprintf(path, sizeof(path), "/proc/%d/task", rc->launcher);
 	ASSERT_EQ(0, stat(path, &st));
@@ -818,16 +824,12 @@ TEST_F(restore, threads_are_restored)
 TEST_F(restore, eventfd_and_epoll)
 {
 	struct restore_ctx *rc = &self->c;
-	char c;
 
 	supply_hup = true;
 	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_EVENTS));
 	ASSERT_EQ(0, dump_dumpee(rc));
 	ASSERT_LT(0, launch(rc, SUPPLY_PIPES));
-	c = ask(rc, 'v');
-	if (!c)
-		TH_LOG("no reply: the launcher ended with %d", launcher_status(rc));
-	EXPECT_EQ('V', c);
+	EXPECT_EQ('V', ask_restored(_metadata, rc, 'v'));
 	EXPECT_EQ('A', ask(rc, 'c'));
 	ASSERT_EQ(1, write(rc->cmd, "e", 1));
 	EXPECT_EQ(7, launcher_status(rc));
@@ -842,16 +844,12 @@ TEST_F(restore, eventfd_and_epoll)
 TEST_F(restore, internal_pipes_and_socketpairs)
 {
 	struct restore_ctx *rc = &self->c;
-	char c;
 
 	supply_lone = true;
 	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_CHANNELS));
 	ASSERT_EQ(0, dump_dumpee(rc));
 	ASSERT_LT(0, launch(rc, SUPPLY_PIPES));
-	c = ask(rc, 'w');
-	if (!c)
-		TH_LOG("no reply: the launcher ended with %d", launcher_status(rc));
-	EXPECT_EQ('W', c);
+	EXPECT_EQ('W', ask_restored(_metadata, rc, 'w'));
 	EXPECT_EQ('A', ask(rc, 'c'));
 	ASSERT_EQ(1, write(rc->cmd, "e", 1));
 	EXPECT_EQ(7, launcher_status(rc));
@@ -864,15 +862,12 @@ TEST_F(restore, internal_pipes_and_socketpairs)
 TEST_F(restore, shared_anonymous_memory)
 {
 	struct restore_ctx *rc = &self->c;
-	char maps[8192], c;
+	char maps[8192];
 
 	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_SHARED));
 	ASSERT_EQ(0, dump_dumpee(rc));
 	ASSERT_LT(0, launch(rc, SUPPLY_PIPES));
-	c = ask(rc, 's');
-	if (!c)
-		TH_LOG("no reply: the launcher ended with %d", launcher_status(rc));
-	EXPECT_EQ('S', c);
+	EXPECT_EQ('S', ask_restored(_metadata, rc, 's'));
 	EXPECT_EQ('A', ask(rc, 'c'));
 	read_maps(rc->launcher, maps, sizeof(maps));
 	EXPECT_STREQ(rc->maps, maps);
@@ -881,8 +876,8 @@ TEST_F(restore, shared_anonymous_memory)
 }
 
 /*
- * A userfaultfd on the launcher's memory would be told of its unmapping
- * past the point of no return: refused before.
+ * Memory of the launcher that a userfaultfd monitor serves is refused
+ * before the point of no return, not taken from the monitor unannounced.
  */
 TEST_F(restore, userfaultfd_on_the_caller)
 {
