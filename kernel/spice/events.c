@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * restore_process(): eventfds and epoll instances.
+ * restore_process(): eventfds, signalfds and epoll instances.
  *
- * Both are made before the point of no return, as files that no fd refers
+ * They are made before the point of no return, as files that no fd refers
  * to yet, and each epoll instance gets its interest list there too, with
  * epoll_ctl_file() keyed by the fd numbers the restored process will have:
  * every error epoll_ctl(2) can give still returns to the launcher, and a
@@ -16,17 +16,21 @@
 #include <linux/fs.h>	/* first: <linux/eventpoll.h> uses struct file */
 #include <linux/eventfd.h>
 #include <linux/eventpoll.h>
+#include <linux/signalfd.h>
 #include <linux/spice.h>
 
 #include "rebuild.h"
 
 /**
- * spice_create_event_file - Make the eventfd or epoll file of an image fd.
- * @d: An fd of type %SPICE_FD_EVENTFD or %SPICE_FD_EPOLL, checked.
+ * spice_create_event_file - Make the eventfd, signalfd or epoll file of an
+ * image fd.
+ * @d: An fd of type %SPICE_FD_EVENTFD, %SPICE_FD_SIGNALFD or
+ *     %SPICE_FD_EPOLL, checked.
  * @out: The file, on success.
  *
- * An eventfd gets its counter and its semaphore and non-blocking modes;
- * an epoll instance starts empty, spice_prepare_epoll() fills it.
+ * An eventfd gets its counter and its semaphore and non-blocking modes, a
+ * signalfd its mask and non-blocking mode; an epoll instance starts empty,
+ * spice_prepare_epoll() fills it.
  *
  * Return: 0, -ENOMEM or -ENFILE.
  */
@@ -34,13 +38,19 @@ int spice_create_event_file(const struct spice_image_fd *d, struct file **out)
 {
 	int nonblock = d->open_flags & O_NONBLOCK;
 	struct file *file;
+	sigset_t mask;
 
-	if (d->type == SPICE_FD_EVENTFD)
+	if (d->type == SPICE_FD_EVENTFD) {
 		file = eventfd_file_create(d->pos, nonblock |
 					   (d->type_flags & SPICE_EVENTFD_SEMAPHORE ?
 					    EFD_SEMAPHORE : 0));
-	else
+	} else if (d->type == SPICE_FD_SIGNALFD) {
+		/* Bit n - 1 for signal n, as the thread masks (64-bit). */
+		siginitset(&mask, d->pos);
+		file = signalfd_file_create(&mask, nonblock);
+	} else {
 		file = epoll_file_create(nonblock);
+	}
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	*out = file;

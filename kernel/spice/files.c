@@ -233,7 +233,7 @@ int spice_prepare_fds(struct spice_rebuild *rb,
 			if (err)
 				return err;
 			break;
-		default:	/* eventfd, epoll */
+		default:	/* eventfd, signalfd, epoll */
 			n = spice_add_fd(rb, d[i].fd);
 			n->cloexec = d[i].fd_flags & FD_CLOEXEC;
 			err = spice_create_event_file(&d[i], &n->file);

@@ -261,7 +261,10 @@ static int spice_check_files(const struct spice_image *img)
 	return 0;
 }
 
-/* Open flags an eventfd or epoll file can have: O_RDWR, maybe O_NONBLOCK. */
+/*
+ * Open flags an eventfd, epoll or signalfd file can have: O_RDWR, maybe
+ * O_NONBLOCK.
+ */
 static bool spice_anon_fd_ok(const struct spice_image_fd *d)
 {
 	return (d->open_flags & ~O_NONBLOCK) == O_RDWR && d->file == SPICE_IMAGE_NONE;
@@ -346,6 +349,12 @@ static int spice_check_fds(const struct spice_image *img)
 			break;
 		case SPICE_FD_EPOLL:
 			if (!spice_anon_fd_ok(&d[i]) || d[i].pos)
+				return -EINVAL;
+			break;
+		case SPICE_FD_SIGNALFD:
+			/* A mask signalfd(2) would not keep is not one it made. */
+			if (!spice_anon_fd_ok(&d[i]) ||
+			    (d[i].pos & (BIT_ULL(SIGKILL - 1) | BIT_ULL(SIGSTOP - 1))))
 				return -EINVAL;
 			break;
 		default:

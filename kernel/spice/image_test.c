@@ -319,8 +319,19 @@ static void event_fds(struct kunit *test)
 	EXPECT_FD_CHECK(test, x, -EINVAL, d[0].open_flags = O_RDONLY);
 	EXPECT_FD_CHECK(test, x, -EINVAL, d[0].file = 0);
 	EXPECT_FD_CHECK(test, x, -EINVAL, d[1].pos = 1);
-	EXPECT_FD_CHECK(test, x, -EINVAL, d[1].type = 7);
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[1].type = 8);
 	EXPECT_FD_CHECK(test, x, 0, d[0].pos = U64_MAX);
+	/* A signalfd: its mask in @pos, never SIGKILL or SIGSTOP. */
+	EXPECT_FD_CHECK(test, x, 0, d[0].type = SPICE_FD_SIGNALFD;
+			d[0].type_flags = 0; d[0].pos = BIT_ULL(SIGUSR2 - 1));
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[0].type = SPICE_FD_SIGNALFD;
+			d[0].type_flags = 0; d[0].pos = BIT_ULL(SIGKILL - 1));
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[0].type = SPICE_FD_SIGNALFD;
+			d[0].type_flags = 0; d[0].pos = BIT_ULL(SIGSTOP - 1));
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[0].type = SPICE_FD_SIGNALFD;
+			d[0].type_flags = SPICE_EVENTFD_SEMAPHORE);
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[0].type = SPICE_FD_SIGNALFD;
+			d[0].type_flags = 0; d[0].open_flags = O_WRONLY);
 
 	EXPECT_FD_CHECK(test, x, -EINVAL, w[0].epfd = 3);	/* an eventfd */
 	EXPECT_FD_CHECK(test, x, -EINVAL, w[0].epfd = 6);	/* no such fd */

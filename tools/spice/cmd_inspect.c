@@ -162,6 +162,7 @@ static void print_fds(const struct spice_image *img)
 		[SPICE_FD_FILE] = "file", [SPICE_FD_SUPPLIED] = "supplied",
 		[SPICE_FD_EVENTFD] = "eventfd", [SPICE_FD_EPOLL] = "epoll",
 		[SPICE_FD_PIPE] = "pipe", [SPICE_FD_SOCKETPAIR] = "socketpair",
+		[SPICE_FD_SIGNALFD] = "signalfd",
 	};
 	const struct spice_image_epoll_watch *w;
 	const struct spice_image_fd *d;
@@ -180,6 +181,8 @@ static void print_fds(const struct spice_image *img)
 			printf(" count %llu%s", (unsigned long long)d[i].pos,
 			       d[i].type_flags & SPICE_EVENTFD_SEMAPHORE ?
 			       " semaphore" : "");
+		} else if (d[i].type == SPICE_FD_SIGNALFD) {
+			printf(" mask %#llx", (unsigned long long)d[i].pos);
 		} else if (d[i].type == SPICE_FD_PIPE) {
 			printf(" %s end of pipe %u", d[i].type_flags &
 			       SPICE_FD_SECOND_END ? "write" : "read", d[i].object);

@@ -582,6 +582,12 @@ enum spice_image_fd_type {
 	 * and no socket options set; its type is in @type_flags.
 	 */
 	SPICE_FD_SOCKETPAIR = 6,
+	/**
+	 * @SPICE_FD_SIGNALFD: A signalfd; @pos holds the mask of the
+	 * signals it reads (bit n - 1 for signal n; never SIGKILL or
+	 * SIGSTOP).
+	 */
+	SPICE_FD_SIGNALFD = 7,
 };
 
 /* &struct spice_image_fd.type_flags of a %SPICE_FD_EVENTFD: EFD_SEMAPHORE. */
@@ -621,7 +627,10 @@ struct spice_image_fd {
 	 * other types.
 	 */
 	__u32 type_flags;
-	/** @pos: File position; the counter of an eventfd. */
+	/**
+	 * @pos: File position; the counter of an eventfd; the signal mask of
+	 * a signalfd.
+	 */
 	__u64 pos;
 	/**
 	 * @object: For a pipe or socket pair, the index in the fd table of

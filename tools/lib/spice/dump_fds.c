@@ -2,8 +2,8 @@
 /*
  * The dumper's fd table: what each fd of the stopped process is, from
  * /proc/PID/fd and /proc/PID/fdinfo, which of its pipes and sockets are
- * internal (dump_channels.c), and the interest lists of its epoll
- * instances (fdinfo "tfd:" lines).
+ * internal (dump_channels.c), the state of its eventfds and signalfds, and
+ * the interest lists of its epoll instances (fdinfo "tfd:" lines).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -84,11 +84,17 @@ static int dump_one_fd(struct dump *d, int fd, struct dump_fd *e)
 	} else if (!strcmp(link, "anon_inode:[eventpoll]")) {
 		f.type = SPICE_FD_EPOLL;
 		e->is_epoll = 1;
+	} else if (!strcmp(link, "anon_inode:[signalfd]")) {
+		f.type = SPICE_FD_SIGNALFD;
+		if (!fdinfo_field(info, "sigmask:", 16, &val))
+			return dump_fail(d, -EIO, "fd %d: signalfd without a sigmask", fd);
+		f.pos = val;
 	} else {
 		return dump_fail(d, -EOPNOTSUPP, "fd %d: %s cannot be dumped yet",
 				 fd, link);
 	}
-	if ((f.type == SPICE_FD_EVENTFD || f.type == SPICE_FD_EPOLL) &&
+	if ((f.type == SPICE_FD_EVENTFD || f.type == SPICE_FD_EPOLL ||
+	     f.type == SPICE_FD_SIGNALFD) &&
 	    (f.open_flags & ~(uint64_t)O_NONBLOCK) != O_RDWR)
 		return dump_fail(d, -EOPNOTSUPP, "fd %d: %s with open flags %#o",
 				 fd, link, f.open_flags);

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE	/* O_DIRECT */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -357,6 +358,11 @@ static int check_anon_fd(const struct spice_image_fd *d, char *why)
 		return fail(why, -EINVAL, "fd %d: a file index on a non-file fd", d->fd);
 	if (d->type == SPICE_FD_EPOLL && d->pos)
 		return fail(why, -EINVAL, "fd %d: an epoll fd with a position", d->fd);
+	/* A mask signalfd(2) would not keep is not one it made. */
+	if (d->type == SPICE_FD_SIGNALFD &&
+	    (d->pos & (1ULL << (SIGKILL - 1) | 1ULL << (SIGSTOP - 1))))
+		return fail(why, -EINVAL, "fd %d: a signalfd mask with SIGKILL or SIGSTOP",
+			    d->fd);
 	return 0;
 }
 
@@ -482,6 +488,7 @@ static int check_fds(const struct spice_image *img, char *why)
 			break;
 		case SPICE_FD_EVENTFD:
 		case SPICE_FD_EPOLL:
+		case SPICE_FD_SIGNALFD:
 			err = check_anon_fd(&d[i], why);
 			if (err)
 				return err;

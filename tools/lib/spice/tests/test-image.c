@@ -439,6 +439,34 @@ static void m_efd_open(unsigned char *b, size_t *l)
 	EFD(b)->open_flags |= O_APPEND;
 }
 
+/* fd 4, the eventfd, as a signalfd reading SIGUSR2 (bit 11). */
+static void as_signalfd(struct spice_image_fd *d)
+{
+	d->type = SPICE_FD_SIGNALFD;
+	d->type_flags = 0;
+	d->pos = 1ULL << 11;
+}
+
+static void m_signalfd(unsigned char *b, size_t *l)
+{
+	(void)l;
+	as_signalfd(EFD(b));
+}
+
+static void m_signalfd_kill(unsigned char *b, size_t *l)
+{
+	(void)l;
+	as_signalfd(EFD(b));
+	EFD(b)->pos |= 1ULL << 8;	/* SIGKILL */
+}
+
+static void m_signalfd_flags(unsigned char *b, size_t *l)
+{
+	(void)l;
+	as_signalfd(EFD(b));
+	EFD(b)->type_flags = SPICE_EVENTFD_SEMAPHORE;
+}
+
 /* fd 4, the eventfd, as the read end of a pipe of its own (index 1). */
 static void as_pipe(struct spice_image_fd *d)
 {
@@ -735,6 +763,8 @@ static const struct mutation mutations[] = {
 	{ "fd of a file out of range", m_fd_file, 1, -EINVAL, "file 7" },
 	{ "unknown eventfd flag", m_efd_flags, 1, -EINVAL, "type flags" },
 	{ "eventfd opened O_APPEND", m_efd_open, 1, -EINVAL, "open flags" },
+	{ "signalfd reading SIGKILL", m_signalfd_kill, 1, -EINVAL, "SIGKILL" },
+	{ "signalfd with type flags", m_signalfd_flags, 1, -EINVAL, "type flags" },
 	{ "epoll fd with a position", m_epfd_pos, 1, -EINVAL, "position" },
 	{ "pipe end whose object is a file", m_pipe_object, 1, -EINVAL, "not the first fd" },
 	{ "pipe read end opened O_RDWR", m_pipe_rdwr, 1, -EINVAL, "open flags" },
@@ -831,6 +861,7 @@ static void test_mutations(void)
 	check_accepts(m_compat, "accepts an unknown compatible feature");
 	check_accepts(m_lone_pipe, "accepts a pipe of which only the read end is left");
 	check_accepts(m_pipe_holding, "accepts a pipe holding data");
+	check_accepts(m_signalfd, "accepts a signalfd");
 }
 
 static void test_short_buffers(void)

@@ -27,6 +27,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -55,6 +56,7 @@ static int file_prot = PROT_READ;
 #define EFD_NB_FD	21	/* eventfd, non-blocking, counter 0 */
 #define EPOLL_FD	22	/* close-on-exec; watches CMD_FD, EFD_NB_FD, HUP_FD */
 #define HUP_FD		23	/* a pipe with no writer, its watch disarmed */
+#define SIG_FD		32	/* signalfd of SIGUSR2, non-blocking, cloexec, watched */
 #define CMD_DATA	0xc0ffee00ULL
 #define WITH_CHANNELS	4	/* a pipe and socket pairs with both ends its own */
 #define WITH_SOCK_DATA	8	/* ... and an empty datagram queued on one */
@@ -142,12 +144,18 @@ static void make_event_fds(void)
 {
 	struct epoll_event cmd = { .events = EPOLLIN, .data.u64 = CMD_DATA };
 	struct epoll_event nb = { .events = EPOLLIN, .data.u64 = EFD_NB_FD };
+	struct epoll_event sig = { .events = EPOLLIN, .data.u64 = SIG_FD };
+	sigset_t usr2;
 
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
 	move_fd(eventfd(5, EFD_SEMAPHORE), EFD_SEM_FD, 0);
 	move_fd(eventfd(0, EFD_NONBLOCK), EFD_NB_FD, 0);
 	move_fd(epoll_create1(0), EPOLL_FD, O_CLOEXEC);
+	move_fd(signalfd(-1, &usr2, SFD_NONBLOCK), SIG_FD, O_CLOEXEC);
 	if (epoll_ctl(EPOLL_FD, EPOLL_CTL_ADD, CMD_FD, &cmd) ||
-	    epoll_ctl(EPOLL_FD, EPOLL_CTL_ADD, EFD_NB_FD, &nb))
+	    epoll_ctl(EPOLL_FD, EPOLL_CTL_ADD, EFD_NB_FD, &nb) ||
+	    epoll_ctl(EPOLL_FD, EPOLL_CTL_ADD, SIG_FD, &sig))
 		_exit(17);
 	disarmed_watch();
 }
@@ -251,6 +259,7 @@ static int next_request(int events, char *c)
 /* 'V', or which property of the restored eventfds and epoll is wrong. */
 static char check_event_fds(void)
 {
+	struct signalfd_siginfo si;
 	struct epoll_event ev;
 	uint64_t v;
 	int i;
@@ -274,14 +283,24 @@ static char check_event_fds(void)
 		return '6';
 	if (read(EFD_NB_FD, &v, sizeof(v)) != sizeof(v) || v != 3)
 		return '7';
+	/* The signalfd reads the blocked SIGUSR2 once it is pending. */
+	if (fcntl(SIG_FD, F_GETFD) != FD_CLOEXEC ||
+	    !(fcntl(SIG_FD, F_GETFL) & O_NONBLOCK) ||
+	    read(SIG_FD, &si, sizeof(si)) != -1 || errno != EAGAIN)
+		return '8';
+	raise(SIGUSR2);
+	if (epoll_wait(EPOLL_FD, &ev, 1, 0) != 1 || ev.data.u64 != SIG_FD ||
+	    read(SIG_FD, &si, sizeof(si)) != sizeof(si) || si.ssi_signo != SIGUSR2)
+		return '9';
 	return 'V';
 }
 
 /*
- * Shared anonymous memory (MAP_NORESERVE) whose contents are not all in the
- * page tables: page 0 written, page 1 written then zapped (MADV_DONTNEED keeps it in the
- * object), page 2 written by a child only; pages 4-7 read-only, which
- * splits the mapping in two VMAs of one object, page 5 written before.
+ * Shared anonymous memory (MAP_NORESERVE) whose contents are not all in
+ * the page tables: page 0 written, page 1 written then zapped
+ * (MADV_DONTNEED keeps it in the object), page 2 written by a child only;
+ * pages 4-7 read-only, which splits the mapping in two VMAs of one object,
+ * page 5 written before.
  */
 static void make_shared(void)
 {
@@ -817,9 +836,10 @@ TEST_F(restore, threads_are_restored)
 }
 
 /*
- * Eventfds keep their counter and modes, the epoll instance its interest
- * list (the launcher's pipe in place of the dumped one) and close-on-exec;
- * the process resumes in the epoll_wait() it was blocked in.
+ * Eventfds keep their counter and modes, a signalfd its mask and modes,
+ * the epoll instance its interest list (the launcher's pipe in place of
+ * the dumped one) and close-on-exec; the process resumes in the
+ * epoll_wait() it was blocked in.
  */
 TEST_F(restore, eventfd_and_epoll)
 {
