@@ -28,6 +28,7 @@ struct dump_vma {
 	uint64_t start, end, pgoff;	/* pgoff in bytes, as maps shows it */
 	uint32_t prot, flags;	/* SPICE_VMA_* */
 	uint64_t ino, dev;	/* as maps shows them (dev: major << 32 | minor) */
+	uint64_t shared_kb;	/* smaps Shared_Clean + Shared_Dirty */
 	char *path;		/* file path, or NULL */
 };
 

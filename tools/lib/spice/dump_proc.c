@@ -134,6 +134,13 @@ int dump_read_maps(struct dump *d)
 				v[n - 1].flags |= SPICE_VMA_NORESERVE;
 			continue;
 		}
+		/* Pages another mapping maps too (dump_check_shmem()). */
+		if (!strncmp(line, "Shared_Clean:", 13) ||
+		    !strncmp(line, "Shared_Dirty:", 13)) {
+			if (!skip)
+				v[n - 1].shared_kb += strtoull(line + 13, NULL, 10);
+			continue;
+		}
 		/* Header lines start with "start-end "; the others with a key. */
 		dash = strchr(line, '-');
 		space = strchr(line, ' ');

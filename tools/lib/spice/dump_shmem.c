@@ -23,10 +23,14 @@ int dump_vma_is_shmem(const struct dump_vma *v)
 }
 
 /*
- * Each shared anonymous VMA is restored as an object of its own.  Two
- * VMAs of one object are restored right only while they show disjoint
- * parts of it (a mapping split by mprotect()); the same pages mapped
- * twice (mremap() with old_size 0) would come back as two copies.
+ * Each shared anonymous VMA is restored as an object of its own, shared
+ * with nobody yet.  Two VMAs of one object are restored right only while
+ * they show disjoint parts of it (a mapping split by mprotect()); the same
+ * pages mapped twice (mremap() with old_size 0) would come back as two
+ * copies, and pages another process maps too would no longer be shared
+ * with it: both are refused.  The latter is seen in smaps' Shared_*
+ * counts, so a process that maps the object but has touched none of it
+ * is not.
  */
 int dump_check_shmem(struct dump *d)
 {
@@ -52,6 +56,13 @@ int dump_check_shmem(struct dump *d)
 					 (unsigned long long)b->end);
 		}
 	}
+	/* Aliases aside, a page mapped twice is mapped by another process. */
+	for (i = 0; i < d->nr_vmas; i++)
+		if (dump_vma_is_shmem(&d->vmas[i]) && d->vmas[i].shared_kb)
+			return dump_fail(d, -EOPNOTSUPP,
+					 "[%#llx, %#llx) is shared memory another process maps too",
+					 (unsigned long long)d->vmas[i].start,
+					 (unsigned long long)d->vmas[i].end);
 	return 0;
 }
 

@@ -242,7 +242,7 @@ static inline long call_restore(struct restore_call *c, unsigned int flags)
 
 /*
  * The test harness shares its results page with this process: drop it
- * from a dumpee, whose restored copy would be shared with nobody.
+ * from a dumpee (the dumper refuses memory another process shares).
  */
 static inline void unmap_shared_anonymous(void)
 {

@@ -70,6 +70,7 @@ static int file_prot = PROT_READ;
 #define LONE_RD_FD	31	/* a pipe whose write end the process closed */
 #define WITH_SHARED	16	/* shared anonymous memory, see make_shared() */
 #define WITH_SHARED_ALIAS 32	/* ... and its first page mapped twice */
+#define WITH_SHARED_CHILD 64	/* ... and a child that maps it too */
 #define SHARED_PAGES	8
 #define SHARED_SEED	6
 
@@ -325,6 +326,32 @@ static void make_shared(void)
 		_exit(18);
 }
 
+/* A child that maps the shared memory too, until its parent dies. */
+static void share_with_child(void)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(p))
+		_exit(20);
+	pid = fork();
+	if (!pid) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+			_exit(1);
+		__atomic_load_n(shared, __ATOMIC_RELAXED);	/* map page 0 */
+		if (write(p[1], "m", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	/* Not ready before the child maps it. */
+	if (pid < 0 || read(p[0], &c, 1) != 1)
+		_exit(20);
+	close(p[0]);
+	close(p[1]);
+}
+
 /* mremap() with old_size 0: a second mapping of the same page. */
 static void alias_shared(void)
 {
@@ -415,6 +442,8 @@ static void dumpee(char *anon, char *file_map, const char *file_path,
 		make_shared();
 	if (with & WITH_SHARED_ALIAS)
 		alias_shared();
+	if (with & WITH_SHARED_CHILD)
+		share_with_child();
 	reply('R');
 	while (next_request(with & WITH_EVENTS, &c)) {
 		switch (c) {
@@ -921,6 +950,21 @@ TEST_F(restore, shared_anonymous_alias_is_not_dumped)
 	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_SHARED | WITH_SHARED_ALIAS));
 	EXPECT_EQ(-EOPNOTSUPP, spice_dump(rc->dumpee, rc->image_fd, &opts, NULL, why));
 	EXPECT_NE(NULL, strstr(why, "same shared memory"));
+	kill(rc->dumpee, SIGKILL);
+	waitpid(rc->dumpee, NULL, 0);
+	rc->dumpee = -1;
+}
+
+/* Shared memory another process maps would be shared with it no more. */
+TEST_F(restore, shared_anonymous_of_another_process_is_not_dumped)
+{
+	struct restore_ctx *rc = &self->c;
+	struct spice_dump_opts opts = { .flags = SPICE_DUMP_KILL };
+	char why[SPICE_IMAGE_WHY_LEN];
+
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_SHARED | WITH_SHARED_CHILD));
+	EXPECT_EQ(-EOPNOTSUPP, spice_dump(rc->dumpee, rc->image_fd, &opts, NULL, why));
+	EXPECT_NE(NULL, strstr(why, "another process maps too"));
 	kill(rc->dumpee, SIGKILL);
 	waitpid(rc->dumpee, NULL, 0);
 	rc->dumpee = -1;

@@ -9,7 +9,8 @@
  * (PTRACE_MODE_ATTACH: same user and ptrace_scope allowing it, or
  * CAP_SYS_PTRACE).  Shared anonymous memory is read from its shmem object
  * through /proc/PID/map_files, which also needs CAP_CHECKPOINT_RESTORE
- * (or CAP_SYS_ADMIN); the same shared pages mapped twice are refused.
+ * (or CAP_SYS_ADMIN); the same shared pages mapped twice, and shared pages
+ * another process maps too, are refused.
  */
 #ifndef __LIBSPICE_DUMP_H
 #define __LIBSPICE_DUMP_H
