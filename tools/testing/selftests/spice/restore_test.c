@@ -940,34 +940,37 @@ TEST_F(restore, userfaultfd_on_the_caller)
 	EXPECT_EQ(100 + EBUSY, launcher_status(rc));
 }
 
-/* The same shared pages mapped twice would come back as two copies. */
-TEST_F(restore, shared_anonymous_alias_is_not_dumped)
+/*
+ * A dumpee set up @with what the dumper refuses: EOPNOTSUPP, a reason
+ * saying @reason, and the process left running (then killed here).
+ */
+static void expect_not_dumped(struct __test_metadata *_metadata,
+			      struct restore_ctx *rc, int with, const char *reason)
 {
-	struct restore_ctx *rc = &self->c;
 	struct spice_dump_opts opts = { .flags = SPICE_DUMP_KILL };
 	char why[SPICE_IMAGE_WHY_LEN];
 
-	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_SHARED | WITH_SHARED_ALIAS));
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, with));
 	EXPECT_EQ(-EOPNOTSUPP, spice_dump(rc->dumpee, rc->image_fd, &opts, NULL, why));
-	EXPECT_NE(NULL, strstr(why, "same shared memory"));
+	EXPECT_NE(NULL, strstr(why, reason));
+	EXPECT_EQ(0, kill(rc->dumpee, 0));
 	kill(rc->dumpee, SIGKILL);
 	waitpid(rc->dumpee, NULL, 0);
 	rc->dumpee = -1;
 }
 
+/* The same shared pages mapped twice would come back as two copies. */
+TEST_F(restore, shared_anonymous_alias_is_not_dumped)
+{
+	expect_not_dumped(_metadata, &self->c, WITH_SHARED | WITH_SHARED_ALIAS,
+			  "same shared memory");
+}
+
 /* Shared memory another process maps would be shared with it no more. */
 TEST_F(restore, shared_anonymous_of_another_process_is_not_dumped)
 {
-	struct restore_ctx *rc = &self->c;
-	struct spice_dump_opts opts = { .flags = SPICE_DUMP_KILL };
-	char why[SPICE_IMAGE_WHY_LEN];
-
-	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_SHARED | WITH_SHARED_CHILD));
-	EXPECT_EQ(-EOPNOTSUPP, spice_dump(rc->dumpee, rc->image_fd, &opts, NULL, why));
-	EXPECT_NE(NULL, strstr(why, "another process maps too"));
-	kill(rc->dumpee, SIGKILL);
-	waitpid(rc->dumpee, NULL, 0);
-	rc->dumpee = -1;
+	expect_not_dumped(_metadata, &self->c, WITH_SHARED | WITH_SHARED_CHILD,
+			  "another process maps too");
 }
 
 /*
@@ -976,16 +979,8 @@ TEST_F(restore, shared_anonymous_of_another_process_is_not_dumped)
  */
 TEST_F(restore, internal_socketpair_with_data_is_not_dumped)
 {
-	struct restore_ctx *rc = &self->c;
-	struct spice_dump_opts opts = { .flags = SPICE_DUMP_KILL };
-	char why[SPICE_IMAGE_WHY_LEN];
-
-	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_CHANNELS | WITH_SOCK_DATA));
-	EXPECT_EQ(-EOPNOTSUPP, spice_dump(rc->dumpee, rc->image_fd, &opts, NULL, why));
-	EXPECT_NE(NULL, strstr(why, "unread"));
-	kill(rc->dumpee, SIGKILL);
-	waitpid(rc->dumpee, NULL, 0);
-	rc->dumpee = -1;
+	expect_not_dumped(_metadata, &self->c, WITH_CHANNELS | WITH_SOCK_DATA,
+			  "unread");
 }
 
 /*
