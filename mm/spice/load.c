@@ -371,6 +371,12 @@ static int spice_offset_cmp(const void *a, const void *b, const void *priv)
 	return x == y ? 0 : (x < y ? -1 : 1);
 }
 
+/* Pages of a shared anonymous region, before they are put in place. */
+static bool spice_kind_is_shmem(u8 kind)
+{
+	return kind == SPICE_PAGE_SHMEM_IMAGE || kind == SPICE_PAGE_SHMEM_ZERO;
+}
+
 /* Index in its shmem object of a page of a shared anonymous region. */
 static pgoff_t spice_shmem_index(const struct spice_restore *sr,
 				 const struct spice_page *p)
@@ -566,8 +572,7 @@ static int spice_get_shmem_folios(struct spice_restore *sr)
 		struct address_space *mapping;
 		struct folio *folio;
 
-		if (p->kind != SPICE_PAGE_SHMEM_IMAGE &&
-		    p->kind != SPICE_PAGE_SHMEM_ZERO)
+		if (!spice_kind_is_shmem(p->kind))
 			continue;
 		mapping = sr->regions[p->region].shmem->f_mapping;
 		folio = shmem_read_folio_gfp(mapping, spice_shmem_index(sr, p),
@@ -597,8 +602,7 @@ static int spice_finish_shmem(struct spice_restore *sr)
 		struct spice_page *p = &sr->pages[i];
 		struct folio *folio = p->folio;
 
-		if (p->kind != SPICE_PAGE_SHMEM_IMAGE &&
-		    p->kind != SPICE_PAGE_SHMEM_ZERO)
+		if (!spice_kind_is_shmem(p->kind))
 			continue;
 		if (p->kind == SPICE_PAGE_SHMEM_IMAGE) {
 			flush_dcache_folio(folio);
