@@ -4,11 +4,14 @@
  *
  * Files are opened by path with the caller's credentials and root, and
  * must still be the ones dumped: same type and size, same modification
- * time, same inode generation when the image has it.  A changed file
- * fails the restore (-ESTALE) instead of being mapped.  Pipes, sockets and
+ * time, same inode generation and contents (SHA-256) when the image has
+ * them.  A changed file fails the restore (-ESTALE) instead of being
+ * mapped.  Pipes, sockets and
  * other objects come from the launcher's fd map.
  */
 
+#include <crypto/sha2.h>
+#include <linux/bitmap.h>
 #include <linux/bsearch.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
@@ -50,6 +53,60 @@ static int spice_check_identity(struct file *file,
 	return 0;
 }
 
+/* Bytes read at a time to hash a file. */
+#define SPICE_HASH_CHUNK	SZ_64K
+
+/*
+ * Read the file at @path through the page cache, as the caller: it must
+ * have exactly the dumped size and SHA-256.  Each file of the image is
+ * read once per restore, however many mappings and fds name it.
+ */
+static int spice_check_contents(struct spice_rebuild *rb, u32 idx,
+				const struct path *path)
+{
+	const struct spice_image_file *f = &rb->img.files[idx];
+	u8 digest[SHA256_DIGEST_SIZE];
+	struct sha256_state sctx;
+	struct file *file;
+	loff_t pos = 0;
+	ssize_t n;
+	void *buf;
+	int err;
+
+	if (!(f->flags & SPICE_FILE_HAS_SHA256) || test_bit(idx, rb->hashed))
+		return 0;
+	err = path_permission(path, MAY_READ);
+	if (err)
+		return err;
+	file = dentry_open(path, O_RDONLY | O_LARGEFILE, current_cred());
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	buf = kvmalloc(SPICE_HASH_CHUNK, GFP_KERNEL);
+	err = -ENOMEM;
+	if (!buf)
+		goto out;
+	sha256_init(&sctx);
+	do {
+		err = -EINTR;
+		if (fatal_signal_pending(current))
+			goto out;
+		cond_resched();
+		n = kernel_read(file, buf, SPICE_HASH_CHUNK, &pos);
+		if (n > 0)
+			sha256_update(&sctx, buf, n);
+	} while (n > 0 && pos <= f->size);
+	sha256_final(&sctx, digest);
+	err = n < 0 ? n : 0;
+	if (!err && (pos != f->size || memcmp(digest, f->sha256, sizeof(digest))))
+		err = -ESTALE;
+	if (!err)
+		set_bit(idx, rb->hashed);
+out:
+	kvfree(buf);
+	fput(file);
+	return err;
+}
+
 /**
  * spice_open_image_file - Open file @idx of the image and check it.
  * @rb: The rebuild.
@@ -57,9 +114,10 @@ static int spice_check_identity(struct file *file,
  * @flags: Open flags.
  * @out: The file, on success.
  *
- * Return: 0, -ESTALE if the file is not the one dumped, -EOPNOTSUPP if the
- * image asks for a SHA-256 check (not done yet), or filp_open()'s errors
- * (-ENOENT, -EACCES, ...).
+ * Return: 0, -ESTALE if the file is not the one dumped, -EACCES if its
+ * contents are to be checked and the caller may not read it, -EINTR on a
+ * fatal signal while it is read, or filp_open()'s errors (-ENOENT, -EACCES,
+ * ...).
  */
 int spice_open_image_file(struct spice_rebuild *rb, u32 idx, int flags,
 			  struct file **out)
@@ -69,10 +127,11 @@ int spice_open_image_file(struct spice_rebuild *rb, u32 idx, int flags,
 	char *path;
 	int err;
 
-	/* A content hash the kernel would have to read every file to check. */
-	if (f->flags & SPICE_FILE_HAS_SHA256)
-		return -EOPNOTSUPP;
-
+	if ((f->flags & SPICE_FILE_HAS_SHA256) && !rb->hashed) {
+		rb->hashed = bitmap_zalloc(rb->img.nr[SPICE_SECT_FILES], GFP_KERNEL);
+		if (!rb->hashed)
+			return -ENOMEM;
+	}
 	path = kmemdup_nul(spice_image_blob(&rb->img, f->path), f->path.len,
 			   GFP_KERNEL);
 	if (!path)
@@ -89,6 +148,8 @@ int spice_open_image_file(struct spice_rebuild *rb, u32 idx, int flags,
 		return PTR_ERR(probe);
 	}
 	err = spice_check_identity(probe, f);
+	if (!err)
+		err = spice_check_contents(rb, idx, &probe->f_path);
 	if (err || (flags & O_PATH)) {
 		kfree(path);
 		if (err)
@@ -339,6 +400,7 @@ void spice_release_files(struct spice_rebuild *rb)
 		if (rb->fds[i].file)
 			fput(rb->fds[i].file);
 	kvfree(rb->fds);
+	bitmap_free(rb->hashed);
 	spice_release_channels(rb);
 	if (rb->exe) {
 		exe_file_allow_write_access(rb->exe);

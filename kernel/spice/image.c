@@ -254,8 +254,9 @@ static int spice_check_files(const struct spice_image *img)
 			return -EINVAL;
 		if (f[i].mtime_nsec >= NSEC_PER_SEC || !spice_path_ok(img, f[i].path))
 			return -EINVAL;
-		if (!(f[i].flags & SPICE_FILE_HAS_SHA256) &&
-		    memchr_inv(f[i].sha256, 0, sizeof(f[i].sha256)))
+		/* Only a regular file has contents to hash. */
+		if ((f[i].flags & SPICE_FILE_HAS_SHA256) ? !S_ISREG(f[i].mode) :
+		    !!memchr_inv(f[i].sha256, 0, sizeof(f[i].sha256)))
 			return -EINVAL;
 	}
 	return 0;

@@ -44,6 +44,7 @@ struct spice_rebuild {
 	struct spice_channel *channels;	/* per fd of the image, or NULL */
 	struct file *exe;		/* reference held, write access denied */
 	struct path cwd;		/* reference held if cwd.mnt */
+	unsigned long *hashed;		/* files whose contents were checked */
 
 	/* Where the time went; sent with RESTORE_PROCESS_STATS. */
 	struct restore_process_stats stats;

@@ -234,7 +234,8 @@ static void restore_process_report(struct spice_rebuild *rb)
  *   Documentation/spice/image-format.rst, or holds thread or signal state
  *   this kernel would refuse, or a mapping over the vDSO; two fds of one
  *   end of an internal pipe or socket pair with different open flags.
- * - -ESTALE: A file the image refers to is not the one dumped.
+ * - -ESTALE: A file the image refers to is not the one dumped (type, size,
+ *   modification time, inode generation or SHA-256 contents).
  * - -ENOENT, -EACCES, -ENOTDIR, ...: Opening a file of the image, or
  *   looking up its working directory, failed; -EACCES or -EPERM also from
  *   an LSM refusing an internal socket pair.
@@ -243,7 +244,8 @@ static void restore_process_report(struct spice_rebuild *rb)
  *   uprobes state, or has memory registered with a userfaultfd.
  * - -EMFILE: An fd is at or above RLIMIT_NOFILE.
  * - -EIO: The image or a backing file could not be read.
- * - -EINTR: A fatal signal arrived while reading or making the fds.
+ * - -EINTR: A fatal signal arrived while reading or making the fds, or
+ *   while reading a file to check its SHA-256.
  * - -ENOMEM: Out of memory (the image's metadata, the tables and the
  *   memory restored are charged to the caller's memcg).
  * - -ENOSPC: The image's epoll watches go over the per-user limit

@@ -13,13 +13,16 @@
 #include "commands.h"
 
 const char usage_dump[] =
-	"usage: spice dump PID -o IMAGE [--leave-running] [--no-ws] [--json]\n"
+	"usage: spice dump PID -o IMAGE [--leave-running] [--no-ws] [--hash-files]\n"
+	"                  [--json]\n"
 	"\n"
 	"Checkpoint process PID (all its threads) to IMAGE, then kill it.\n"
 	"The caller needs ptrace access to PID.\n"
 	"  -o IMAGE          the image to write (replaced)\n"
 	"  --leave-running   let the process go on instead of killing it\n"
 	"  --no-ws           record no working set (default: the resident pages)\n"
+	"  --hash-files      record the SHA-256 of every file the process maps or\n"
+	"                    holds open (read whole now, and again at restore)\n"
 	"  --json            print what was dumped as JSON\n";
 
 /* At most five lines a second, each over the last. */
@@ -88,6 +91,8 @@ int cmd_dump(int argc, char **argv)
 			opts.flags &= ~SPICE_DUMP_KILL;
 		else if (!strcmp(argv[i], "--no-ws"))
 			opts.flags |= SPICE_DUMP_WS_NONE;
+		else if (!strcmp(argv[i], "--hash-files"))
+			opts.flags |= SPICE_DUMP_HASH_FILES;
 		else if (!strcmp(argv[i], "--json"))
 			json = 1;
 		else if (!pid && argv[i][0] != '-')

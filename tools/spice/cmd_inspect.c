@@ -6,11 +6,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <linux/fs.h>
 
 #include <spice/image.h>
 
@@ -32,7 +30,8 @@ const char usage_verify[] =
 	"Make every check restore_process() makes on IMAGE and print the first\n"
 	"problem found, or \"IMAGE: ok\".  Exits 1 if the image is unsound.\n"
 	"  --files  also check that every file it references is still the one\n"
-	"           dumped (type, size, modification time, inode generation)\n";
+	"           dumped (type, size, modification time, inode generation,\n"
+	"           contents when the image has their SHA-256)\n";
 
 struct page_counts {
 	uint64_t total, image, zero, file, special, ws, ws_write;
@@ -230,7 +229,8 @@ int cmd_inspect(int argc, char **argv)
 	struct page_counts c = { 0 };
 	const char *path = NULL;
 	struct spice_image *img;
-	uint64_t nr, nthreads, nfiles, nfds, nws, i;
+	uint64_t nr, nthreads, nfiles, nfds, nws, i, hashed = 0;
+	const struct spice_image_file *f;
 	int json = 0, vmas = 0, threads = 0, fds = 0;
 	char exe[4200];
 
@@ -267,7 +267,9 @@ int cmd_inspect(int argc, char **argv)
 			c.ws_write += ws[i].nr_pages;
 	}
 	spice_image_table(img, SPICE_SECT_THREADS, &nthreads);
-	spice_image_table(img, SPICE_SECT_FILES, &nfiles);
+	f = spice_image_table(img, SPICE_SECT_FILES, &nfiles);
+	for (i = 0; i < nfiles; i++)
+		hashed += !!(f[i].flags & SPICE_FILE_HAS_SHA256);
 	spice_image_table(img, SPICE_SECT_FDS, &nfds);
 	file_path(img, p->exe_file, exe, sizeof(exe));
 	if (json) {
@@ -279,6 +281,7 @@ int cmd_inspect(int argc, char **argv)
 		printf("\"threads\":%llu,\"vmas\":%llu,\"files\":%llu,\"fds\":%llu,",
 		       (unsigned long long)nthreads, (unsigned long long)nr,
 		       (unsigned long long)nfiles, (unsigned long long)nfds);
+		printf("\"files_hashed\":%llu,", (unsigned long long)hashed);
 		printf("\"pages\":{\"total\":%llu,\"image\":%llu,\"stored\":%llu,",
 		       (unsigned long long)c.total, (unsigned long long)c.image,
 		       (unsigned long long)(h->data_size / 4096));
@@ -296,9 +299,11 @@ int cmd_inspect(int argc, char **argv)
 		       (unsigned long long)h->metadata_size,
 		       (unsigned long long)h->data_size,
 		       (unsigned long long)h->ws_data_size);
-		printf("process %d \"%s\" %s: %llu threads, %llu mappings, %llu files, %llu fds\n",
+		printf("process %d \"%s\" %s: %llu threads, %llu mappings, ",
 		       p->pid, p->comm, exe, (unsigned long long)nthreads,
-		       (unsigned long long)nr, (unsigned long long)nfiles,
+		       (unsigned long long)nr);
+		printf("%llu files (%llu with SHA-256), %llu fds\n",
+		       (unsigned long long)nfiles, (unsigned long long)hashed,
 		       (unsigned long long)nfds);
 		printf("pages: %llu mapped = %llu image (%llu stored) + ",
 		       (unsigned long long)c.total, (unsigned long long)c.image,
@@ -320,41 +325,11 @@ int cmd_inspect(int argc, char **argv)
 	return 0;
 }
 
-/* Is file @i still the one dumped?  NULL if so, else what changed. */
-static const char *file_changed(const struct spice_image_file *f,
-				const char *path)
-{
-	unsigned int gen;
-	struct stat st;
-	int fd, ok;
-
-	if (stat(path, &st))
-		return strerror(errno);
-	if ((st.st_mode & S_IFMT) != (f->mode & S_IFMT))
-		return "type changed";
-	if (S_ISDIR(st.st_mode))
-		return NULL;
-	if (S_ISCHR(st.st_mode))
-		return st.st_rdev == f->rdev ? NULL : "device number changed";
-	if ((uint64_t)st.st_size != f->size)
-		return "size changed";
-	if (st.st_mtim.tv_sec != f->mtime_sec ||
-	    (uint32_t)st.st_mtim.tv_nsec != f->mtime_nsec)
-		return "modification time changed";
-	if (!(f->flags & SPICE_FILE_HAS_GENERATION))
-		return NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ok = fd >= 0 && !ioctl(fd, FS_IOC_GETVERSION, &gen) &&
-	     gen == f->generation;
-	if (fd >= 0)
-		close(fd);
-	return ok ? NULL : "inode generation changed";
-}
-
 int cmd_verify(int argc, char **argv)
 {
 	const struct spice_image_file *f;
-	const char *path = NULL, *why;
+	char why[SPICE_IMAGE_WHY_LEN];
+	const char *path = NULL;
 	struct spice_image *img;
 	char fpath[4200];
 	int files = 0, bad = 0;
@@ -378,8 +353,7 @@ int cmd_verify(int argc, char **argv)
 	f = spice_image_table(img, SPICE_SECT_FILES, &nr);
 	for (i = 0; files && i < nr; i++) {
 		file_path(img, i, fpath, sizeof(fpath));
-		why = file_changed(&f[i], fpath);
-		if (why) {
+		if (spice_image_file_check(&f[i], fpath, why)) {
 			fprintf(stderr, "spice verify: %s: file %s: %s\n", path,
 				fpath, why);
 			bad = 1;

@@ -14,7 +14,7 @@
 
 const char usage_run[] =
 	"usage: spice run --snapshot IMAGE [--warmup N] [--request JSON]\n"
-	"                 [--timeout SEC] [--json] -- CMD [ARG...]\n"
+	"                 [--timeout SEC] [--hash-files] [--json] -- CMD [ARG...]\n"
 	"\n"
 	"Start the function CMD with pipes as its stdin and stdout (and no fd\n"
 	"but those and stderr), wait for\n"
@@ -22,6 +22,7 @@ const char usage_run[] =
 	"replies (shown on stderr), then dump it to IMAGE and end it.\n"
 	"  --request JSON  the warm-up request line (default {})\n"
 	"  --timeout SEC   for the ready line and each reply (default 60)\n"
+	"  --hash-files    record the SHA-256 of every file it maps or holds open\n"
 	"  --json          print what was dumped as JSON\n";
 
 static int warm_up(struct function *fn, const char *request, long n,
@@ -69,6 +70,8 @@ int cmd_run(int argc, char **argv)
 			request = argv[++i];
 		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
 			timeout = strtol(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--hash-files"))
+			opts.flags |= SPICE_DUMP_HASH_FILES;
 		else if (!strcmp(argv[i], "--json"))
 			json = 1;
 		else

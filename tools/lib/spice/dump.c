@@ -247,7 +247,7 @@ static int dump_memory(struct dump *d)
 		iv.flags = v->flags;
 		iv.file = SPICE_IMAGE_NONE;
 		if (v->path) {
-			idx = spice_writer_add_file(d->w, v->path, 0);
+			idx = spice_writer_add_file(d->w, v->path, dump_file_flags(d));
 			if (idx < 0)
 				return dump_fail(d, idx, "%s", v->path);
 			iv.file = idx;
@@ -320,7 +320,7 @@ static int dump_frozen(struct dump *d, struct spice_image_process *proc)
 	n = readlink(exe, buf, sizeof(buf) - 1);
 	if (n > 0) {
 		buf[n] = '\0';
-		n = spice_writer_add_file(d->w, buf, 0);
+		n = spice_writer_add_file(d->w, buf, dump_file_flags(d));
 		if (n < 0)
 			return dump_fail(d, n, "executable %s", buf);
 		proc->exe_file = n;
@@ -356,7 +356,8 @@ int spice_dump(pid_t pid, int fd, const struct spice_dump_opts *opts,
 		opts = &no_opts;
 	if (!stats)
 		stats = &local;
-	if (opts->flags & ~(SPICE_DUMP_KILL | SPICE_DUMP_WS_NONE) || pid <= 0)
+	if (opts->flags & ~(SPICE_DUMP_KILL | SPICE_DUMP_WS_NONE |
+			    SPICE_DUMP_HASH_FILES) || pid <= 0)
 		return -EINVAL;
 	memset(stats, 0, sizeof(*stats));
 	memset(&proc, 0, sizeof(proc));

@@ -68,7 +68,7 @@ static int dump_one_fd(struct dump *d, int fd, struct dump_fd *e)
 		if (dump_ends_with(link, " (deleted)"))
 			return dump_fail(d, -EOPNOTSUPP, "fd %d: deleted file %s",
 					 fd, link);
-		idx = spice_writer_add_file(d->w, link, 0);
+		idx = spice_writer_add_file(d->w, link, dump_file_flags(d));
 		if (idx < 0)
 			return dump_fail(d, idx, "fd %d: %s", fd, link);
 		f.type = SPICE_FD_FILE;

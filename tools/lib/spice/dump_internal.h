@@ -49,6 +49,12 @@ struct dump {
 int dump_fail(struct dump *d, int err, const char *fmt, ...);
 int dump_read_mem(struct dump *d, uint64_t addr, void *buf, size_t len);
 
+/* What spice_writer_add_file() records of the files the process uses. */
+static inline uint32_t dump_file_flags(const struct dump *d)
+{
+	return d->opts->flags & SPICE_DUMP_HASH_FILES ? SPICE_FILE_HAS_SHA256 : 0;
+}
+
 /* Working-set ranges, built in address order as pages are found. */
 struct dump_ws {
 	struct mmap_restore_ws_range *r;

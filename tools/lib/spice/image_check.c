@@ -344,6 +344,10 @@ static int check_files(const struct spice_image *img, char *why)
 		    !all_zero(f[i].sha256, sizeof(f[i].sha256)))
 			return fail(why, -EINVAL, "file %llu: hash without SPICE_FILE_HAS_SHA256",
 				    (unsigned long long)i);
+		if ((f[i].flags & SPICE_FILE_HAS_SHA256) && !S_ISREG(f[i].mode))
+			return fail(why, -EINVAL,
+				    "file %llu: a content hash on a file that is not regular",
+				    (unsigned long long)i);
 	}
 	return 0;
 }

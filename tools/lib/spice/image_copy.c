@@ -9,18 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <linux/fs.h>
 #include <spice/image.h>
 #include "internal.h"
 
-static int copy_fail(char *why, int err, const char *fmt, const char *arg)
+static int file_changed(char *why, const char *path, const char *what)
 {
 	if (why)
-		snprintf(why, SPICE_IMAGE_WHY_LEN, fmt, arg);
-	return err;
+		snprintf(why, SPICE_IMAGE_WHY_LEN, "%.160s changed since the dump: %.64s",
+			 path, what);
+	return -ESTALE;
 }
 
 /* A NUL-terminated copy of a blob, or NULL. */
@@ -39,36 +38,13 @@ static char *blob_string(const struct spice_image *img, struct spice_image_ref r
  * The writer records each file's identity as it is now; the copy must
  * keep the one dumped, so a file that changed since is refused.
  */
-static int file_unchanged(const struct spice_image_file *f, const char *path)
-{
-	unsigned int gen;
-	struct stat st;
-	int fd, same;
-
-	if (stat(path, &st) || (st.st_mode & S_IFMT) != (f->mode & S_IFMT))
-		return 0;
-	if (S_ISCHR(st.st_mode))
-		return st.st_rdev == f->rdev;
-	if (S_ISDIR(st.st_mode))
-		return 1;
-	if ((uint64_t)st.st_size != f->size || st.st_mtim.tv_sec != f->mtime_sec ||
-	    (uint32_t)st.st_mtim.tv_nsec != f->mtime_nsec)
-		return 0;
-	if (!(f->flags & SPICE_FILE_HAS_GENERATION))
-		return 1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	same = fd >= 0 && !ioctl(fd, FS_IOC_GETVERSION, &gen) && gen == f->generation;
-	if (fd >= 0)
-		close(fd);
-	return same;
-}
-
 static int copy_process(const struct spice_image *img, struct spice_writer *w,
 			char *why)
 {
 	const struct spice_image_process *p = spice_image_process(img);
 	const struct spice_image_sigaction *act;
 	const struct spice_image_thread *t;
+	char what[SPICE_IMAGE_WHY_LEN];
 	const struct spice_image_file *f;
 	uint64_t i, nr;
 	char *s;
@@ -79,10 +55,11 @@ static int copy_process(const struct spice_image *img, struct spice_writer *w,
 		s = blob_string(img, f[i].path);
 		if (!s)
 			return -ENOMEM;
-		if (file_unchanged(&f[i], s))
-			err = spice_writer_add_file(w, s, 0);
+		if (!spice_image_file_check(&f[i], s, what))
+			err = spice_writer_add_file(w, s, f[i].flags &
+						    SPICE_FILE_HAS_SHA256);
 		else
-			err = copy_fail(why, -ESTALE, "%s changed since the dump", s);
+			err = file_changed(why, s, what);
 		free(s);
 		if (err >= 0 && (uint64_t)err != i)
 			err = -EINVAL;	/* a path twice: not a writer's image */

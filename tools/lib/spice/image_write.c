@@ -195,6 +195,20 @@ int spice_writer_set_sigactions(struct spice_writer *w,
 	return 0;
 }
 
+/* Record the SHA-256 of file @i's contents, read through its kept fd. */
+static int hash_file(struct spice_writer *w, uint32_t i)
+{
+	struct spice_image_file *f = &w->files[i];
+	int err;
+
+	if (w->file_fds[i] < 0)
+		return -EACCES;
+	err = spice_sha256_fd(w->file_fds[i], f->size, f->sha256);
+	if (!err)
+		f->flags |= SPICE_FILE_HAS_SHA256;
+	return err;
+}
+
 int spice_writer_add_file(struct spice_writer *w, const char *path,
 			  uint32_t flags)
 {
@@ -205,13 +219,20 @@ int spice_writer_add_file(struct spice_writer *w, const char *path,
 	uint32_t i;
 	int fd, err;
 
-	if (flags || path[0] != '/' || strlen(path) > SPICE_IMAGE_MAX_PATH)
+	if ((flags & ~SPICE_FILE_HAS_SHA256) || path[0] != '/' ||
+	    strlen(path) > SPICE_IMAGE_MAX_PATH)
 		return -EINVAL;
 	for (i = 0; i < w->nr_files; i++) {
 		f = &w->files[i];
 		p = w->blobs + f->path.offset;
-		if (f->path.len == strlen(path) && !memcmp(p, path, f->path.len))
-			return i;
+		if (f->path.len != strlen(path) || memcmp(p, path, f->path.len))
+			continue;
+		if ((flags & ~f->flags) && S_ISREG(f->mode)) {
+			err = hash_file(w, i);
+			if (err)
+				return err;
+		}
+		return i;
 	}
 	if (w->nr_files >= SPICE_IMAGE_MAX_FILES)
 		return -E2BIG;
@@ -245,6 +266,14 @@ int spice_writer_add_file(struct spice_writer *w, const char *path,
 		}
 	}
 	w->file_fds[w->nr_files] = fd;
+	if ((flags & SPICE_FILE_HAS_SHA256) && S_ISREG(st.st_mode)) {
+		err = hash_file(w, w->nr_files);
+		if (err) {
+			if (fd >= 0)
+				close(fd);
+			return err;
+		}
+	}
 	return w->nr_files++;
 }
 

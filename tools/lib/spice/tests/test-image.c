@@ -409,6 +409,13 @@ static void m_file_hash(unsigned char *b, size_t *l)
 	FILE0(b)->sha256[5] = 1;
 }
 
+static void m_dir_hash(unsigned char *b, size_t *l)
+{
+	(void)l;
+	FILE0(b)->mode = S_IFDIR | 0755;
+	FILE0(b)->flags |= SPICE_FILE_HAS_SHA256;
+}
+
 static void m_fd_neg(unsigned char *b, size_t *l)
 {
 	(void)l;
@@ -758,6 +765,7 @@ static const struct mutation mutations[] = {
 	{ "NUL in a file path", m_file_nul, 1, -EINVAL, "absolute" },
 	{ "a FIFO in the file table", m_file_mode, 1, -EINVAL, "mode" },
 	{ "hash without its flag", m_file_hash, 1, -EINVAL, "hash" },
+	{ "hash of a directory", m_dir_hash, 1, -EINVAL, "not regular" },
 	{ "negative fd", m_fd_neg, 1, -EINVAL, "range" },
 	{ "unknown fd type", m_fd_type, 1, -EINVAL, "type" },
 	{ "fd of a file out of range", m_fd_file, 1, -EINVAL, "file 7" },

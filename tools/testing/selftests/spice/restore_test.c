@@ -555,9 +555,11 @@ static int start_dumpee(struct __test_metadata *_metadata,
 	return 0;
 }
 
+static unsigned int dump_flags;	/* dump_dumpee() adds them to its options */
+
 static int dump_dumpee(struct restore_ctx *rc)
 {
-	struct spice_dump_opts opts = { .flags = SPICE_DUMP_KILL };
+	struct spice_dump_opts opts = { .flags = SPICE_DUMP_KILL | dump_flags };
 	char why[SPICE_IMAGE_WHY_LEN];
 	int err;
 
@@ -825,6 +827,59 @@ TEST_F(restore, changed_file)
 	ASSERT_EQ(0, start_dumpee(_metadata, rc, 0));
 	ASSERT_EQ(0, dump_dumpee(rc));
 	ASSERT_EQ(0, utimes(rc->file_path, tv));
+	ASSERT_LT(0, launch(rc, 1));
+	EXPECT_EQ(100 + ESTALE, launcher_status(rc));
+}
+
+/* Overwrite the dumpee's mapped file with other bytes, keeping its times. */
+static int rewrite_keeping_times(const char *path)
+{
+	char page[PS];
+	struct stat st;
+	struct timespec t[2];
+	int fd, ok;
+
+	if (stat(path, &st))
+		return -1;
+	t[0] = st.st_atim;
+	t[1] = st.st_mtim;
+	memset(page, 0x5a, sizeof(page));
+	fd = open(path, O_WRONLY);
+	ok = fd >= 0 && pwrite(fd, page, PS, 0) == PS;
+	if (fd >= 0)
+		close(fd);
+	return ok && !utimensat(AT_FDCWD, path, t, 0) ? 0 : -1;
+}
+
+/*
+ * With the files' SHA-256 in the image, the kernel reads every file and
+ * the restore still resumes the process; a file whose contents changed
+ * behind the same size and modification time is then refused.
+ */
+TEST_F(restore, hashed_files)
+{
+	struct restore_ctx *rc = &self->c;
+
+	dump_flags = SPICE_DUMP_HASH_FILES;
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, 0));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	dump_flags = 0;
+	ASSERT_LT(0, launch(rc, 1));
+	ASSERT_EQ('A', ask_restored(_metadata, rc, 'c'));
+	EXPECT_EQ('M', ask(rc, 'm'));
+	ASSERT_EQ(1, write(rc->cmd, "e", 1));
+	EXPECT_EQ(7, launcher_status(rc));
+}
+
+TEST_F(restore, changed_contents_same_times)
+{
+	struct restore_ctx *rc = &self->c;
+
+	dump_flags = SPICE_DUMP_HASH_FILES;
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, 0));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	dump_flags = 0;
+	ASSERT_EQ(0, rewrite_keeping_times(rc->file_path));
 	ASSERT_LT(0, launch(rc, 1));
 	EXPECT_EQ(100 + ESTALE, launcher_status(rc));
 }

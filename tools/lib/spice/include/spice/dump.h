@@ -32,9 +32,13 @@ extern "C" {
  * - SPICE_DUMP_WS_NONE: record no working set (every page is then read on
  *   first touch after a restore); by default the working set is the
  *   process's resident pages, by address, until `spice record` orders it.
+ * - SPICE_DUMP_HASH_FILES: record the SHA-256 of every regular file in the
+ *   file table (each is read whole), so that a restore refuses a file
+ *   whose contents changed even if its size and times did not.
  */
 #define SPICE_DUMP_KILL		0x1U
 #define SPICE_DUMP_WS_NONE	0x2U
+#define SPICE_DUMP_HASH_FILES	0x4U
 
 struct spice_dump_opts {
 	uint32_t flags;

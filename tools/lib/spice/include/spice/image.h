@@ -45,6 +45,16 @@ LIBSPICE_API int spice_image_parse(const void *buf, size_t len,
 LIBSPICE_API int spice_image_open(int fd, struct spice_image **img,
 				  char *why);
 
+/*
+ * Is @f, a file of an image, still the one dumped at @path?  The checks
+ * restore_process() makes: type, size, modification time, and the inode
+ * generation and SHA-256 when the image has them (the file is then read).
+ * Returns 0, or -ESTALE with *@why (SPICE_IMAGE_WHY_LEN bytes, may be
+ * NULL) saying what changed or why the file could not be looked at.
+ */
+LIBSPICE_API int spice_image_file_check(const struct spice_image_file *f,
+					const char *path, char *why);
+
 LIBSPICE_API void spice_image_free(struct spice_image *img);
 
 LIBSPICE_API const struct spice_image_header *
@@ -113,7 +123,12 @@ LIBSPICE_API int spice_writer_add_thread(struct spice_writer *w,
 					 const void *xstate, size_t xstate_len);
 LIBSPICE_API int spice_writer_set_sigactions(struct spice_writer *w,
 					     const struct spice_image_sigaction act[64]);
-/* Returns the file's index; @path is opened to compare pages with it. */
+/*
+ * Returns the file's index; @path is opened to compare pages with it.
+ * @flags: 0, or SPICE_FILE_HAS_SHA256 to record the SHA-256 of a regular
+ * file's contents (the whole file is read; the kernel reads it again at
+ * restore to check it).  -ESTALE if the file changed while it was read.
+ */
 LIBSPICE_API int spice_writer_add_file(struct spice_writer *w,
 				       const char *path, uint32_t flags);
 /* @fd->data is ignored: an fd without data. */
