@@ -17,6 +17,7 @@
  * signals and the parent stay the launcher's.
  */
 
+#include <linux/binfmts.h>
 #include <linux/cn_proc.h>
 #include <linux/fdtable.h>
 #include <linux/futex.h>
@@ -423,7 +424,7 @@ static int spice_commit_threads(const struct spice_image *img)
  * faulting, SSBD for PR_SPEC_DISABLE_NOEXEC, LAM), and the exec count that
  * tells this process's children their parent is another program.  Then the
  * personality, before anything is mapped: READ_IMPLIES_EXEC changes what a
- * mapping gets.
+ * mapping gets; and whether the process may be dumped or ptraced.
  */
 static void spice_commit_exec_resets(const struct spice_image_process *p)
 {
@@ -436,6 +437,15 @@ static void spice_commit_exec_resets(const struct spice_image_process *p)
 	arch_setup_new_exec();
 	WRITE_ONCE(current->self_exec_id, current->self_exec_id + 1);
 	set_personality(p->personality);
+	/*
+	 * Dumpable again, as exec makes a process whose ids all match: every
+	 * page the restore maps came from files the caller could read.
+	 */
+	if (uid_eq(current_euid(), current_uid()) &&
+	    gid_eq(current_egid(), current_gid()))
+		set_dumpable(current->mm, SUID_DUMP_USER);
+	else
+		set_dumpable(current->mm, suid_dumpable);
 }
 
 /*
@@ -454,6 +464,25 @@ static int spice_commit_unmap(void)
 		return -EINTR;
 	err = do_vmi_munmap(&vmi, mm, 0, TASK_SIZE, NULL, false);
 	mm->def_flags &= ~VM_LOCKED_MASK;
+	mmap_write_unlock(mm);
+	return err;
+}
+
+/*
+ * The image's executable becomes /proc/PID/exe, while nothing is mapped
+ * (the old one may be the new one).  An image without one leaves none, as
+ * no program's file should name the restored process.  The mmap lock
+ * orders this against prctl(PR_SET_MM_EXE_FILE); readers use RCU.
+ */
+static int spice_commit_exe(struct file *exe)
+{
+	struct mm_struct *mm = current->mm;
+	int err;
+
+	if (exe)
+		return replace_mm_exe_file(mm, exe);
+	mmap_write_lock(mm);
+	err = set_mm_exe_file(mm, NULL);
 	mmap_write_unlock(mm);
 	return err;
 }
@@ -489,9 +518,8 @@ long spice_rebuild_commit(struct spice_rebuild *rb)
 	}
 	spice_commit_exec_resets(p);
 	err = spice_commit_unmap();
-	/* While nothing is mapped: the old executable may be the new one. */
-	if (!err && rb->exe)
-		err = replace_mm_exe_file(current->mm, rb->exe);
+	if (!err)
+		err = spice_commit_exe(rb->exe);
 	if (!err)
 		err = spice_memory_commit(rb->mem);
 	if (!err && rb->vdso)

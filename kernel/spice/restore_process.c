@@ -11,6 +11,8 @@
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/pid.h>
+#include <linux/ptrace.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -192,6 +194,19 @@ static void restore_process_report(struct spice_rebuild *rb)
 	rb->report = NULL;	/* the worker's now */
 }
 
+/* The pid a tracer knows the process by, which exec's event reports. */
+static pid_t restore_process_vpid(void)
+{
+	struct task_struct *parent;
+	pid_t vpid;
+
+	rcu_read_lock();
+	parent = rcu_dereference(current->parent);
+	vpid = task_pid_nr_ns(current, task_active_pid_ns(parent));
+	rcu_read_unlock();
+	return vpid;
+}
+
 /**
  * sys_restore_process - Turn the calling process into one saved in an image.
  * @image_fd: Descriptor of the snapshot image, a regular file open for
@@ -205,7 +220,9 @@ static void restore_process_report(struct spice_rebuild *rb)
  * calling process with the one the image describes, as execve() replaces
  * the program.  The caller's credentials, namespaces, cgroups and limits
  * are kept.  Before that point any failure returns an error and leaves the
- * caller unchanged.
+ * caller unchanged.  As after execve(), the process is dumpable if its ids
+ * all match, and a tracer gets %PTRACE_EVENT_EXEC (or SIGTRAP) before the
+ * restored process runs.
  *
  * Return: %SPICE_ABI_VERSION for %RESTORE_PROCESS_ABI_VERSION; does not
  * return on success; else a negative error:
@@ -311,5 +328,13 @@ SYSCALL_DEFINE4(restore_process, int, image_fd,
 		restore_process_report(&rb);
 	spice_rebuild_release(&rb);
 	kvfree(fd_map);
-	return err ? err : ret;
+	if (err)
+		return err;
+	/*
+	 * As exec tells it, once nothing of the rebuild is held: a tracer
+	 * stops the process here and finds its new program and registers.
+	 */
+	if (!fatal_signal_pending(current))
+		ptrace_event(PTRACE_EVENT_EXEC, restore_process_vpid());
+	return ret;
 }

@@ -34,19 +34,6 @@ static uint64_t rnd(void)
 	return rng;
 }
 
-static uint32_t crc32c(const unsigned char *p, size_t len)
-{
-	uint32_t crc = ~0U;
-	int k;
-
-	while (len--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78 : crc >> 1;
-	}
-	return ~crc;
-}
-
 static const uint64_t boundary[] = {
 	0, 1, 8, 4095, 4096, 65536, 0xffffffff, 0x100000000ULL, 1ULL << 47,
 	1ULL << 56, ~0ULL, ~0ULL - 4095,
@@ -68,10 +55,8 @@ static void mutate(unsigned char *meta, size_t len)
 			meta[off] ^= 1 << (rnd() % 8);
 		}
 	}
-	if (rnd() % 10) {
-		((struct spice_image_header *)meta)->metadata_csum = 0;
-		((struct spice_image_header *)meta)->metadata_csum = crc32c(meta, len);
-	}
+	if (rnd() % 10)
+		spice_test_seal_metadata(meta, len);
 }
 
 FIXTURE(image) {

@@ -27,6 +27,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -486,6 +487,9 @@ static void dumpee(char *anon, char *file_map, const char *file_path,
 		case 's':
 			reply(check_shared());
 			break;
+		case 'd':	/* may be dumped and ptraced by its user */
+			reply(prctl(PR_GET_DUMPABLE) == 1 ? 'D' : 'N');
+			break;
 		case 'e':
 			_exit(7);
 		}
@@ -618,6 +622,8 @@ static bool supply_hup;	/* launch() supplies HUP_FD, a pipe without writer */
 static bool supply_lone;	/* ... and LONE_RD_FD, another */
 static int stats_wr = -1;	/* if set, launch() asks for stats there */
 static bool uffd_armed;		/* launch() registers a userfaultfd first */
+static bool undumpable;		/* launch() clears PR_SET_DUMPABLE first */
+static int wait_fd = -1;	/* launch() reads a byte from it first */
 
 /* A page of the launcher under a userfaultfd; 0 or -1. */
 static int arm_userfaultfd(void)
@@ -646,6 +652,7 @@ static pid_t launch(struct restore_ctx *rc, int supply)
 	struct restore_process_args args = {};
 	int cmd[2], ack[2], hup[2];
 	pid_t pid;
+	char c;
 
 	if (pipe(cmd) || pipe(ack))
 		return -1;
@@ -658,6 +665,10 @@ static pid_t launch(struct restore_ctx *rc, int supply)
 			_exit(96);
 		if (uffd_armed && arm_userfaultfd())
 			_exit(95);
+		if (undumpable && prctl(PR_SET_DUMPABLE, 0))
+			_exit(94);
+		if (wait_fd >= 0 && read(wait_fd, &c, 1) != 1)
+			_exit(93);
 		if (open_by_path) {
 			close(rc->image_fd);
 			rc->image_fd = open(rc->image_path, O_RDONLY);
@@ -882,6 +893,99 @@ TEST_F(restore, changed_contents_same_times)
 	ASSERT_EQ(0, rewrite_keeping_times(rc->file_path));
 	ASSERT_LT(0, launch(rc, 1));
 	EXPECT_EQ(100 + ESTALE, launcher_status(rc));
+}
+
+/* Make the image at @fd say it has no executable, as a made-up one may. */
+static int drop_executable(int fd)
+{
+	struct spice_image_header h;
+	struct spice_image_section *sec;
+	unsigned char *meta;
+	uint32_t i;
+	int err = -1;
+
+	if (pread(fd, &h, sizeof(h), 0) != sizeof(h))
+		return -1;
+	meta = malloc(h.metadata_size);
+	if (!meta || pread(fd, meta, h.metadata_size, 0) != (ssize_t)h.metadata_size)
+		goto out;
+	sec = (struct spice_image_section *)(meta + h.section_table);
+	for (i = 0; i < h.nr_sections; i++)
+		if (sec[i].type == SPICE_SECT_PROCESS)
+			((struct spice_image_process *)(meta + sec[i].offset))->exe_file =
+				SPICE_IMAGE_NONE;
+	spice_test_seal_metadata(meta, h.metadata_size);
+	if (pwrite(fd, meta, h.metadata_size, 0) == (ssize_t)h.metadata_size)
+		err = 0;
+out:
+	free(meta);
+	return err;
+}
+
+/* An image without an executable: the process has none (exe is broken). */
+TEST_F(restore, image_without_executable)
+{
+	struct restore_ctx *rc = &self->c;
+	char exe[64], target[256];
+
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, 0));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	ASSERT_EQ(0, drop_executable(rc->image_fd));
+	ASSERT_LT(0, launch(rc, 1));
+	ASSERT_EQ('A', ask_restored(_metadata, rc, 'c'));
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", rc->launcher);
+	EXPECT_EQ(-1, readlink(exe, target, sizeof(target)));
+	EXPECT_EQ(ENOENT, errno);
+	ASSERT_EQ(1, write(rc->cmd, "e", 1));
+	EXPECT_EQ(7, launcher_status(rc));
+}
+
+/* As after exec: a launcher made undumpable gives a dumpable process. */
+TEST_F(restore, dumpable_as_after_exec)
+{
+	struct restore_ctx *rc = &self->c;
+
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, 0));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	undumpable = true;
+	ASSERT_LT(0, launch(rc, 1));
+	undumpable = false;
+	ASSERT_EQ('A', ask_restored(_metadata, rc, 'c'));
+	EXPECT_EQ('D', ask(rc, 'd'));
+	ASSERT_EQ(1, write(rc->cmd, "e", 1));
+	EXPECT_EQ(7, launcher_status(rc));
+}
+
+/*
+ * As after exec, a tracer that asked for PTRACE_O_TRACEEXEC stops the
+ * process once it is restored, with the pid as the event message; then
+ * the process runs on.
+ */
+TEST_F(restore, exec_event_for_a_tracer)
+{
+	struct restore_ctx *rc = &self->c;
+	unsigned long msg = 0;
+	int go[2], status;
+
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, 0));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	ASSERT_EQ(0, pipe(go));
+	wait_fd = go[0];
+	ASSERT_LT(0, launch(rc, 1));
+	wait_fd = -1;
+	close(go[0]);
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, rc->launcher, 0, PTRACE_O_TRACEEXEC));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	close(go[1]);
+	ASSERT_EQ(rc->launcher, waitpid(rc->launcher, &status, 0));
+	ASSERT_TRUE(WIFSTOPPED(status));
+	EXPECT_EQ(SIGTRAP | PTRACE_EVENT_EXEC << 8, status >> 8);
+	EXPECT_EQ(0, ptrace(PTRACE_GETEVENTMSG, rc->launcher, 0, &msg));
+	EXPECT_EQ(rc->launcher, (pid_t)msg);
+	ASSERT_EQ(0, ptrace(PTRACE_DETACH, rc->launcher, 0, 0));
+	ASSERT_EQ('A', ask_restored(_metadata, rc, 'c'));
+	ASSERT_EQ(1, write(rc->cmd, "e", 1));
+	EXPECT_EQ(7, launcher_status(rc));
 }
 
 TEST_F(restore, missing_file)

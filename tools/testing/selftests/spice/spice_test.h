@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <linux/spice.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -38,6 +39,22 @@ static inline long sys_mmap_restore(const struct mmap_restore_args *args,
 static inline int spice_supported(void)
 {
 	return sys_mmap_restore(NULL, 0, MMAP_RESTORE_ABI_VERSION) >= 0;
+}
+
+/* An image's metadata checksum (CRC-32C), recomputed after an edit. */
+static inline void spice_test_seal_metadata(unsigned char *meta, size_t len)
+{
+	struct spice_image_header *h = (struct spice_image_header *)meta;
+	uint32_t crc = ~0U;
+	int k;
+
+	h->metadata_csum = 0;
+	while (len--) {
+		crc ^= *meta++;
+		for (k = 0; k < 8; k++)
+			crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78 : crc >> 1;
+	}
+	h->metadata_csum = ~crc;
 }
 
 #endif /* SPICE_TEST_H */
