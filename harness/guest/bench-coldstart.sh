@@ -58,7 +58,7 @@ if [ -x $root/mnt/spice/spice-bench-coldstart ]; then
 	js node-json json_fn.js
 	# Scaling: the image grows with the heap, the working set does not.
 	for mib in 1 4 16 64 256; do
-		run "heap-$mib" "-m cold,spice,spice-lazy,spice-rec,warm,criu" \
+		run "heap-$mib" "-m cold,spice,spice-dumped,spice-lazy,warm,criu" \
 			/mnt/spice/spice-fn-heap "$mib"
 	done
 	# Density: N restored instances at once against N cold starts.

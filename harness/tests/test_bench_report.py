@@ -22,11 +22,13 @@ def function(name, modes, density=()):
     return {"function": name, "reps": 3, "cpus": 2, "image_bytes": 8 << 20,
             "image_pages_stored": 2048, "ws_pages": 3000, "dump_ms": 100.0,
             "lazy_image_bytes": 8 << 20, "lazy_ws_pages": 0,
+            "rec_image_bytes": 6 << 20, "rec_ws_pages": 1000,
             "modes": modes, "density": list(density),
             "syscalls": {"cold": 700, "spice": 5, "criu": 860}}
 
 
 PY = function("py-hello", {"cold": mode(400, 1300), "spice": mode(50, 24, 4500, 11),
+                           "spice-dumped": mode(100, 20, 12000, 12),
                            "warm": mode(2), "criu": mode(400, 1300, 4600, 21)})
 HEAP = function("heap-16", {"spice": mode(60, 23, 16500, 23),
                             "spice-lazy": mode(70, 110, 4000, 70), "warm": mode(1)})
@@ -64,15 +66,20 @@ class ColdstartReport(unittest.TestCase):
         doc, _ = self.report([PY, HEAP])
         self.assertEqual([(r["function"], r["mode"]) for r in doc["records"]],
                          [("py-hello", "cold"), ("py-hello", "criu"), ("py-hello", "spice"),
-                          ("py-hello", "warm"), ("heap-16", "spice"),
-                          ("heap-16", "spice-lazy"), ("heap-16", "warm")])
-        spice = doc["records"][2]
+                          ("py-hello", "spice-dumped"), ("py-hello", "warm"),
+                          ("heap-16", "spice"), ("heap-16", "spice-lazy"),
+                          ("heap-16", "warm")])
+        # Spice restores the recorded image; spice-dumped the dump itself.
+        spice, dumped = doc["records"][2], doc["records"][3]
         self.assertEqual(spice["read_bytes_median"], 4500 * 1024)
-        self.assertEqual(spice["ws_bytes"], 3000 * 4096)
-        self.assertEqual(spice["image_bytes"], 8 << 20)
+        self.assertEqual(spice["ws_bytes"], 1000 * 4096)
+        self.assertEqual(spice["image_bytes"], 6 << 20)
+        self.assertEqual(dumped["ws_bytes"], 3000 * 4096)
+        self.assertEqual(dumped["image_bytes"], 8 << 20)
         self.assertIsNone(doc["records"][0]["image_bytes"])
-        self.assertEqual(doc["records"][5]["ws_bytes"], 0)
-        self.assertEqual([r["syscalls"] for r in doc["records"][:4]], [700, 860, 5, None])
+        self.assertEqual(doc["records"][6]["ws_bytes"], 0)
+        self.assertEqual([r["syscalls"] for r in doc["records"][:5]],
+                         [700, 860, 5, None, None])
         json.dumps(doc)
 
     def test_restore_and_first_request_apart(self):
@@ -87,7 +94,8 @@ class ColdstartReport(unittest.TestCase):
     def test_ratios_of_medians(self):
         doc, out = self.report([PY])
         self.assertEqual(doc["ratios"]["py-hello"],
-                         {"criu/spice": 8.0, "cold/spice": 8.0, "spice/warm": 25.0})
+                         {"criu/spice": 8.0, "cold/spice": 8.0, "spice/warm": 25.0,
+                          "spice-dumped/spice": 2.0, "criu/spice-dumped": 4.0})
         self.assertIn("criu/spice", out)
 
     def test_environment_is_stated(self):

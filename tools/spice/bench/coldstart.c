@@ -15,20 +15,23 @@
  * turn, with the page cache dropped before each cold measurement and no
  * instance of the function running (its mapped runtime files would stay
  * cached), the cold modes; then a second instance, started the same way,
- * is the warm instance for the warm mode, and CRIU's dump ends it:
+ * is the warm instance for the warm mode, and CRIU's dump ends it.  The
+ * dump is `spice record`ed with the benchmark's request into DIR/NAME-rec.img
+ * (the spice tool must sit next to this program): its working set is the
+ * pages that request touches, and it is the image Spice restores.
  *
  *   cold     fork + exec CMD, wait for ready, send the request, read the reply
  *   spice    fork a launcher (under the dumped pid) that calls
- *            restore_process() on the image with fresh pipes as fds 0 and
- *            1, send the request, read the reply
- *   spice-ws the same with the runtime's files cached and only the image
- *            cold (the image's page cache dropped with POSIX_FADV_DONTNEED)
+ *            restore_process() on the recorded image with fresh pipes as
+ *            fds 0 and 1, send the request, read the reply
+ *   spice-image-cold the same with the runtime's files cached and only the
+ *            image cold (its page cache dropped with POSIX_FADV_DONTNEED)
+ *   spice-dumped the same as spice from the dump itself, whose working set
+ *            is every page the process had resident (the runtime's mapped
+ *            files included), not yet recorded
  *   spice-lazy the same as spice from a second image dumped with no
  *            working set (SPICE_DUMP_WS_NONE): every page is read from the
  *            image on its first touch
- *   spice-rec the same as spice from a copy of the image whose working set
- *            `spice record` found: the pages the request touches (the
- *            spice tool must sit next to this program)
  *   warm     send the request to the warm instance, read the reply
  *   criu     (when criu is installed) after the rest: the warm instance is
  *            dumped with `criu dump --shell-job` (which ends it), then each
@@ -88,11 +91,11 @@
 #define DENSITY_REPS 3
 #define REQUEST "{\"request\":\"bench\"}\n"
 
-enum mode { COLD, SPICE, SPICE_IMAGE_COLD, SPICE_LAZY, SPICE_REC, WARM, CRIU,
+enum mode { COLD, SPICE, SPICE_IMAGE_COLD, SPICE_DUMPED, SPICE_LAZY, WARM, CRIU,
 	    NR_MODES };
 
 static const char *const mode_name[NR_MODES] = {
-	"cold", "spice", "spice-image-cold", "spice-lazy", "spice-rec", "warm", "criu",
+	"cold", "spice", "spice-image-cold", "spice-dumped", "spice-lazy", "warm", "criu",
 };
 
 struct sample {
@@ -107,7 +110,7 @@ static struct {
 	char **cmd;
 	const char *dir, *name, *device, *criu;
 	char image[512], lazy_image[512], rec_image[512], criu_dir[512];
-	char spice[512];	/* the spice tool, for spice-rec */
+	char spice[512];	/* the spice tool, for spice record */
 	const char *restore;	/* the image run_restore() restores */
 	char pipes[2][64];	/* the warm instance's fds 0 and 1, for CRIU */
 	pid_t criu_pid;		/* the pid CRIU restores it with */
@@ -343,7 +346,7 @@ static bool ask(struct instance *in, char *reply, size_t size)
 
 static void evict_image(void)
 {
-	int fd = open(opt.image, O_RDONLY);
+	int fd = open(opt.restore, O_RDONLY);
 
 	if (fd >= 0) {
 		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
@@ -430,7 +433,7 @@ static long count_syscalls(enum mode m, const char *want)
 	long calls;
 	bool ok;
 
-	opt.restore = opt.image;
+	opt.restore = opt.rec_image;
 	if (!spawn_counted(&in, m == COLD ? run_exec : m == CRIU ? run_criu : run_restore,
 			   &thread)) {
 		stop(&in);
@@ -519,10 +522,10 @@ static bool measure(enum mode m, struct instance *warm, const char *want,
 	double t0;
 	bool ok;
 
-	if (m == COLD || m == SPICE || m == SPICE_LAZY || m == SPICE_REC || m == CRIU)
+	if (m != SPICE_IMAGE_COLD && m != WARM)
 		bench_drop_page_cache();
 	opt.restore = m == SPICE_LAZY ? opt.lazy_image :
-		      m == SPICE_REC ? opt.rec_image : opt.image;
+		      m == SPICE_DUMPED ? opt.image : opt.rec_image;
 	if (m == SPICE_IMAGE_COLD)
 		evict_image();
 	if (spice && pipe2(stats, O_CLOEXEC))
@@ -667,7 +670,7 @@ static long density_round(int n, bool cold, const char *want, double *ms)
 	double t0;
 
 	bench_drop_page_cache();
-	opt.restore = opt.image;
+	opt.restore = opt.rec_image;
 	t0 = bench_now_ms();
 	for (i = 0; i < n; i++) {
 		spawn(&in[i], cold ? run_exec : run_restore);
@@ -910,7 +913,7 @@ int main(int argc, char **argv)
 	if (has(SPICE_LAZY) && !dump_to(&warm, opt.lazy_image, SPICE_DUMP_WS_NONE, &lstats))
 		return 1;
 	stop(&warm);
-	if (has(SPICE_REC) && !record_image(&rec_ws, &rec_bytes))
+	if (!record_image(&rec_ws, &rec_bytes))
 		return 1;
 
 	/*
@@ -965,9 +968,7 @@ int main(int argc, char **argv)
 		printf("\"lazy_image_bytes\":%llu,\"lazy_ws_pages\":%llu,",
 		       (unsigned long long)lstats.image.file_size,
 		       (unsigned long long)lstats.image.ws_pages);
-	if (has(SPICE_REC))
-		printf("\"rec_image_bytes\":%llu,\"rec_ws_pages\":%llu,", rec_bytes,
-		       rec_ws);
+	printf("\"rec_image_bytes\":%llu,\"rec_ws_pages\":%llu,", rec_bytes, rec_ws);
 	printf("\"modes\":{");
 	for (m = 0; m < NR_MODES; m++) {
 		if (!has(m))
@@ -993,14 +994,13 @@ int main(int argc, char **argv)
 	}
 	printf("},\"ratios\":{");
 	sep = "";
+	print_ratio("criu/spice", med, CRIU, SPICE, &sep);
 	print_ratio("cold/spice", med, COLD, SPICE, &sep);
 	print_ratio("spice/warm", med, SPICE, WARM, &sep);
 	print_ratio("cold/spice-image-cold", med, COLD, SPICE_IMAGE_COLD, &sep);
+	print_ratio("spice-dumped/spice", med, SPICE_DUMPED, SPICE, &sep);
 	print_ratio("spice-lazy/spice", med, SPICE_LAZY, SPICE, &sep);
-	print_ratio("spice/spice-rec", med, SPICE, SPICE_REC, &sep);
-	print_ratio("spice-rec/warm", med, SPICE_REC, WARM, &sep);
-	print_ratio("cold/spice-rec", med, COLD, SPICE_REC, &sep);
-	print_ratio("criu/spice", med, CRIU, SPICE, &sep);
+	print_ratio("criu/spice-dumped", med, CRIU, SPICE_DUMPED, &sep);
 	printf("},\"syscalls\":{");
 	sep = "";
 	for (m = 0; m < NR_MODES; m++) {
