@@ -223,6 +223,31 @@ static int spice_open_fd(struct spice_rebuild *rb, const struct spice_image_fd *
 	return 0;
 }
 
+/*
+ * The restored process's fd table, built now and swapped in after the point
+ * of no return: nothing is left there to allocate, and no RLIMIT_NOFILE
+ * lowered meanwhile (prlimit() from another process) can fail it.
+ */
+static int spice_prepare_fd_table(struct spice_rebuild *rb)
+{
+	unsigned int i;
+	int err;
+
+	rb->files = files_create();
+	if (IS_ERR(rb->files)) {
+		err = PTR_ERR(rb->files);
+		rb->files = NULL;
+		return err;
+	}
+	for (i = 0; i < rb->nr_fds; i++) {
+		err = files_install(rb->files, rb->fds[i].fd, rb->fds[i].file,
+				    rb->fds[i].cloexec ? O_CLOEXEC : 0);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /**
  * spice_prepare_fds - Take the file of every fd the restored process has.
  * @rb: The rebuild.
@@ -235,10 +260,10 @@ static int spice_open_fd(struct spice_rebuild *rb, const struct spice_image_fd *
  * fds of the image are reopened (files) or made anew (eventfds, epoll
  * instances, pipes and socket pairs internal to the process), or fail: a
  * pipe or socket the map does not supply (-EBADF).  Then the epoll
- * instances get their watches.
+ * instances get their watches, and the fd table is built.
  *
- * Return: 0 or a negative error; -EMFILE if an fd is over RLIMIT_NOFILE,
- * -EINTR on a fatal signal.
+ * Return: 0 or a negative error; -EMFILE if an fd is over RLIMIT_NOFILE
+ * (or fs.nr_open), -EINTR on a fatal signal.
  */
 int spice_prepare_fds(struct spice_rebuild *rb,
 		      const struct restore_process_fd *map, u32 nr_map)
@@ -304,7 +329,10 @@ int spice_prepare_fds(struct spice_rebuild *rb,
 		}
 	}
 	sort(rb->fds, rb->nr_fds, sizeof(*rb->fds), spice_new_fd_cmp, NULL);
-	return spice_prepare_epoll(rb);
+	err = spice_prepare_epoll(rb);
+	if (err)
+		return err;
+	return spice_prepare_fd_table(rb);
 }
 
 /**
@@ -370,26 +398,21 @@ int spice_prepare_exe_cwd(struct spice_rebuild *rb)
  * spice_commit_files - Give the calling process its fds and cwd.
  * @rb: A prepared rebuild, past the point of no return.
  *
- * The caller's fd table is private (unshare_files() ran before the point
- * of no return); every fd it had is closed first.
- *
- * Return: 0, or -ENOMEM / -EMFILE growing the fd table.
+ * The prepared table replaces the caller's, as unshare(CLONE_FILES)
+ * replaces it: under task_lock(), which /proc readers of the table take.
+ * A process that shared the old table keeps it; else its fds are closed.
  */
-int spice_commit_files(struct spice_rebuild *rb)
+void spice_commit_files(struct spice_rebuild *rb)
 {
-	unsigned int i;
-	int err;
+	struct files_struct *old = current->files;
 
-	__close_range(0, ~0U, 0);
-	for (i = 0; i < rb->nr_fds; i++) {
-		err = replace_fd(rb->fds[i].fd, rb->fds[i].file,
-				 rb->fds[i].cloexec ? O_CLOEXEC : 0);
-		if (err < 0)
-			return err;
-	}
+	task_lock(current);
+	current->files = rb->files;
+	task_unlock(current);
+	rb->files = NULL;
+	put_files_struct(old);
 	if (rb->cwd.mnt)
 		set_fs_pwd(current->fs, &rb->cwd);
-	return 0;
 }
 
 void spice_release_files(struct spice_rebuild *rb)
@@ -399,6 +422,8 @@ void spice_release_files(struct spice_rebuild *rb)
 	for (i = 0; i < rb->nr_fds; i++)
 		if (rb->fds[i].file)
 			fput(rb->fds[i].file);
+	if (rb->files)
+		put_files_struct(rb->files);
 	kvfree(rb->fds);
 	bitmap_free(rb->hashed);
 	spice_release_channels(rb);

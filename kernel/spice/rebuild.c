@@ -279,9 +279,6 @@ int spice_rebuild_prepare(struct spice_rebuild *rb,
 		return err;
 	spice_phase_end(rb, &rb->stats.files_ns);
 	err = spice_prepare_memory(rb);
-	/* The fd table must be ours alone before it is replaced. */
-	if (!err)
-		err = unshare_files();
 	spice_phase_end(rb, &rb->stats.memory_ns);
 	return err;
 }
@@ -524,13 +521,12 @@ long spice_rebuild_commit(struct spice_rebuild *rb)
 		err = spice_memory_commit(rb->mem);
 	if (!err && rb->vdso)
 		err = spice_arch_map_vdso(rb->vdso);
-	if (!err)
-		err = spice_commit_files(rb);
 	if (err) {
 		up_write(&current->signal->exec_update_lock);
 		force_fatal_sig(SIGKILL);
 		return err;
 	}
+	spice_commit_files(rb);
 	spice_commit_mm_layout(img);
 	xchg(&current->fs->umask, p->umask & 0777);
 	__set_task_comm(current, p->comm, true);

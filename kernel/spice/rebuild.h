@@ -42,6 +42,7 @@ struct spice_rebuild {
 	struct spice_new_fd *fds;	/* sorted by fd once prepared */
 	unsigned int nr_fds;
 	struct spice_channel *channels;	/* per fd of the image, or NULL */
+	struct files_struct *files;	/* the new fd table, or NULL */
 	struct file *exe;		/* reference held, write access denied */
 	struct path cwd;		/* reference held if cwd.mnt */
 	unsigned long *hashed;		/* files whose contents were checked */
@@ -74,7 +75,7 @@ int spice_open_image_file(struct spice_rebuild *rb, u32 idx, int flags,
 int spice_prepare_fds(struct spice_rebuild *rb,
 		      const struct restore_process_fd *map, u32 nr_map);
 int spice_prepare_exe_cwd(struct spice_rebuild *rb);
-int spice_commit_files(struct spice_rebuild *rb);
+void spice_commit_files(struct spice_rebuild *rb);
 void spice_release_files(struct spice_rebuild *rb);
 const struct spice_new_fd *spice_find_new_fd(const struct spice_rebuild *rb,
 					     s32 fd);

@@ -822,12 +822,12 @@ struct restore_process_stats {
 	__u64 start_ns;
 	/** @image_ns: Reading and checking the image's metadata. */
 	__u64 image_ns;
-	/** @files_ns: Opening files, making fds, checking the rest. */
-	__u64 files_ns;
 	/**
-	 * @memory_ns: Preparing memory (reading the working set's data),
-	 * then unsharing the fd table.
+	 * @files_ns: Opening files, making fds and the new fd table,
+	 * checking the rest.
 	 */
+	__u64 files_ns;
+	/** @memory_ns: Preparing memory (reading the working set's data). */
 	__u64 memory_ns;
 	/**
 	 * @commit_ns: From the point of no return to the first thread's
