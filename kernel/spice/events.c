@@ -9,7 +9,9 @@
  * failed restore tears the watches down with the epoll files.  Watches
  * are restored exactly as they were (events as dumped, EPOLLERR and
  * EPOLLHUP included or, for one EPOLLONESHOT disarmed, not).  An epoll
- * instance watching another is not restored (-EOPNOTSUPP).
+ * instance may watch another (nested epoll): epoll_ctl_file() makes the
+ * loop and depth checks epoll_ctl(2) makes, whatever order the watches
+ * come in, and readiness propagates as the inner lists fill.
  */
 
 #include <linux/file.h>
@@ -65,9 +67,9 @@ int spice_create_event_file(const struct spice_image_fd *d, struct file **out)
  * instance; a watch of an fd the launcher supplied watches the
  * launcher's file.
  *
- * Return: 0, -EOPNOTSUPP if a watched file is an epoll instance, or
- * epoll_ctl(2)'s errors: -EPERM (the file cannot be polled), -ENOSPC (over
- * the per-user limit on watches), -ENOMEM.
+ * Return: 0, or epoll_ctl(2)'s errors: -EPERM (the file cannot be polled),
+ * -ELOOP (epoll instances watching each other, or nested too deep),
+ * -ENOSPC (over the per-user limit on watches), -ENOMEM.
  */
 int spice_prepare_epoll(struct spice_rebuild *rb)
 {
@@ -82,8 +84,6 @@ int spice_prepare_epoll(struct spice_rebuild *rb)
 		if (ep->supplied)
 			continue;
 		t = spice_find_new_fd(rb, w[i].tfd);
-		if (file_is_epoll(t->file))
-			return -EOPNOTSUPP;
 		ev.events = (__force __poll_t)w[i].events;
 		ev.data = w[i].data;
 		err = epoll_ctl_file(ep->file, EPOLL_CTL_ADD, t->file, w[i].tfd,

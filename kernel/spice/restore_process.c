@@ -271,8 +271,9 @@ static pid_t restore_process_vpid(void)
  * - -ENFILE: The system limit on open files, or on pipe buffers for an
  *   internal pipe, was reached.
  * - -EAFNOSUPPORT: An internal socket pair on a kernel without AF_UNIX.
- * - -EOPNOTSUPP: An epoll instance watching another epoll instance, a
- *   32-bit thread or caller, a caller with a shadow stack.
+ * - -ELOOP: The image's epoll instances watch each other, or nest deeper
+ *   than epoll allows.
+ * - -EOPNOTSUPP: A 32-bit thread or caller, a caller with a shadow stack.
  *
  * Past the point of no return only allocations and thread creation can
  * fail; the process is then killed with SIGKILL.

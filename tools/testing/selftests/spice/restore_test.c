@@ -58,6 +58,8 @@ static int file_prot = PROT_READ;
 #define EPOLL_FD	22	/* close-on-exec; watches CMD_FD, EFD_NB_FD, HUP_FD */
 #define HUP_FD		23	/* a pipe with no writer, its watch disarmed */
 #define SIG_FD		32	/* signalfd of SIGUSR2, non-blocking, cloexec, watched */
+#define INNER_EP_FD	33	/* an epoll instance EPOLL_FD watches (nested) */
+#define INNER_EFD_FD	34	/* eventfd, counter 0, which INNER_EP_FD watches */
 #define CMD_DATA	0xc0ffee00ULL
 #define WITH_CHANNELS	4	/* a pipe and socket pairs with both ends its own */
 #define WITH_SOCK_DATA	8	/* ... and an empty datagram queued on one */
@@ -147,6 +149,8 @@ static void make_event_fds(void)
 	struct epoll_event cmd = { .events = EPOLLIN, .data.u64 = CMD_DATA };
 	struct epoll_event nb = { .events = EPOLLIN, .data.u64 = EFD_NB_FD };
 	struct epoll_event sig = { .events = EPOLLIN, .data.u64 = SIG_FD };
+	struct epoll_event inner = { .events = EPOLLIN, .data.u64 = INNER_EP_FD };
+	struct epoll_event efd = { .events = EPOLLIN, .data.u64 = INNER_EFD_FD };
 	sigset_t usr2;
 
 	sigemptyset(&usr2);
@@ -155,9 +159,13 @@ static void make_event_fds(void)
 	move_fd(eventfd(0, EFD_NONBLOCK), EFD_NB_FD, 0);
 	move_fd(epoll_create1(0), EPOLL_FD, O_CLOEXEC);
 	move_fd(signalfd(-1, &usr2, SFD_NONBLOCK), SIG_FD, O_CLOEXEC);
+	move_fd(epoll_create1(0), INNER_EP_FD, 0);
+	move_fd(eventfd(0, EFD_NONBLOCK), INNER_EFD_FD, 0);
 	if (epoll_ctl(EPOLL_FD, EPOLL_CTL_ADD, CMD_FD, &cmd) ||
 	    epoll_ctl(EPOLL_FD, EPOLL_CTL_ADD, EFD_NB_FD, &nb) ||
-	    epoll_ctl(EPOLL_FD, EPOLL_CTL_ADD, SIG_FD, &sig))
+	    epoll_ctl(EPOLL_FD, EPOLL_CTL_ADD, SIG_FD, &sig) ||
+	    epoll_ctl(EPOLL_FD, EPOLL_CTL_ADD, INNER_EP_FD, &inner) ||
+	    epoll_ctl(INNER_EP_FD, EPOLL_CTL_ADD, INNER_EFD_FD, &efd))
 		_exit(17);
 	disarmed_watch();
 }
@@ -285,6 +293,14 @@ static char check_event_fds(void)
 		return '6';
 	if (read(EFD_NB_FD, &v, sizeof(v)) != sizeof(v) || v != 3)
 		return '7';
+	/* Nested: the inner instance's event makes it ready in the outer. */
+	v = 1;
+	if (write(INNER_EFD_FD, &v, sizeof(v)) != sizeof(v) ||
+	    epoll_wait(EPOLL_FD, &ev, 1, 0) != 1 || ev.data.u64 != INNER_EP_FD ||
+	    epoll_wait(INNER_EP_FD, &ev, 1, 0) != 1 || ev.data.u64 != INNER_EFD_FD ||
+	    read(INNER_EFD_FD, &v, sizeof(v)) != sizeof(v) ||
+	    epoll_wait(EPOLL_FD, &ev, 1, 0) != 0)
+		return 'a';
 	/* The signalfd reads the blocked SIGUSR2 once it is pending. */
 	if (fcntl(SIG_FD, F_GETFD) != FD_CLOEXEC ||
 	    !(fcntl(SIG_FD, F_GETFL) & O_NONBLOCK) ||
@@ -644,7 +660,6 @@ static int arm_userfaultfd(void)
 /* What launch() supplies as the restored process's CMD_FD. */
 #define SUPPLY_PIPES		1
 #define SUPPLY_CMD_FILE		2	/* a regular file: epoll cannot watch it */
-#define SUPPLY_CMD_EPOLL	3	/* an epoll instance: nested epoll */
 
 static pid_t launch(struct restore_ctx *rc, int supply)
 {
@@ -679,8 +694,6 @@ static pid_t launch(struct restore_ctx *rc, int supply)
 		map[1] = (struct restore_process_fd){ .image_fd = ACK_FD, .fd = ack[1] };
 		if (supply == SUPPLY_CMD_FILE)
 			map[0].fd = open(rc->file_path, O_RDONLY);
-		if (supply == SUPPLY_CMD_EPOLL)
-			map[0].fd = epoll_create1(0);
 		if (supply) {
 			args.fd_map = (uintptr_t)map;
 			args.nr_fd_map = 2;
@@ -895,12 +908,16 @@ TEST_F(restore, changed_contents_same_times)
 	EXPECT_EQ(100 + ESTALE, launcher_status(rc));
 }
 
-/* Make the image at @fd say it has no executable, as a made-up one may. */
-static int drop_executable(int fd)
+/*
+ * Edit the image at @fd as a made-up one might be: @edit gets the entries
+ * of each section of type @type in turn, then the checksum is redone.
+ */
+static int edit_image(int fd, uint32_t type, void (*edit)(void *entry))
 {
 	struct spice_image_header h;
 	struct spice_image_section *sec;
 	unsigned char *meta;
+	uint64_t j;
 	uint32_t i;
 	int err = -1;
 
@@ -911,15 +928,28 @@ static int drop_executable(int fd)
 		goto out;
 	sec = (struct spice_image_section *)(meta + h.section_table);
 	for (i = 0; i < h.nr_sections; i++)
-		if (sec[i].type == SPICE_SECT_PROCESS)
-			((struct spice_image_process *)(meta + sec[i].offset))->exe_file =
-				SPICE_IMAGE_NONE;
+		for (j = 0; sec[i].type == type && j < sec[i].nr_entries; j++)
+			edit(meta + sec[i].offset + j * sec[i].entry_size);
 	spice_test_seal_metadata(meta, h.metadata_size);
 	if (pwrite(fd, meta, h.metadata_size, 0) == (ssize_t)h.metadata_size)
 		err = 0;
 out:
 	free(meta);
 	return err;
+}
+
+static void no_executable(void *entry)
+{
+	((struct spice_image_process *)entry)->exe_file = SPICE_IMAGE_NONE;
+}
+
+/* The inner epoll instance watches the outer one instead: a loop. */
+static void epoll_loop(void *entry)
+{
+	struct spice_image_epoll_watch *w = entry;
+
+	if (w->epfd == INNER_EP_FD)
+		w->tfd = EPOLL_FD;
 }
 
 /* An image without an executable: the process has none (exe is broken). */
@@ -930,7 +960,7 @@ TEST_F(restore, image_without_executable)
 
 	ASSERT_EQ(0, start_dumpee(_metadata, rc, 0));
 	ASSERT_EQ(0, dump_dumpee(rc));
-	ASSERT_EQ(0, drop_executable(rc->image_fd));
+	ASSERT_EQ(0, edit_image(rc->image_fd, SPICE_SECT_PROCESS, no_executable));
 	ASSERT_LT(0, launch(rc, 1));
 	ASSERT_EQ('A', ask_restored(_metadata, rc, 'c'));
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", rc->launcher);
@@ -1193,15 +1223,17 @@ TEST_F(restore, epoll_watch_of_unpollable_file)
 	EXPECT_EQ(100 + EPERM, launcher_status(rc));
 }
 
-TEST_F(restore, epoll_watch_of_epoll)
+/* Epoll instances that watch each other, as no process can have them. */
+TEST_F(restore, epoll_instances_watching_each_other)
 {
 	struct restore_ctx *rc = &self->c;
 
 	supply_hup = true;
 	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_EVENTS));
 	ASSERT_EQ(0, dump_dumpee(rc));
-	ASSERT_LT(0, launch(rc, SUPPLY_CMD_EPOLL));
-	EXPECT_EQ(100 + EOPNOTSUPP, launcher_status(rc));
+	ASSERT_EQ(0, edit_image(rc->image_fd, SPICE_SECT_EPOLL, epoll_loop));
+	ASSERT_LT(0, launch(rc, SUPPLY_PIPES));
+	EXPECT_EQ(100 + ELOOP, launcher_status(rc));
 }
 
 /*
