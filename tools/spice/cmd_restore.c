@@ -18,7 +18,7 @@
 #include "launch.h"
 
 const char usage_restore[] =
-	"usage: spice restore IMAGE [--fd N=M]... [--pid] [--json-timings]\n"
+	"usage: spice restore IMAGE [--fd N=M]... [--pid | --pid-ns] [--json-timings]\n"
 	"\n"
 	"Replace this process with the one saved in IMAGE (restore_process(2)).\n"
 	"Prints nothing on success: the restored process runs in its place, with\n"
@@ -30,6 +30,9 @@ const char usage_restore[] =
 	"             set_tid; the pid must be free), pass it HUP, INT, QUIT,\n"
 	"             TERM, USR1 and USR2, and exit with its status: for\n"
 	"             runtimes that check getpid() (asyncio)\n"
+	"  --pid-ns   the same in a new pid namespace, where the pid is free even\n"
+	"             if another instance holds it in ours (needs CAP_SYS_ADMIN);\n"
+	"             the namespace ends with the restored process\n"
 	"  --json-timings  once restored, print to stderr one JSON line saying\n"
 	"             where the time went (RESTORE_PROCESS_STATS)\n";
 
@@ -144,7 +147,7 @@ int cmd_restore(int argc, char **argv)
 	struct spice_image *img;
 	const char *path = NULL;
 	uint64_t t0 = now_ns();
-	int i, fd, err, same_pid = 0;
+	int i, fd, err, same_pid = 0, pid_ns = 0;
 	pid_t pid, child;
 
 	for (i = 1; i < argc; i++) {
@@ -156,6 +159,9 @@ int cmd_restore(int argc, char **argv)
 			i++;
 		} else if (!strcmp(argv[i], "--pid")) {
 			same_pid = 1;
+		} else if (!strcmp(argv[i], "--pid-ns")) {
+			same_pid = 1;
+			pid_ns = 1;
 		} else if (!strcmp(argv[i], "--json-timings")) {
 			flags |= RESTORE_PROCESS_STATS;
 		} else if (!path && argv[i][0] != '-') {
@@ -197,10 +203,10 @@ int cmd_restore(int argc, char **argv)
 	}
 	fflush(NULL);
 	if (same_pid) {
-		child = launch_fork_as(pid);
+		child = pid_ns ? launch_fork_in_pid_ns(pid) : launch_fork_as(pid);
 		if (child < 0) {
-			fprintf(stderr, "spice restore: --pid: cannot take pid %d: %s\n",
-				pid, strerror(-child));
+			fprintf(stderr, "spice restore: %s: cannot take pid %d: %s\n",
+				pid_ns ? "--pid-ns" : "--pid", pid, strerror(-child));
 			return 1;
 		}
 		if (child) {

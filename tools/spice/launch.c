@@ -4,8 +4,11 @@
  * it: give the files it supplies the status flags the image recorded, and
  * start the restored process under the pid it had (clone3() with set_tid),
  * for runtimes that compare getpid() with a pid they saved, as asyncio's
- * fork check does.
+ * fork check does; in a pid namespace of its own when that pid is taken in
+ * ours (another instance of the same image runs), as CRIU restores into
+ * one.
  */
+#include <stdio.h>
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -60,6 +63,31 @@ pid_t launch_fork_as(pid_t pid)
 	return r < 0 ? -errno : r;
 }
 
+pid_t launch_fork_in_pid_ns(pid_t pid)
+{
+	struct clone_args args = {
+		.flags = CLONE_NEWPID,
+		.exit_signal = SIGCHLD,
+	};
+	pid_t init, child;
+
+	init = syscall(SYS_clone3, &args, sizeof(args));
+	if (init)
+		return init < 0 ? -errno : init;
+	/* Pid 1 of the new namespace, which ends when this process does. */
+	if (pid == 1)
+		return 0;
+	child = launch_fork_as(pid);
+	if (!child)
+		return 0;
+	if (child < 0) {
+		fprintf(stderr, "spice restore: --pid-ns: cannot take pid %d: %s\n",
+			pid, strerror(-child));
+		_exit(1);
+	}
+	_exit(launch_wait(child));
+}
+
 static pid_t forward_to;
 
 static void forward(int sig)
@@ -73,12 +101,16 @@ int launch_wait(pid_t child)
 	struct sigaction sa = { .sa_handler = forward };
 	unsigned int i;
 	int status;
+	pid_t r;
 
 	forward_to = child;
 	for (i = 0; i < ARRAY_SIZE(sigs); i++)
 		sigaction(sigs[i], &sa, NULL);
-	while (waitpid(child, &status, 0) < 0)
-		if (errno != EINTR)
+	/* Any child: the init of a pid namespace reaps the orphans there. */
+	do {
+		r = waitpid(-1, &status, 0);
+		if (r < 0 && errno != EINTR)
 			return 1;
+	} while (r != child);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -25,8 +25,18 @@ int launch_set_fd_flags(const struct spice_image *img,
 pid_t launch_fork_as(pid_t pid);
 
 /*
+ * The same in a new pid namespace (needs CAP_SYS_ADMIN), for when @pid is
+ * taken in ours: the child is that namespace's init, which forks the one
+ * that gets @pid there (0 returns in it), reaps the namespace's orphans,
+ * and exits with the status of the restored process, ending the namespace.
+ * The init's pid, or -errno, returns in the parent.
+ */
+pid_t launch_fork_in_pid_ns(pid_t pid);
+
+/*
  * Wait for @child, passing it the signals a supervisor would (HUP, INT,
- * QUIT, TERM, USR1, USR2); its exit status, or 128 + its killing signal.
+ * QUIT, TERM, USR1, USR2), reaping any other child meanwhile; its exit
+ * status, or 128 + its killing signal.
  */
 int launch_wait(pid_t child);
 

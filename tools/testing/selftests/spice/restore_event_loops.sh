@@ -8,8 +8,9 @@
 # instances, eventfds, internal pipes (one with a wake-up byte) and worker
 # threads.  spice run --snapshot dumps each warm; the image must describe
 # those as internal, and spice restore --pid must answer two requests as
-# the warm function did and end at end of input.  A runtime that is not
-# installed is skipped.
+# the warm function did and end at end of input; meanwhile, its pid taken,
+# a second instance restored with --pid-ns (a pid namespace of its own)
+# must answer too.  A runtime that is not installed is skipped.
 ksft_skip=4
 n=0 fail=0 ran=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fail=1; fi; }
@@ -22,6 +23,15 @@ fi
 dir=$(mktemp -d -p /host/mnt)	# also under / in the chroot: /mnt/...
 cdir=${dir#/host}
 spice() { host-run /mnt/spice/spice "$@"; }
+
+# replies FILE N: wait up to 30 s until FILE holds N replies.
+replies() {
+	i=0
+	while [ "$(grep -c checksum "$1" 2>/dev/null)" -lt "$2" ] && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
 
 # loop NAME RUNTIME SCRIPT PATTERN...: each PATTERN must match a line of
 # spice inspect --fds, as "COUNT REGEX".
@@ -55,17 +65,27 @@ loop() {
 	exec 9>"$dir/in"
 	for req in 1 2; do
 		echo '{"n":1}' >&9
-		i=0
-		while [ "$(grep -c checksum "$dir/out" 2>/dev/null)" -lt $req ] &&
-		      [ $i -lt 300 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
+		replies "$dir/out" $req
 	done
 	[ -n "$warm" ] && [ "$(sed -n 1p "$dir/out")" = "$warm" ] &&
 		[ "$(sed -n 2p "$dir/out")" = "$warm" ]
 	ok $? "$name: the restored loop answers two requests as the warm one did"
 	sed 's/^/# /' "$dir/out" "$dir/err"
+
+	rm -f "$dir/in2" "$dir/out2"
+	mkfifo "$dir/in2"
+	spice restore "$cdir/$name.img" --pid-ns --fd 0=0 --fd 1=1 --fd 2=2 \
+		<"$dir/in2" >"$dir/out2" 2>"$dir/err2" &
+	pid2=$!
+	exec 8>"$dir/in2"
+	echo '{"n":1}' >&8
+	replies "$dir/out2" 1
+	[ -n "$warm" ] && [ "$(sed -n 1p "$dir/out2")" = "$warm" ]
+	ok $? "$name: a second instance, its pid taken, answers from a pid namespace of its own"
+	sed 's/^/# /' "$dir/out2" "$dir/err2"
+	exec 8>&-
+	wait "$pid2" 2>/dev/null
+	ok $? "$name: the second instance and its namespace end at end of input"
 	exec 9>&-
 	wait "$pid" 2>/dev/null
 	ok $? "$name: the restored loop ends at end of input"
