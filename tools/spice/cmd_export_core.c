@@ -9,9 +9,15 @@
  * mapping with its contents resolved from the image (stored data, zero, or
  * the backing file read at its offset).  The vDSO and vvar have no
  * contents in an image: their segments are empty.
+ *
+ * libelf (elfutils) writes the ELF header and the program headers; the
+ * notes and the segments' contents, which have no sections, are written
+ * at the offsets the program headers give, one page at a time, so that a
+ * large image never needs its memory in ours.
  */
 #define _GNU_SOURCE
-#include <linux/elf.h>
+#include <gelf.h>
+#include <libelf.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -62,7 +68,7 @@ static int put(struct buf *b, const void *data, size_t len)
 static int note(struct buf *b, const char *name, uint32_t type,
 		const void *desc, size_t len)
 {
-	struct elf64_note n = { .n_namesz = strlen(name) + 1, .n_descsz = len,
+	Elf64_Nhdr n = { .n_namesz = strlen(name) + 1, .n_descsz = len,
 			 .n_type = type };
 
 	return put(b, &n, sizeof(n)) || put(b, name, n.n_namesz) ||
@@ -166,6 +172,43 @@ static void page_of(const struct spice_image *img, int image_fd,
 	}
 }
 
+/*
+ * The ELF header and the @n program headers @ph, through libelf: the
+ * file then ends after them, and the rest is written past that.
+ */
+static int write_elf_headers(int out, const GElf_Phdr *ph, size_t n)
+{
+	GElf_Ehdr eh;
+	size_t i;
+	Elf *e;
+	int err = -1;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -1;
+	e = elf_begin(out, ELF_C_WRITE, NULL);
+	if (!e)
+		return -1;
+	if (!gelf_newehdr(e, ELFCLASS64) || !gelf_getehdr(e, &eh))
+		goto out;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_OSABI] = ELFOSABI_NONE;
+	eh.e_type = ET_CORE;
+	eh.e_machine = EM_X86_64;
+	eh.e_version = EV_CURRENT;
+	if (!gelf_update_ehdr(e, &eh) || !gelf_newphdr(e, n))
+		goto out;
+	for (i = 0; i < n; i++)
+		if (!gelf_update_phdr(e, i, (GElf_Phdr *)&ph[i]))
+			goto out;
+	if (elf_update(e, ELF_C_WRITE) >= 0)
+		err = 0;
+out:
+	if (err)
+		fprintf(stderr, "spice export-core: libelf: %s\n", elf_errmsg(-1));
+	elf_end(e);
+	return err;
+}
+
 static int write_core(const struct spice_image *img, int image_fd, int out)
 {
 	const struct spice_image_process *p = spice_image_process(img);
@@ -173,10 +216,9 @@ static int write_core(const struct spice_image *img, int image_fd, int out)
 	const struct spice_image_vma *v;
 	struct elf_prpsinfo ps;
 	struct buf notes = { 0 };
-	struct elf64_hdr eh;
-	struct elf64_phdr *ph;
 	uint64_t nr, nthreads, i, a, off;
 	char page[PAGE];
+	GElf_Phdr *ph;
 	int err = -1;
 
 	v = spice_image_table(img, SPICE_SECT_VMAS, &nr);
@@ -199,20 +241,8 @@ static int write_core(const struct spice_image *img, int image_fd, int out)
 	ph = calloc(nr + 1, sizeof(*ph));
 	if (!ph)
 		goto out;
-	memset(&eh, 0, sizeof(eh));
-	memcpy(eh.e_ident, ELFMAG, SELFMAG);
-	eh.e_ident[EI_CLASS] = ELFCLASS64;
-	eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	eh.e_ident[EI_VERSION] = EV_CURRENT;
-	eh.e_ident[EI_OSABI] = ELFOSABI_NONE;
-	eh.e_type = ET_CORE;
-	eh.e_machine = EM_X86_64;
-	eh.e_version = EV_CURRENT;
-	eh.e_phoff = sizeof(eh);
-	eh.e_ehsize = sizeof(eh);
-	eh.e_phentsize = sizeof(*ph);
-	eh.e_phnum = nr + 1;
-	off = sizeof(eh) + (nr + 1) * sizeof(*ph);
+	/* libelf puts the program headers right after the ELF header. */
+	off = sizeof(Elf64_Ehdr) + (nr + 1) * sizeof(Elf64_Phdr);
 	ph[0].p_type = PT_NOTE;
 	ph[0].p_offset = off;
 	ph[0].p_filesz = notes.len;
@@ -231,9 +261,7 @@ static int write_core(const struct spice_image *img, int image_fd, int out)
 				    (v[i].prot & PROT_EXEC ? PF_X : 0);
 		off += ph[i + 1].p_filesz;
 	}
-	if (pwrite(out, &eh, sizeof(eh), 0) != sizeof(eh) ||
-	    pwrite(out, ph, (nr + 1) * sizeof(*ph), sizeof(eh)) !=
-	    (ssize_t)((nr + 1) * sizeof(*ph)) ||
+	if (write_elf_headers(out, ph, nr + 1) ||
 	    pwrite(out, notes.p, notes.len, ph[0].p_offset) != (ssize_t)notes.len)
 		goto out_ph;
 	for (i = 0; i < nr; i++) {
@@ -287,7 +315,7 @@ int cmd_export_core(int argc, char **argv)
 		close(fd);
 		return 1;
 	}
-	ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ofd = open(out, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	err = ofd < 0 || write_core(img, fd, ofd);
 	if (err)
 		fprintf(stderr, "spice export-core: %s: %s\n", out, strerror(errno));

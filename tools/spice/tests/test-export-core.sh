@@ -3,7 +3,7 @@
 #
 # test-export-core.sh SPICE: dump a small program with `spice dump` (on the
 # host kernel: the dump needs only ptrace), export the image as a core
-# file and read it back with readelf and gdb.  Prints TAP.
+# file and read it back with readelf, elfutils and gdb.  Prints TAP.
 set -uo pipefail
 spice=$1
 dir=$(mktemp -d)
@@ -40,6 +40,14 @@ loads=$(readelf -lW "$dir/t.core" | grep -c LOAD)
 vmas=$("$spice" inspect "$dir/t.img" --json | sed 's/.*"vmas":\([0-9]*\).*/\1/')
 [ "$loads" = "$vmas" ]
 ok $? "one PT_LOAD per mapping ($loads, $vmas)"
+# elfutils reads it too: its notes, and a stack unwound from the core.
+if command -v eu-stack >/dev/null; then
+	eu-readelf -n "$dir/t.core" 2>/dev/null | grep -q "CORE.*PRSTATUS"
+	ok $? "eu-readelf reads the notes"
+	out=$(eu-stack --core="$dir/t.core" --executable="$dir/t" 2>&1)
+	grep -q "wait_here" <<<"$out" && grep -q "main" <<<"$out"
+	ok $? "eu-stack unwinds the stack from the core (wait_here, main)"
+fi
 if command -v gdb >/dev/null; then
 	out=$(gdb -batch -ex bt -ex "print marker" "$dir/t" "$dir/t.core" 2>&1)
 	grep -q "wait_here" <<<"$out" && grep -q "main ()" <<<"$out"
