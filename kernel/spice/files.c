@@ -11,7 +11,6 @@
  */
 
 #include <crypto/sha2.h>
-#include <linux/bitmap.h>
 #include <linux/bsearch.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
@@ -57,52 +56,51 @@ static int spice_check_identity(struct file *file,
 #define SPICE_HASH_CHUNK	SZ_64K
 
 /*
- * Read the file at @path through the page cache, as the caller: it must
- * have exactly the dumped size and SHA-256.  Each file of the image is
- * read once per restore, however many mappings and fds name it.
+ * Read the file at @path through the page cache, as the caller opening it
+ * for reading: it must have exactly the dumped size and SHA-256.  The file
+ * read stays held, so that a later open of the same image file is checked
+ * again only if the path now leads to another inode (renamed over since).
+ * A signal restarts the call: nothing has changed yet.
  */
 static int spice_check_contents(struct spice_rebuild *rb, u32 idx,
 				const struct path *path)
 {
 	const struct spice_image_file *f = &rb->img.files[idx];
+	struct file *file, **hashed = &rb->hashed[idx];
 	u8 digest[SHA256_DIGEST_SIZE];
 	struct sha256_state sctx;
-	struct file *file;
 	loff_t pos = 0;
 	ssize_t n;
-	void *buf;
 	int err;
 
-	if (!(f->flags & SPICE_FILE_HAS_SHA256) || test_bit(idx, rb->hashed))
+	if (*hashed && file_inode(*hashed) == d_inode(path->dentry))
 		return 0;
-	err = path_permission(path, MAY_READ);
+	err = path_permission(path, MAY_OPEN | MAY_READ);
 	if (err)
 		return err;
 	file = dentry_open(path, O_RDONLY | O_LARGEFILE, current_cred());
 	if (IS_ERR(file))
 		return PTR_ERR(file);
-	buf = kvmalloc(SPICE_HASH_CHUNK, GFP_KERNEL);
-	err = -ENOMEM;
-	if (!buf)
-		goto out;
 	sha256_init(&sctx);
 	do {
-		err = -EINTR;
-		if (fatal_signal_pending(current))
+		err = -ERESTARTNOINTR;
+		if (signal_pending(current))
 			goto out;
 		cond_resched();
-		n = kernel_read(file, buf, SPICE_HASH_CHUNK, &pos);
+		n = kernel_read(file, rb->hash_buf, SPICE_HASH_CHUNK, &pos);
 		if (n > 0)
-			sha256_update(&sctx, buf, n);
+			sha256_update(&sctx, rb->hash_buf, n);
 	} while (n > 0 && pos <= f->size);
 	sha256_final(&sctx, digest);
 	err = n < 0 ? n : 0;
 	if (!err && (pos != f->size || memcmp(digest, f->sha256, sizeof(digest))))
 		err = -ESTALE;
-	if (!err)
-		set_bit(idx, rb->hashed);
+	if (!err) {
+		swap(*hashed, file);
+		if (!file)
+			return 0;
+	}
 out:
-	kvfree(buf);
 	fput(file);
 	return err;
 }
@@ -115,9 +113,9 @@ out:
  * @out: The file, on success.
  *
  * Return: 0, -ESTALE if the file is not the one dumped, -EACCES if its
- * contents are to be checked and the caller may not read it, -EINTR on a
- * fatal signal while it is read, or filp_open()'s errors (-ENOENT, -EACCES,
- * ...).
+ * contents are to be checked and the caller may not read it,
+ * -ERESTARTNOINTR on a signal while it is read, or filp_open()'s errors
+ * (-ENOENT, -EACCES, ...).
  */
 int spice_open_image_file(struct spice_rebuild *rb, u32 idx, int flags,
 			  struct file **out)
@@ -128,8 +126,10 @@ int spice_open_image_file(struct spice_rebuild *rb, u32 idx, int flags,
 	int err;
 
 	if ((f->flags & SPICE_FILE_HAS_SHA256) && !rb->hashed) {
-		rb->hashed = bitmap_zalloc(rb->img.nr[SPICE_SECT_FILES], GFP_KERNEL);
-		if (!rb->hashed)
+		rb->hashed = kvcalloc(rb->img.nr[SPICE_SECT_FILES],
+				      sizeof(*rb->hashed), GFP_KERNEL);
+		rb->hash_buf = kvmalloc(SPICE_HASH_CHUNK, GFP_KERNEL);
+		if (!rb->hashed || !rb->hash_buf)
 			return -ENOMEM;
 	}
 	path = kmemdup_nul(spice_image_blob(&rb->img, f->path), f->path.len,
@@ -148,7 +148,7 @@ int spice_open_image_file(struct spice_rebuild *rb, u32 idx, int flags,
 		return PTR_ERR(probe);
 	}
 	err = spice_check_identity(probe, f);
-	if (!err)
+	if (!err && (f->flags & SPICE_FILE_HAS_SHA256))
 		err = spice_check_contents(rb, idx, &probe->f_path);
 	if (err || (flags & O_PATH)) {
 		kfree(path);
@@ -223,12 +223,18 @@ static int spice_open_fd(struct spice_rebuild *rb, const struct spice_image_fd *
 	return 0;
 }
 
-/*
- * The restored process's fd table, built now and swapped in after the point
- * of no return: nothing is left there to allocate, and no RLIMIT_NOFILE
- * lowered meanwhile (prlimit() from another process) can fail it.
+/**
+ * spice_prepare_fd_table - Build the restored process's fd table.
+ * @rb: The rebuild, with its fds prepared.
+ *
+ * Built last before the point of no return, and swapped in after it:
+ * nothing is left there to allocate, and no RLIMIT_NOFILE lowered meanwhile
+ * (prlimit() from another process) can fail it.  The highest fd goes in
+ * first, so that the table is sized once.
+ *
+ * Return: 0, -ENOMEM, or -EMFILE for an fd at or above fs.nr_open.
  */
-static int spice_prepare_fd_table(struct spice_rebuild *rb)
+int spice_prepare_fd_table(struct spice_rebuild *rb)
 {
 	unsigned int i;
 	int err;
@@ -239,7 +245,7 @@ static int spice_prepare_fd_table(struct spice_rebuild *rb)
 		rb->files = NULL;
 		return err;
 	}
-	for (i = 0; i < rb->nr_fds; i++) {
+	for (i = rb->nr_fds; i-- > 0; ) {
 		err = files_install(rb->files, rb->fds[i].fd, rb->fds[i].file,
 				    rb->fds[i].cloexec ? O_CLOEXEC : 0);
 		if (err)
@@ -260,10 +266,10 @@ static int spice_prepare_fd_table(struct spice_rebuild *rb)
  * fds of the image are reopened (files) or made anew (eventfds, epoll
  * instances, pipes and socket pairs internal to the process), or fail: a
  * pipe or socket the map does not supply (-EBADF).  Then the epoll
- * instances get their watches, and the fd table is built.
+ * instances get their watches.
  *
- * Return: 0 or a negative error; -EMFILE if an fd is over RLIMIT_NOFILE
- * (or fs.nr_open), -EINTR on a fatal signal.
+ * Return: 0 or a negative error; -EMFILE if an fd is over RLIMIT_NOFILE,
+ * -EINTR on a fatal signal.
  */
 int spice_prepare_fds(struct spice_rebuild *rb,
 		      const struct restore_process_fd *map, u32 nr_map)
@@ -329,10 +335,7 @@ int spice_prepare_fds(struct spice_rebuild *rb,
 		}
 	}
 	sort(rb->fds, rb->nr_fds, sizeof(*rb->fds), spice_new_fd_cmp, NULL);
-	err = spice_prepare_epoll(rb);
-	if (err)
-		return err;
-	return spice_prepare_fd_table(rb);
+	return spice_prepare_epoll(rb);
 }
 
 /**
@@ -400,17 +403,17 @@ int spice_prepare_exe_cwd(struct spice_rebuild *rb)
  *
  * The prepared table replaces the caller's, as unshare(CLONE_FILES)
  * replaces it: under task_lock(), which /proc readers of the table take.
- * A process that shared the old table keeps it; else its fds are closed.
+ * The old table goes to @rb->old_files, put by spice_release_files() once
+ * the exec lock is dropped (as exec closes files before taking it): closing
+ * runs ->flush(), which may wait on a FUSE server that reads /proc/PID.
  */
 void spice_commit_files(struct spice_rebuild *rb)
 {
-	struct files_struct *old = current->files;
-
+	rb->old_files = current->files;
 	task_lock(current);
 	current->files = rb->files;
 	task_unlock(current);
 	rb->files = NULL;
-	put_files_struct(old);
 	if (rb->cwd.mnt)
 		set_fs_pwd(current->fs, &rb->cwd);
 }
@@ -424,8 +427,15 @@ void spice_release_files(struct spice_rebuild *rb)
 			fput(rb->fds[i].file);
 	if (rb->files)
 		put_files_struct(rb->files);
+	/* A process that shared the old table keeps it; else its fds close. */
+	if (rb->old_files)
+		put_files_struct(rb->old_files);
 	kvfree(rb->fds);
-	bitmap_free(rb->hashed);
+	for (i = 0; rb->hashed && i < rb->img.nr[SPICE_SECT_FILES]; i++)
+		if (rb->hashed[i])
+			fput(rb->hashed[i]);
+	kvfree(rb->hashed);
+	kvfree(rb->hash_buf);
 	spice_release_channels(rb);
 	if (rb->exe) {
 		exe_file_allow_write_access(rb->exe);

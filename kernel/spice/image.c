@@ -188,7 +188,8 @@ static int spice_check_process(const struct spice_image *img)
 	const struct spice_image_process *p = img->proc;
 	u64 at_type;
 
-	if (memchr_inv(p->reserved, 0, sizeof(p->reserved)))
+	if ((p->flags & ~SPICE_PROC_UNDUMPABLE) || p->reserved0 ||
+	    memchr_inv(p->reserved, 0, sizeof(p->reserved)))
 		return -EINVAL;
 	if (p->start_code > p->end_code || p->start_data > p->end_data ||
 	    p->start_brk > p->brk || p->arg_start > p->arg_end ||

@@ -282,6 +282,13 @@ static void tables(struct kunit *test)
 	reseal(x);
 	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
 	image_init(x);
+	((struct spice_image_process *)body(x, S_PROC))->flags = SPICE_PROC_UNDUMPABLE;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, 0, check(x, T_FILE_SIZE));
+	((struct spice_image_process *)body(x, S_PROC))->flags = 2;	/* unknown */
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	image_init(x);
 	((struct spice_image_thread *)body(x, S_THREADS))->xstate.len =
 		SPICE_IMAGE_MAX_XSTATE + 1;
 	reseal(x);

@@ -30,6 +30,7 @@
 #include <linux/mman.h>
 #include <linux/perf_event.h>
 #include <linux/personality.h>
+#include <linux/ptrace.h>
 #include <linux/rseq.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
@@ -266,6 +267,12 @@ int spice_rebuild_prepare(struct spice_rebuild *rb,
 	err = spice_check_caller();
 	if (err)
 		return err;
+	if (img->nr[SPICE_SECT_THREADS] > 1) {
+		rb->new_threads = kcalloc(img->nr[SPICE_SECT_THREADS] - 1,
+					  sizeof(*rb->new_threads), GFP_KERNEL);
+		if (!rb->new_threads)
+			return -ENOMEM;
+	}
 	err = spice_check_signals(img);
 	if (!err)
 		err = spice_check_limits(img);
@@ -279,6 +286,9 @@ int spice_rebuild_prepare(struct spice_rebuild *rb,
 		return err;
 	spice_phase_end(rb, &rb->stats.files_ns);
 	err = spice_prepare_memory(rb);
+	/* Last: its error path closes the supplied files, flushing them. */
+	if (!err)
+		err = spice_prepare_fd_table(rb);
 	spice_phase_end(rb, &rb->stats.memory_ns);
 	return err;
 }
@@ -380,15 +390,17 @@ static void spice_set_blocked(struct task_struct *p, const sigset_t *blocked)
 
 /*
  * Every thread but the first, as threads of the caller made by
- * copy_process(), given their state before they first run.  Their tids
- * are new.
+ * copy_process(), given their state; their tids are new.  They are not
+ * woken here: spice_rebuild_start() wakes them, after a tracer has seen
+ * the exec event, so that none of the restored process runs before it.
  */
-static int spice_commit_threads(const struct spice_image *img)
+static int spice_commit_threads(struct spice_rebuild *rb)
 {
 	struct kernel_clone_args args = {
 		.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
 			 CLONE_THREAD | CLONE_SYSVSEM,
 	};
+	const struct spice_image *img = &rb->img;
 	const struct spice_image_thread *t;
 	struct task_struct *p;
 	sigset_t blocked;
@@ -405,9 +417,45 @@ static int spice_commit_threads(const struct spice_image *img)
 		siginitset(&blocked, t->sigmask);
 		sigdelsetmask(&blocked, sigmask(SIGKILL) | sigmask(SIGSTOP));
 		spice_set_blocked(p, &blocked);
-		wake_up_new_task(p);
+		rb->new_threads[rb->nr_new_threads++] = p;
 	}
 	return 0;
+}
+
+static void spice_rebuild_start_threads(struct spice_rebuild *rb)
+{
+	u32 i;
+
+	for (i = 0; i < rb->nr_new_threads; i++)
+		wake_up_new_task(rb->new_threads[i]);
+	rb->nr_new_threads = 0;
+}
+
+/**
+ * spice_rebuild_start - Let the restored process run.
+ * @rb: A rebuild past its point of no return.
+ *
+ * As exec reports it, a tracer that asked for %PTRACE_O_TRACEEXEC stops
+ * the process here, with its new registers and before any other of its
+ * threads has run (a tracer attached without it gets nothing: the
+ * launcher never called execve(), and a SIGTRAP would reach the restored
+ * program).  Then the other threads are woken; if the rebuild failed,
+ * they only die of the SIGKILL it queued.
+ */
+void spice_rebuild_start(struct spice_rebuild *rb)
+{
+	struct task_struct *parent;
+	pid_t vpid;
+
+	if (!fatal_signal_pending(current) &&
+	    ptrace_event_enabled(current, PTRACE_EVENT_EXEC)) {
+		rcu_read_lock();
+		parent = rcu_dereference(current->parent);
+		vpid = task_pid_nr_ns(current, task_active_pid_ns(parent));
+		rcu_read_unlock();
+		ptrace_event(PTRACE_EVENT_EXEC, vpid);
+	}
+	spice_rebuild_start_threads(rb);
 }
 
 /*
@@ -421,7 +469,7 @@ static int spice_commit_threads(const struct spice_image *img)
  * faulting, SSBD for PR_SPEC_DISABLE_NOEXEC, LAM), and the exec count that
  * tells this process's children their parent is another program.  Then the
  * personality, before anything is mapped: READ_IMPLIES_EXEC changes what a
- * mapping gets; and whether the process may be dumped or ptraced.
+ * mapping gets.
  */
 static void spice_commit_exec_resets(const struct spice_image_process *p)
 {
@@ -434,15 +482,30 @@ static void spice_commit_exec_resets(const struct spice_image_process *p)
 	arch_setup_new_exec();
 	WRITE_ONCE(current->self_exec_id, current->self_exec_id + 1);
 	set_personality(p->personality);
-	/*
-	 * Dumpable again, as exec makes a process whose ids all match: every
-	 * page the restore maps came from files the caller could read.
-	 */
-	if (uid_eq(current_euid(), current_uid()) &&
-	    gid_eq(current_egid(), current_gid()))
-		set_dumpable(current->mm, SUID_DUMP_USER);
-	else
-		set_dumpable(current->mm, suid_dumpable);
+}
+
+/*
+ * Whether the restored process may be dumped or ptraced by its user.  As
+ * exec decides for a new program: dumpable if the ids all match and the
+ * caller may read what the memory came from (exec's would_dump(): here
+ * the image, whose fd may have been passed by someone else; files are
+ * opened with the caller's permissions), else fs.suid_dumpable.  But never
+ * more than the dumped program was: one that made itself undumpable (key
+ * agents do) stays so.  After the fd table is swapped: the launcher's fds
+ * are out of /proc's sight by then.
+ */
+static void spice_commit_dumpable(const struct spice_rebuild *rb)
+{
+	struct file *image = rb->image;
+	int value = SUID_DUMP_USER;
+
+	if (!uid_eq(current_euid(), current_uid()) ||
+	    !gid_eq(current_egid(), current_gid()) ||
+	    inode_permission(file_mnt_idmap(image), file_inode(image), MAY_READ))
+		value = suid_dumpable;
+	if (rb->img.proc->flags & SPICE_PROC_UNDUMPABLE)
+		value = SUID_DUMP_DISABLE;
+	set_dumpable(current->mm, value);
 }
 
 /*
@@ -505,8 +568,9 @@ long spice_rebuild_commit(struct spice_rebuild *rb)
 	 */
 	io_uring_task_cancel();
 	/*
-	 * As exec holds it: no ptrace attach or perf_event_open() sees the
-	 * process half rebuilt, or adds a remove_on_exec event after
+	 * As exec holds it: no access to the process's memory or credentials
+	 * through /proc (mm_access(), lock_trace()) and no perf_event_open()
+	 * sees it half rebuilt, or adds a remove_on_exec event after
 	 * perf_event_exec().
 	 */
 	if (down_write_killable(&current->signal->exec_update_lock)) {
@@ -527,6 +591,7 @@ long spice_rebuild_commit(struct spice_rebuild *rb)
 		return err;
 	}
 	spice_commit_files(rb);
+	spice_commit_dumpable(rb);
 	spice_commit_mm_layout(img);
 	xchg(&current->fs->umask, p->umask & 0777);
 	__set_task_comm(current, p->comm, true);
@@ -535,7 +600,7 @@ long spice_rebuild_commit(struct spice_rebuild *rb)
 	up_write(&current->signal->exec_update_lock);
 	proc_exec_connector(current);
 	spice_phase_end(rb, &rb->stats.commit_ns);
-	err = spice_commit_threads(img);
+	err = spice_commit_threads(rb);
 	if (err) {
 		force_fatal_sig(SIGKILL);
 		return err;
@@ -549,6 +614,9 @@ void spice_rebuild_release(struct spice_rebuild *rb)
 {
 	u32 i;
 
+	/* Never left unwoken: they die at once if the rebuild failed. */
+	spice_rebuild_start_threads(rb);
+	kfree(rb->new_threads);
 	spice_memory_free(rb->mem);
 	for (i = 0; rb->region_files && i < rb->img.nr[SPICE_SECT_VMAS]; i++)
 		if (rb->region_files[i])

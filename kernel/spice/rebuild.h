@@ -43,9 +43,15 @@ struct spice_rebuild {
 	unsigned int nr_fds;
 	struct spice_channel *channels;	/* per fd of the image, or NULL */
 	struct files_struct *files;	/* the new fd table, or NULL */
+	struct files_struct *old_files;	/* the caller's, once swapped out */
 	struct file *exe;		/* reference held, write access denied */
 	struct path cwd;		/* reference held if cwd.mnt */
-	unsigned long *hashed;		/* files whose contents were checked */
+	struct file **hashed;		/* per image file: the one hashed, held */
+	void *hash_buf;			/* SPICE_HASH_CHUNK bytes, to hash */
+
+	/* Threads made after the point of no return, not woken yet. */
+	struct task_struct **new_threads;	/* room for all but the first */
+	u32 nr_new_threads;
 
 	/* Where the time went; sent with RESTORE_PROCESS_STATS. */
 	struct restore_process_stats stats;
@@ -75,6 +81,7 @@ int spice_open_image_file(struct spice_rebuild *rb, u32 idx, int flags,
 int spice_prepare_fds(struct spice_rebuild *rb,
 		      const struct restore_process_fd *map, u32 nr_map);
 int spice_prepare_exe_cwd(struct spice_rebuild *rb);
+int spice_prepare_fd_table(struct spice_rebuild *rb);
 void spice_commit_files(struct spice_rebuild *rb);
 void spice_release_files(struct spice_rebuild *rb);
 const struct spice_new_fd *spice_find_new_fd(const struct spice_rebuild *rb,
@@ -93,6 +100,7 @@ int spice_prepare_epoll(struct spice_rebuild *rb);
 int spice_rebuild_prepare(struct spice_rebuild *rb,
 			  const struct restore_process_fd *map, u32 nr_map);
 long spice_rebuild_commit(struct spice_rebuild *rb);
+void spice_rebuild_start(struct spice_rebuild *rb);
 void spice_rebuild_release(struct spice_rebuild *rb);
 
 #endif /* _KERNEL_SPICE_REBUILD_H */

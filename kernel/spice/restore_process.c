@@ -11,8 +11,6 @@
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/pid.h>
-#include <linux/ptrace.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -194,19 +192,6 @@ static void restore_process_report(struct spice_rebuild *rb)
 	rb->report = NULL;	/* the worker's now */
 }
 
-/* The pid a tracer knows the process by, which exec's event reports. */
-static pid_t restore_process_vpid(void)
-{
-	struct task_struct *parent;
-	pid_t vpid;
-
-	rcu_read_lock();
-	parent = rcu_dereference(current->parent);
-	vpid = task_pid_nr_ns(current, task_active_pid_ns(parent));
-	rcu_read_unlock();
-	return vpid;
-}
-
 /**
  * sys_restore_process - Turn the calling process into one saved in an image.
  * @image_fd: Descriptor of the snapshot image, a regular file open for
@@ -221,8 +206,8 @@ static pid_t restore_process_vpid(void)
  * the program.  The caller's credentials, namespaces, cgroups and limits
  * are kept.  Before that point any failure returns an error and leaves the
  * caller unchanged.  As after execve(), the process is dumpable if its ids
- * all match, and a tracer gets %PTRACE_EVENT_EXEC (or SIGTRAP) before the
- * restored process runs.
+ * all match, and a tracer with %PTRACE_O_TRACEEXEC gets %PTRACE_EVENT_EXEC
+ * before the restored process runs.
  *
  * Return: %SPICE_ABI_VERSION for %RESTORE_PROCESS_ABI_VERSION; does not
  * return on success; else a negative error:
@@ -261,8 +246,8 @@ static pid_t restore_process_vpid(void)
  *   uprobes state, or has memory registered with a userfaultfd.
  * - -EMFILE: An fd is at or above RLIMIT_NOFILE.
  * - -EIO: The image or a backing file could not be read.
- * - -EINTR: A fatal signal arrived while reading or making the fds, or
- *   while reading a file to check its SHA-256.
+ * - -EINTR: A fatal signal arrived while reading or making the fds.  Any
+ *   signal while a file is read to check its SHA-256 restarts the call.
  * - -ENOMEM: Out of memory (the image's metadata, the tables and the
  *   memory restored are charged to the caller's memcg).
  * - -ENOSPC: The image's epoll watches go over the per-user limit
@@ -327,15 +312,10 @@ SYSCALL_DEFINE4(restore_process, int, image_fd,
 	 */
 	if (!err && rb.report && !fatal_signal_pending(current))
 		restore_process_report(&rb);
+	/* A tracer's exec event, then the other threads run. */
+	if (!err)
+		spice_rebuild_start(&rb);
 	spice_rebuild_release(&rb);
 	kvfree(fd_map);
-	if (err)
-		return err;
-	/*
-	 * As exec tells it, once nothing of the rebuild is held: a tracer
-	 * stops the process here and finds its new program and registers.
-	 */
-	if (!fatal_signal_pending(current))
-		ptrace_event(PTRACE_EVENT_EXEC, restore_process_vpid());
-	return ret;
+	return err ? err : ret;
 }

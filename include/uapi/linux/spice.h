@@ -438,9 +438,22 @@ struct spice_image_process {
 	__s32 pid;
 	/** @comm: Command name, NUL-terminated. */
 	char comm[16];
+	/** @flags: Bitmask of SPICE_PROC_* flags. */
+	__u32 flags;
+	/** @reserved0: Must be zero. */
+	__u32 reserved0;
 	/** @reserved: Must be zero. */
-	__u64 reserved[4];
+	__u64 reserved[3];
 };
+
+/*
+ * Process flags (&struct spice_image_process.flags):
+ *
+ * - %SPICE_PROC_UNDUMPABLE: The process was not dumpable (PR_GET_DUMPABLE
+ *   other than 1) when it was dumped; the restored one is not dumpable
+ *   either, whatever exec's rules would give.
+ */
+#define SPICE_PROC_UNDUMPABLE	(1U << 0)
 
 /* Thread flags (&struct spice_image_thread.flags): none in version 1. */
 
@@ -822,12 +835,12 @@ struct restore_process_stats {
 	__u64 start_ns;
 	/** @image_ns: Reading and checking the image's metadata. */
 	__u64 image_ns;
-	/**
-	 * @files_ns: Opening files, making fds and the new fd table,
-	 * checking the rest.
-	 */
+	/** @files_ns: Opening files, making fds, checking the rest. */
 	__u64 files_ns;
-	/** @memory_ns: Preparing memory (reading the working set's data). */
+	/**
+	 * @memory_ns: Preparing memory (reading the working set's data),
+	 * then building the new fd table.
+	 */
 	__u64 memory_ns;
 	/**
 	 * @commit_ns: From the point of no return to the first thread's

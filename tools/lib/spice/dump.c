@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -63,7 +64,7 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* Signal actions and the program break, asked of the leader. */
+/* Signal actions, the program break and dumpability, asked of the leader. */
 static int dump_signals(struct dump *d, struct spice_image_process *p)
 {
 	struct spice_image_sigaction act[64];
@@ -88,6 +89,12 @@ static int dump_signals(struct dump *d, struct spice_image_process *p)
 	if (ret < 0)
 		return dump_fail(d, ret, "brk(0) in the process");
 	p->brk = ret;
+	/* Dumpable 0 (or 2: root only): the restored one will not be. */
+	ret = dump_inject(d, t, SYS_prctl, PR_GET_DUMPABLE, 0, 0, 0);
+	if (ret < 0)
+		return dump_fail(d, ret, "PR_GET_DUMPABLE in the process");
+	if (ret != 1)
+		p->flags |= SPICE_PROC_UNDUMPABLE;
 	return spice_writer_set_sigactions(d->w, act);
 }
 

@@ -250,8 +250,9 @@ static int check_process(const struct spice_image *img, char *why)
 	uint64_t nr_files = img->nr[SPICE_SECT_FILES];
 	uint64_t at_type;
 
-	if (!all_zero(p->reserved, sizeof(p->reserved)))
-		return fail(why, -EINVAL, "process: reserved field not zero");
+	if ((p->flags & ~SPICE_PROC_UNDUMPABLE) || p->reserved0 ||
+	    !all_zero(p->reserved, sizeof(p->reserved)))
+		return fail(why, -EINVAL, "process: unknown flags or reserved field set");
 	if (p->start_code > p->end_code || p->start_data > p->end_data ||
 	    p->start_brk > p->brk || p->arg_start > p->arg_end ||
 	    p->env_start > p->env_end || p->end_code > SPICE_USER_MAX ||

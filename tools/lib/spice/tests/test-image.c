@@ -409,6 +409,12 @@ static void m_file_hash(unsigned char *b, size_t *l)
 	FILE0(b)->sha256[5] = 1;
 }
 
+static void m_proc_flags(unsigned char *b, size_t *l)
+{
+	(void)l;
+	PROC(b)->flags = 2;	/* not SPICE_PROC_UNDUMPABLE */
+}
+
 static void m_dir_hash(unsigned char *b, size_t *l)
 {
 	(void)l;
@@ -765,6 +771,7 @@ static const struct mutation mutations[] = {
 	{ "NUL in a file path", m_file_nul, 1, -EINVAL, "absolute" },
 	{ "a FIFO in the file table", m_file_mode, 1, -EINVAL, "mode" },
 	{ "hash without its flag", m_file_hash, 1, -EINVAL, "hash" },
+	{ "an unknown process flag", m_proc_flags, 1, -EINVAL, "unknown flags" },
 	{ "hash of a directory", m_dir_hash, 1, -EINVAL, "not regular" },
 	{ "negative fd", m_fd_neg, 1, -EINVAL, "range" },
 	{ "unknown fd type", m_fd_type, 1, -EINVAL, "type" },

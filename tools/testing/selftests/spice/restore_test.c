@@ -74,6 +74,7 @@ static int file_prot = PROT_READ;
 #define WITH_SHARED	16	/* shared anonymous memory, see make_shared() */
 #define WITH_SHARED_ALIAS 32	/* ... and its first page mapped twice */
 #define WITH_SHARED_CHILD 64	/* ... and a child that maps it too */
+#define WITH_UNDUMPABLE	128	/* PR_SET_DUMPABLE 0, as key agents do */
 #define SHARED_PAGES	8
 #define SHARED_SEED	6
 
@@ -461,6 +462,8 @@ static void dumpee(char *anon, char *file_map, const char *file_path,
 		alias_shared();
 	if (with & WITH_SHARED_CHILD)
 		share_with_child();
+	if ((with & WITH_UNDUMPABLE) && prctl(PR_SET_DUMPABLE, 0))
+		_exit(27);
 	reply('R');
 	while (next_request(with & WITH_EVENTS, &c)) {
 		switch (c) {
@@ -982,6 +985,20 @@ TEST_F(restore, dumpable_as_after_exec)
 	undumpable = false;
 	ASSERT_EQ('A', ask_restored(_metadata, rc, 'c'));
 	EXPECT_EQ('D', ask(rc, 'd'));
+	ASSERT_EQ(1, write(rc->cmd, "e", 1));
+	EXPECT_EQ(7, launcher_status(rc));
+}
+
+/* But a program that made itself undumpable stays so. */
+TEST_F(restore, undumpable_program_stays_undumpable)
+{
+	struct restore_ctx *rc = &self->c;
+
+	ASSERT_EQ(0, start_dumpee(_metadata, rc, WITH_UNDUMPABLE));
+	ASSERT_EQ(0, dump_dumpee(rc));
+	ASSERT_LT(0, launch(rc, 1));
+	ASSERT_EQ('A', ask_restored(_metadata, rc, 'c'));
+	EXPECT_EQ('N', ask(rc, 'd'));
 	ASSERT_EQ(1, write(rc->cmd, "e", 1));
 	EXPECT_EQ(7, launcher_status(rc));
 }
