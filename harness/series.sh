@@ -46,12 +46,13 @@ EOF
 
 # The MAINTAINERS entry has its own patch; the other patches would each be
 # told "does MAINTAINERS need updating?".  In user space code (tools/ only)
-# ENOSYS has exactly the meaning checkpatch reserves it for: no such call.
+# ENOSYS has exactly the meaning checkpatch reserves it for: no such call,
+# and libelf's types (Elf64_Ehdr, GElf_Phdr) are CamelCase by its API.
 for p in "$out"/0*.patch; do
 	name=$(basename "$p")
 	[ "$name" = 0000-cover-letter.patch ] && continue
 	ignore=FILE_PATH_CHANGES
-	grep '^diff --git' "$p" | grep -qv ' a/tools/' || ignore=$ignore,ENOSYS
+	grep '^diff --git' "$p" | grep -qv ' a/tools/' || ignore=$ignore,ENOSYS,CAMELCASE
 	report=$(cd "$tree" && scripts/checkpatch.pl --strict --ignore "$ignore" \
 		--no-summary --terse "$p" 2>&1)
 	if [ -z "$report" ]; then
