@@ -22,7 +22,7 @@ const char usage_dump[] =
 	"  --leave-running   let the process go on instead of killing it\n"
 	"  --no-ws           record no working set (default: the resident pages)\n"
 	"  --hash-files      record the SHA-256 of every file the process maps or\n"
-	"                    holds open (read whole now, and again at restore)\n"
+	"                    reads (read whole now, and again at restore)\n"
 	"  --json            print what was dumped as JSON\n";
 
 /* At most five lines a second, each over the last. */

@@ -22,7 +22,7 @@ const char usage_run[] =
 	"replies (shown on stderr), then dump it to IMAGE and end it.\n"
 	"  --request JSON  the warm-up request line (default {})\n"
 	"  --timeout SEC   for the ready line and each reply (default 60)\n"
-	"  --hash-files    record the SHA-256 of every file it maps or holds open\n"
+	"  --hash-files    record the SHA-256 of every file it maps or reads\n"
 	"  --json          print what was dumped as JSON\n";
 
 static int warm_up(struct function *fn, const char *request, long n,

@@ -68,7 +68,10 @@ static int dump_one_fd(struct dump *d, int fd, struct dump_fd *e)
 		if (dump_ends_with(link, " (deleted)"))
 			return dump_fail(d, -EOPNOTSUPP, "fd %d: deleted file %s",
 					 fd, link);
-		idx = spice_writer_add_file(d->w, link, dump_file_flags(d));
+		/* Hashed if read: the restore reads it to check it. */
+		idx = spice_writer_add_file(d->w, link,
+					    (flags & O_ACCMODE) == O_WRONLY ||
+					    (flags & O_PATH) ? 0 : dump_file_flags(d));
 		if (idx < 0)
 			return dump_fail(d, idx, "fd %d: %s", fd, link);
 		f.type = SPICE_FD_FILE;

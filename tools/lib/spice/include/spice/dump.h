@@ -32,9 +32,11 @@ extern "C" {
  * - SPICE_DUMP_WS_NONE: record no working set (every page is then read on
  *   first touch after a restore); by default the working set is the
  *   process's resident pages, by address, until `spice record` orders it.
- * - SPICE_DUMP_HASH_FILES: record the SHA-256 of every regular file in the
- *   file table (each is read whole), so that a restore refuses a file
- *   whose contents changed even if its size and times did not.
+ * - SPICE_DUMP_HASH_FILES: record the SHA-256 of every regular file the
+ *   process maps, runs or holds open for reading (each is read whole), so
+ *   that a restore refuses a file whose contents changed even if its size
+ *   and times did not.  A file open only for writing is not hashed: the
+ *   restore would need read permission to check it.
  */
 #define SPICE_DUMP_KILL		0x1U
 #define SPICE_DUMP_WS_NONE	0x2U
