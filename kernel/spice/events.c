@@ -69,7 +69,8 @@ int spice_create_event_file(const struct spice_image_fd *d, struct file **out)
  *
  * Return: 0, or epoll_ctl(2)'s errors: -EPERM (the file cannot be polled),
  * -ELOOP (epoll instances watching each other, or nested too deep),
- * -ENOSPC (over the per-user limit on watches), -ENOMEM.
+ * -EINVAL (too many wakeup paths through nested instances), -ENOSPC (over
+ * the per-user limit on watches), -ENOMEM.
  */
 int spice_prepare_epoll(struct spice_rebuild *rb)
 {
