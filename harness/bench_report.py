@@ -182,6 +182,8 @@ def records(fns):
                 "restore_ms_median": m.get("restore_ms_median"),
                 "first_request_ms_median": round(m["ms_median"] - m["restore_ms_median"], 2)
                 if m.get("restore_ms_median") else None,
+                # The second request to the instance that mode started.
+                "next_request_ms_median": m.get("next_ms_median"),
                 "ms_min": m["ms_min"],
                 "ms_max": m["ms_max"],
                 "faults_median": m["faults_median"],
@@ -257,14 +259,15 @@ def print_tables(doc):
           f"{env['reps']} repetitions"
           + (" (times are emulated: compare ratios)" if env["emulation"] == "TCG" else ""))
     head = (f"{'function':17} {'mode':17} {'median ms':>10} {'min':>8} {'max':>8} "
-            f"{'restore':>8} {'faults':>7} {'read IOs':>8} {'read KiB':>9} {'image KiB':>9} "
-            f"{'WS KiB':>8} {'syscalls':>8}")
+            f"{'restore':>8} {'next':>7} {'faults':>7} {'read IOs':>8} {'read KiB':>9} "
+            f"{'image KiB':>9} {'WS KiB':>8} {'syscalls':>8}")
     print(head)
     print("-" * len(head))
     for r in doc["records"]:
         print(f"{r['function']:17} {r['mode']:17} {r['ms_median']:10.1f} "
               f"{r['ms_min']:8.1f} {r['ms_max']:8.1f} "
-              f"{fmt(r['restore_ms_median']):>8} {r['faults_median']:7.0f} "
+              f"{fmt(r['restore_ms_median']):>8} {fmt(r['next_request_ms_median']):>7} "
+              f"{r['faults_median']:7.0f} "
               f"{r['read_ios_median']:8.0f} {r['read_bytes_median'] / 1024:9.0f} "
               f"{fmt(r['image_bytes'] and r['image_bytes'] / 1024, '.0f'):>9} "
               f"{fmt(r['ws_bytes'] and r['ws_bytes'] / 1024, '.0f'):>8} "

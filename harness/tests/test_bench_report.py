@@ -27,7 +27,8 @@ def function(name, modes, density=()):
             "syscalls": {"cold": 700, "spice": 5, "criu": 860}}
 
 
-PY = function("py-hello", {"cold": mode(400, 1300), "spice": mode(50, 24, 4500, 11),
+PY = function("py-hello", {"cold": mode(400, 1300),
+                           "spice": dict(mode(50, 24, 4500, 11), next_ms_median=1.5),
                            "spice-dumped": mode(100, 20, 12000, 12),
                            "warm": mode(2), "criu": mode(400, 1300, 4600, 21)})
 HEAP = function("heap-16", {"spice": mode(60, 23, 16500, 23),
@@ -72,6 +73,8 @@ class ColdstartReport(unittest.TestCase):
         # Spice restores the recorded image; spice-dumped the dump itself.
         spice, dumped = doc["records"][2], doc["records"][3]
         self.assertEqual(spice["read_bytes_median"], 4500 * 1024)
+        self.assertEqual(spice["next_request_ms_median"], 1.5)
+        self.assertIsNone(doc["records"][0]["next_request_ms_median"])
         self.assertEqual(spice["ws_bytes"], 1000 * 4096)
         self.assertEqual(spice["image_bytes"], 6 << 20)
         self.assertEqual(dumped["ws_bytes"], 3000 * 4096)
