@@ -77,11 +77,16 @@ accel_args() {
 # KVM is used only after a guest has been seen to boot with it: /dev/kvm can
 # exist where nested virtualisation hangs the guest.
 probe_kvm() {
+	local out
+
 	[ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
-	timeout -k 2 20 qemu-system-x86_64 $(base_args) $(accel_args kvm) "${bios[@]}" \
+	# Captured, not piped into grep -q: its early exit could SIGPIPE QEMU,
+	# which pipefail would count as a failed probe.
+	out=$(timeout -k 2 20 qemu-system-x86_64 $(base_args) $(accel_args kvm) "${bios[@]}" \
 		-kernel "$kernel" -initrd "$initrd" \
 		-append "$cmdline SPICE_MODE=probe" \
-		-serial null -serial stdio </dev/null 2>/dev/null | grep -q SPICE-PROBE-OK
+		-serial null -serial stdio </dev/null 2>/dev/null)
+	grep -q SPICE-PROBE-OK <<<"$out"
 }
 
 if [ "$accel" = auto ]; then

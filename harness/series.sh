@@ -52,7 +52,8 @@ for p in "$out"/0*.patch; do
 	name=$(basename "$p")
 	[ "$name" = 0000-cover-letter.patch ] && continue
 	ignore=FILE_PATH_CHANGES
-	grep '^diff --git' "$p" | grep -qv ' a/tools/' || ignore=$ignore,ENOSYS,CAMELCASE
+	files=$(grep '^diff --git' "$p")
+	grep -qv ' a/tools/' <<<"$files" || ignore=$ignore,ENOSYS,CAMELCASE
 	report=$(cd "$tree" && scripts/checkpatch.pl --strict --ignore "$ignore" \
 		--no-summary --terse "$p" 2>&1)
 	if [ -z "$report" ]; then

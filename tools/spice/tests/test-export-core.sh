@@ -42,7 +42,8 @@ vmas=$("$spice" inspect "$dir/t.img" --json | sed 's/.*"vmas":\([0-9]*\).*/\1/')
 ok $? "one PT_LOAD per mapping ($loads, $vmas)"
 # elfutils reads it too: its notes, and a stack unwound from the core.
 if command -v eu-stack >/dev/null; then
-	eu-readelf -n "$dir/t.core" 2>/dev/null | grep -q "CORE.*PRSTATUS"
+	out=$(eu-readelf -n "$dir/t.core" 2>/dev/null)
+	grep -q "CORE.*PRSTATUS" <<<"$out"
 	ok $? "eu-readelf reads the notes"
 	out=$(eu-stack --core="$dir/t.core" --executable="$dir/t" 2>&1)
 	grep -q "wait_here" <<<"$out" && grep -q "main" <<<"$out"

@@ -65,8 +65,10 @@ gcc -Wall -Werror -isystem "$khdr" "$dir/user.c" -o "$dir/user-shared" \
 ok $? "a program builds against the installed headers and shared library"
 out=$(LD_LIBRARY_PATH=$root/usr/lib "$dir/user-shared")
 ok $? "it runs on the installed libspice.so.0 and rejects junk with ENOEXEC ($out)"
-LD_LIBRARY_PATH=$root/usr/lib ldd "$dir/user-shared" |
-	grep -q "libspice.so.0 => $root/usr/lib/libspice.so.0"
+# Not piped into grep -q: its early exit can SIGPIPE ldd, which pipefail
+# would count as a failure.
+libs=$(LD_LIBRARY_PATH=$root/usr/lib ldd "$dir/user-shared")
+grep -q "libspice.so.0 => $root/usr/lib/libspice.so.0" <<<"$libs"
 ok $? "it is linked to the installed libspice.so.0"
 # shellcheck disable=SC2046
 gcc -Wall -Werror -isystem "$khdr" "$dir/user.c" -o "$dir/user-static" \
