@@ -764,6 +764,14 @@ static int launcher_status(struct restore_ctx *rc)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
 }
 
+/* Tell the restored process to exit: it ends with its own status, 7. */
+static void end_restored(struct __test_metadata *_metadata,
+			 struct restore_ctx *rc)
+{
+	ASSERT_EQ(1, write(rc->cmd, "e", 1));
+	EXPECT_EQ(7, launcher_status(rc));
+}
+
 FIXTURE_SETUP(restore)
 {
 	struct restore_ctx *rc = &self->c;
@@ -831,8 +839,7 @@ TEST_F(restore, resumes_where_it_was_dumped)
 	EXPECT_EQ(rc->launcher, pid);
 	read_maps(rc->launcher, maps, sizeof(maps));
 	EXPECT_STREQ(rc->maps, maps);
-	ASSERT_EQ(1, write(rc->cmd, "e", 1));
-	EXPECT_EQ(7, launcher_status(rc));
+	end_restored(_metadata, rc);
 }
 
 /* Each failure before the point of no return: an error, launcher intact. */
@@ -894,8 +901,7 @@ TEST_F(restore, hashed_files)
 	ASSERT_LT(0, launch(rc, 1));
 	ASSERT_EQ('A', ask_restored(_metadata, rc, 'c'));
 	EXPECT_EQ('M', ask(rc, 'm'));
-	ASSERT_EQ(1, write(rc->cmd, "e", 1));
-	EXPECT_EQ(7, launcher_status(rc));
+	end_restored(_metadata, rc);
 }
 
 TEST_F(restore, changed_contents_same_times)
@@ -969,8 +975,7 @@ TEST_F(restore, image_without_executable)
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", rc->launcher);
 	EXPECT_EQ(-1, readlink(exe, target, sizeof(target)));
 	EXPECT_EQ(ENOENT, errno);
-	ASSERT_EQ(1, write(rc->cmd, "e", 1));
-	EXPECT_EQ(7, launcher_status(rc));
+	end_restored(_metadata, rc);
 }
 
 /* As after exec: a launcher made undumpable gives a dumpable process. */
@@ -985,8 +990,7 @@ TEST_F(restore, dumpable_as_after_exec)
 	undumpable = false;
 	ASSERT_EQ('A', ask_restored(_metadata, rc, 'c'));
 	EXPECT_EQ('D', ask(rc, 'd'));
-	ASSERT_EQ(1, write(rc->cmd, "e", 1));
-	EXPECT_EQ(7, launcher_status(rc));
+	end_restored(_metadata, rc);
 }
 
 /* But a program that made itself undumpable stays so. */
@@ -999,8 +1003,7 @@ TEST_F(restore, undumpable_program_stays_undumpable)
 	ASSERT_LT(0, launch(rc, 1));
 	ASSERT_EQ('A', ask_restored(_metadata, rc, 'c'));
 	EXPECT_EQ('N', ask(rc, 'd'));
-	ASSERT_EQ(1, write(rc->cmd, "e", 1));
-	EXPECT_EQ(7, launcher_status(rc));
+	end_restored(_metadata, rc);
 }
 
 /*
@@ -1031,8 +1034,7 @@ TEST_F(restore, exec_event_for_a_tracer)
 	EXPECT_EQ(rc->launcher, (pid_t)msg);
 	ASSERT_EQ(0, ptrace(PTRACE_DETACH, rc->launcher, 0, 0));
 	ASSERT_EQ('A', ask_restored(_metadata, rc, 'c'));
-	ASSERT_EQ(1, write(rc->cmd, "e", 1));
-	EXPECT_EQ(7, launcher_status(rc));
+	end_restored(_metadata, rc);
 }
 
 TEST_F(restore, missing_file)
@@ -1066,8 +1068,7 @@ TEST_F(restore, threads_are_restored)
 	EXPECT_EQ(2 + 2, st.st_nlink);
 	EXPECT_EQ('M', ask(rc, 'm'));
 	EXPECT_EQ('T', ask(rc, 't'));
-	ASSERT_EQ(1, write(rc->cmd, "e", 1));
-	EXPECT_EQ(7, launcher_status(rc));
+	end_restored(_metadata, rc);
 }
 
 /*
@@ -1086,8 +1087,7 @@ TEST_F(restore, eventfd_and_epoll)
 	ASSERT_LT(0, launch(rc, SUPPLY_PIPES));
 	EXPECT_EQ('V', ask_restored(_metadata, rc, 'v'));
 	EXPECT_EQ('A', ask(rc, 'c'));
-	ASSERT_EQ(1, write(rc->cmd, "e", 1));
-	EXPECT_EQ(7, launcher_status(rc));
+	end_restored(_metadata, rc);
 }
 
 /*
@@ -1106,8 +1106,7 @@ TEST_F(restore, internal_pipes_and_socketpairs)
 	ASSERT_LT(0, launch(rc, SUPPLY_PIPES));
 	EXPECT_EQ('W', ask_restored(_metadata, rc, 'w'));
 	EXPECT_EQ('A', ask(rc, 'c'));
-	ASSERT_EQ(1, write(rc->cmd, "e", 1));
-	EXPECT_EQ(7, launcher_status(rc));
+	end_restored(_metadata, rc);
 }
 
 /*
@@ -1126,8 +1125,7 @@ TEST_F(restore, shared_anonymous_memory)
 	EXPECT_EQ('A', ask(rc, 'c'));
 	read_maps(rc->launcher, maps, sizeof(maps));
 	EXPECT_STREQ(rc->maps, maps);
-	ASSERT_EQ(1, write(rc->cmd, "e", 1));
-	EXPECT_EQ(7, launcher_status(rc));
+	end_restored(_metadata, rc);
 }
 
 /*
@@ -1224,8 +1222,7 @@ TEST_F(restore, stats_of_a_restore)
 	/* The kernel let go of the pipe: nothing after the record. */
 	EXPECT_EQ(0, read(p[0], &st, 1));
 	close(p[0]);
-	ASSERT_EQ(1, write(rc->cmd, "e", 1));
-	EXPECT_EQ(7, launcher_status(rc));
+	end_restored(_metadata, rc);
 }
 
 /* epoll_ctl(2)'s own refusals, before the point of no return. */
@@ -1291,8 +1288,7 @@ TEST_F(restore, credentials_are_the_launchers)
 	launch_as = 0;
 	EXPECT_TRUE(runs_as(rc, 1000));
 	EXPECT_EQ('A', ask(rc, 'c'));
-	ASSERT_EQ(1, write(rc->cmd, "e", 1));
-	EXPECT_EQ(7, launcher_status(rc));
+	end_restored(_metadata, rc);
 }
 
 /*
@@ -1322,8 +1318,7 @@ TEST_F(restore, another_users_image)
 	ASSERT_LT(0, launch(rc, SUPPLY_PIPES));
 	EXPECT_TRUE(runs_as(rc, 1000));
 	EXPECT_EQ('A', ask(rc, 'c'));
-	ASSERT_EQ(1, write(rc->cmd, "e", 1));
-	EXPECT_EQ(7, launcher_status(rc));
+	end_restored(_metadata, rc);
 }
 
 /* An executable mapping of a file on a mount that is noexec now: -EPERM. */
