@@ -67,17 +67,28 @@ static bool spice_vma_usable(struct vm_area_struct *vma, struct file *file)
 	return file ? !!vma->vm_file : vma_is_anonymous(vma);
 }
 
+/*
+ * The most VMAs mapping the regions can add, undoing them included, so
+ * that the call is refused early rather than failing half-way.  Into an
+ * empty address space (restore_process(), after unmapping everything)
+ * each region adds at most one and nothing is split: the regions do not
+ * overlap, and unmapping some of several merged regions leaves at most
+ * one VMA per region left.  Otherwise a region may split the VMA it lands
+ * in and undoing it may split again.
+ */
+static u64 spice_map_count_needed(const struct spice_restore *sr, int map_count)
+{
+	return map_count ? 3ULL * sr->t.nr_regions : sr->t.nr_regions;
+}
+
 /* Map every region; mmap_lock is held for writing. */
 static int spice_map_regions(struct spice_restore *sr, struct list_head *uf)
 {
 	struct mm_struct *mm = current->mm;
 	u32 i;
 
-	/*
-	 * Each region adds a VMA and may split one; undoing it may split
-	 * again.  Refuse early rather than fail half-way.
-	 */
-	if (mm->map_count + 3ULL * sr->t.nr_regions > sysctl_max_map_count)
+	if (mm->map_count + spice_map_count_needed(sr, mm->map_count) >
+	    sysctl_max_map_count)
 		return -ENOMEM;
 
 	/* Without MMAP_RESTORE_REPLACE, check every region before any change. */
