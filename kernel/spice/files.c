@@ -268,14 +268,16 @@ int spice_prepare_fd_table(struct spice_rebuild *rb)
  * pipe or socket the map does not supply (-EBADF).  Then the epoll
  * instances get their watches.
  *
- * Return: 0 or a negative error; -EMFILE if an fd is over RLIMIT_NOFILE,
- * -EINTR on a fatal signal.
+ * Return: 0 or a negative error; -EMFILE if an fd is at or above both the
+ * caller's and the restored process's RLIMIT_NOFILE (the caller could have
+ * raised its own to the latter), -EINTR on a fatal signal.
  */
 int spice_prepare_fds(struct spice_rebuild *rb,
 		      const struct restore_process_fd *map, u32 nr_map)
 {
 	const struct spice_image_fd *d = rb->img.fds;
-	unsigned long nofile = rlimit(RLIMIT_NOFILE);
+	unsigned long nofile = max(rlimit(RLIMIT_NOFILE),
+				   rb->rlim[RLIMIT_NOFILE].rlim_cur);
 	const struct restore_process_fd *m;
 	struct spice_new_fd *n;
 	u64 i, nr = rb->img.nr[SPICE_SECT_FDS];

@@ -16,7 +16,9 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/oom.h>
 #include <linux/overflow.h>
+#include <linux/signal.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/stat.h>
@@ -54,7 +56,14 @@ static const struct {
 	[SPICE_SECT_BLOBS] = { 1, SPICE_IMAGE_MAX_BLOBS },
 	[SPICE_SECT_EPOLL] = { sizeof(struct spice_image_epoll_watch),
 			       SPICE_IMAGE_MAX_EPOLL_WATCHES },
+	[SPICE_SECT_RLIMITS] = { sizeof(struct spice_image_rlimit),
+				 SPICE_IMAGE_NR_RLIMITS },
 };
+
+#define SPICE_PROC_FLAGS	(SPICE_PROC_UNDUMPABLE | SPICE_PROC_NO_NEW_PRIVS | \
+				 SPICE_PROC_CHILD_SUBREAPER | SPICE_PROC_THP_DISABLE | \
+				 SPICE_PROC_MDWE_REFUSE_EXEC_GAIN | \
+				 SPICE_PROC_MDWE_NO_INHERIT)
 
 /*
  * EPOLLEXCLUSIVE and the bits it may be combined with, as do_epoll_ctl()
@@ -160,7 +169,9 @@ static int spice_check_sections(struct spice_image *img,
 	    !sect[SPICE_SECT_VMAS] || !sect[SPICE_SECT_THREADS] ||
 	    !sect[SPICE_SECT_THREADS]->nr_entries ||
 	    (sect[SPICE_SECT_SIGACTIONS] &&
-	     sect[SPICE_SECT_SIGACTIONS]->nr_entries != 64))
+	     sect[SPICE_SECT_SIGACTIONS]->nr_entries != 64) ||
+	    (sect[SPICE_SECT_RLIMITS] &&
+	     sect[SPICE_SECT_RLIMITS]->nr_entries != SPICE_IMAGE_NR_RLIMITS))
 		return -EINVAL;
 	return 0;
 }
@@ -188,8 +199,15 @@ static int spice_check_process(const struct spice_image *img)
 	const struct spice_image_process *p = img->proc;
 	u64 at_type;
 
-	if ((p->flags & ~SPICE_PROC_UNDUMPABLE) || p->reserved0 ||
+	if ((p->flags & ~SPICE_PROC_FLAGS) ||
 	    memchr_inv(p->reserved, 0, sizeof(p->reserved)))
+		return -EINVAL;
+	/* As prctl(PR_SET_MDWE) and /proc/PID/oom_score_adj accept them. */
+	if ((p->flags & SPICE_PROC_MDWE_NO_INHERIT) &&
+	    !(p->flags & SPICE_PROC_MDWE_REFUSE_EXEC_GAIN))
+		return -EINVAL;
+	if (p->oom_score_adj < OOM_SCORE_ADJ_MIN ||
+	    p->oom_score_adj > OOM_SCORE_ADJ_MAX)
 		return -EINVAL;
 	if (p->start_code > p->end_code || p->start_data > p->end_data ||
 	    p->start_brk > p->brk || p->arg_start > p->arg_end ||
@@ -224,9 +242,9 @@ static int spice_check_threads(const struct spice_image *img)
 	u64 i, j, n = img->nr[SPICE_SECT_THREADS];
 
 	for (i = 0; i < n; i++) {
-		if (t[i].flags || t[i].reserved0 ||
+		if (t[i].flags || t[i].reserved0 || t[i].reserved1 ||
 		    memchr_inv(t[i].reserved, 0, sizeof(t[i].reserved)) ||
-		    t[i].tid <= 0)
+		    t[i].tid <= 0 || !valid_signal(t[i].pdeath_signal))
 			return -EINVAL;
 		if (t[i].xstate.len > SPICE_IMAGE_MAX_XSTATE)
 			return -E2BIG;
@@ -240,6 +258,17 @@ static int spice_check_threads(const struct spice_image *img)
 			if (t[j].tid == t[i].tid)
 				return -EINVAL;
 	}
+	return 0;
+}
+
+/* Each soft limit at most its hard limit, as setrlimit(2) requires. */
+static int spice_check_rlimits(const struct spice_image *img)
+{
+	u64 i;
+
+	for (i = 0; i < img->nr[SPICE_SECT_RLIMITS]; i++)
+		if (img->rlimits[i].cur > img->rlimits[i].max)
+			return -EINVAL;
 	return 0;
 }
 
@@ -610,10 +639,13 @@ int spice_image_check(struct spice_image *img, void *meta, size_t len,
 	img->ws = spice_sect_start(img, sect[SPICE_SECT_WS]);
 	img->blobs = spice_sect_start(img, sect[SPICE_SECT_BLOBS]);
 	img->epoll = spice_sect_start(img, sect[SPICE_SECT_EPOLL]);
+	img->rlimits = spice_sect_start(img, sect[SPICE_SECT_RLIMITS]);
 
 	err = spice_check_process(img);
 	if (!err)
 		err = spice_check_threads(img);
+	if (!err)
+		err = spice_check_rlimits(img);
 	if (!err)
 		err = spice_check_files(img);
 	if (!err)

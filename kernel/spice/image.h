@@ -10,7 +10,7 @@
 
 struct file;
 
-#define SPICE_SECT_MAX	SPICE_SECT_EPOLL
+#define SPICE_SECT_MAX	SPICE_SECT_RLIMITS
 
 /*
  * The metadata of an image, copied into the kernel and checked: every
@@ -32,6 +32,7 @@ struct spice_image {
 	const struct mmap_restore_ws_range *ws;
 	const char *blobs;
 	const struct spice_image_epoll_watch *epoll;
+	const struct spice_image_rlimit *rlimits;	/* 16 or NULL */
 	u64 nr[SPICE_SECT_MAX + 1];	/* entries per section type */
 };
 

@@ -11,14 +11,15 @@
 #include <linux/elf-em.h>
 #include <linux/fcntl.h>
 #include <linux/mman.h>
+#include <linux/resource.h>
 
 #include "image.h"
 
-#define T_META		1184
+#define T_META		1472
 #define T_FILE_SIZE	8192
 #define T_VMA		0x10000000ULL
 
-enum { S_PROC, S_THREADS, S_VMAS, S_IV, S_BLOBS, S_FDS, S_EPOLL, S_NR };
+enum { S_PROC, S_THREADS, S_VMAS, S_IV, S_BLOBS, S_FDS, S_EPOLL, S_RLIM, S_NR };
 
 struct test_image {
 	u8 buf[T_META];
@@ -110,14 +111,16 @@ static void image_init(struct test_image *x)
 	hdr(x)->metadata_size = T_META;
 	hdr(x)->data_offset = 4096;
 	hdr(x)->data_size = 4096;
-	add_sect(x, S_PROC, SPICE_SECT_PROCESS, sizeof(*p), 352, 1);
-	add_sect(x, S_THREADS, SPICE_SECT_THREADS, sizeof(*t), 528, 1);
-	add_sect(x, S_VMAS, SPICE_SECT_VMAS, sizeof(*v), 904, 1);
-	add_sect(x, S_IV, SPICE_SECT_INTERVALS, sizeof(*iv), 952, 1);
-	add_sect(x, S_BLOBS, SPICE_SECT_BLOBS, 1, 984, 4);
-	add_sect(x, S_FDS, SPICE_SECT_FDS, sizeof(struct spice_image_fd), 992, 3);
+	add_sect(x, S_PROC, SPICE_SECT_PROCESS, sizeof(*p), 384, 1);
+	add_sect(x, S_THREADS, SPICE_SECT_THREADS, sizeof(*t), 560, 1);
+	add_sect(x, S_VMAS, SPICE_SECT_VMAS, sizeof(*v), 936, 1);
+	add_sect(x, S_IV, SPICE_SECT_INTERVALS, sizeof(*iv), 984, 1);
+	add_sect(x, S_BLOBS, SPICE_SECT_BLOBS, 1, 1016, 4);
+	add_sect(x, S_FDS, SPICE_SECT_FDS, sizeof(struct spice_image_fd), 1024, 3);
 	add_sect(x, S_EPOLL, SPICE_SECT_EPOLL,
-		 sizeof(struct spice_image_epoll_watch), 1136, 2);
+		 sizeof(struct spice_image_epoll_watch), 1168, 2);
+	add_sect(x, S_RLIM, SPICE_SECT_RLIMITS, sizeof(struct spice_image_rlimit),
+		 1216, SPICE_IMAGE_NR_RLIMITS);
 	p = body(x, S_PROC);
 	p->exe_file = SPICE_IMAGE_NONE;
 	p->cwd.len = 4;
@@ -285,12 +288,67 @@ static void tables(struct kunit *test)
 	((struct spice_image_process *)body(x, S_PROC))->flags = SPICE_PROC_UNDUMPABLE;
 	reseal(x);
 	KUNIT_EXPECT_EQ(test, 0, check(x, T_FILE_SIZE));
-	((struct spice_image_process *)body(x, S_PROC))->flags = 2;	/* unknown */
+	((struct spice_image_process *)body(x, S_PROC))->flags = BIT(6);	/* unknown */
 	reseal(x);
 	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
 	image_init(x);
 	((struct spice_image_thread *)body(x, S_THREADS))->xstate.len =
 		SPICE_IMAGE_MAX_XSTATE + 1;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -E2BIG, check(x, T_FILE_SIZE));
+}
+
+/* Process and thread attributes, and resource limits. */
+static void attributes(struct kunit *test)
+{
+	struct test_image *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+	struct spice_image_process *p;
+	struct spice_image_thread *t;
+	struct spice_image_rlimit *r;
+
+	image_init(x);
+	p = body(x, S_PROC);
+	p->flags = SPICE_PROC_NO_NEW_PRIVS | SPICE_PROC_CHILD_SUBREAPER |
+		   SPICE_PROC_THP_DISABLE | SPICE_PROC_MDWE_REFUSE_EXEC_GAIN |
+		   SPICE_PROC_MDWE_NO_INHERIT;
+	p->oom_score_adj = -1000;
+	t = body(x, S_THREADS);
+	t->pdeath_signal = 64;
+	t->timer_slack_ns = 1;
+	r = body(x, S_RLIM);
+	r[RLIMIT_NOFILE] = (struct spice_image_rlimit) { 1024, 4096 };
+	r[RLIMIT_AS] = (struct spice_image_rlimit) { ~0ULL, ~0ULL };
+	reseal(x);
+	KUNIT_ASSERT_EQ(test, 0, check(x, T_FILE_SIZE));
+	KUNIT_EXPECT_EQ(test, 4096, x->img.rlimits[RLIMIT_NOFILE].max);
+
+	p->flags = SPICE_PROC_MDWE_NO_INHERIT;	/* without REFUSE_EXEC_GAIN */
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	p->flags = 0;
+	p->oom_score_adj = 1001;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	p->oom_score_adj = 0;
+	t->pdeath_signal = 65;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	t->pdeath_signal = 0;
+	t->reserved1 = 1;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	t->reserved1 = 0;
+	r[RLIMIT_STACK] = (struct spice_image_rlimit) { 2, 1 };	/* soft > hard */
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+
+	image_init(x);
+	sect(x, S_RLIM)->nr_entries = SPICE_IMAGE_NR_RLIMITS - 1;
+	sect(x, S_RLIM)->size -= sizeof(*r);
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	image_init(x);
+	sect(x, S_RLIM)->nr_entries = SPICE_IMAGE_NR_RLIMITS + 1;
 	reseal(x);
 	KUNIT_EXPECT_EQ(test, -E2BIG, check(x, T_FILE_SIZE));
 }
@@ -431,6 +489,7 @@ static struct kunit_case spice_image_cases[] = {
 	KUNIT_CASE(tables),
 	KUNIT_CASE(event_fds),
 	KUNIT_CASE(channel_fds),
+	KUNIT_CASE(attributes),
 	{}
 };
 

@@ -13,8 +13,9 @@
  *
  * The caller becomes the image's first thread; the others are made with
  * copy_process() and get their state before they first run, with new
- * tids.  Credentials, namespaces, cgroups, rlimits, timers, pending
- * signals and the parent stay the launcher's.
+ * tids.  Resource limits, prctl state and the OOM score come from the
+ * image (rlimits.c, attrs.c).  Credentials, namespaces, cgroups, timers,
+ * pending signals and the parent stay the launcher's.
  */
 
 #include <linux/binfmts.h>
@@ -144,12 +145,18 @@ static int spice_check_signals(const struct spice_image *img)
 
 /*
  * What mapping the regions would refuse after the point of no return: the
- * map count, RLIMIT_AS and RLIMIT_DATA, and writable-executable regions
- * under PR_SET_MDWE.  Checked here so that the commit cannot fail on them.
+ * map count, RLIMIT_AS and RLIMIT_DATA (the restored process's, set before
+ * its memory is mapped), and writable-executable regions under an MDWE
+ * the caller keeps.  Checked here, with the numbers the commit uses, so
+ * that it cannot fail on them.  The regions are mapped into an empty
+ * address space, where each adds at most one VMA and nothing is split
+ * (spice_memory_commit()); the vDSO adds its own and its data's.
  */
-static int spice_check_limits(const struct spice_image *img)
+static int spice_check_limits(const struct spice_rebuild *rb)
 {
+	const struct spice_image *img = &rb->img;
 	unsigned long pages = 0, data = 0;
+	bool mdwe = spice_mdwe_applies();
 	u64 i;
 
 	if (img->nr[SPICE_SECT_VMAS] + 2 > sysctl_max_map_count)
@@ -158,8 +165,7 @@ static int spice_check_limits(const struct spice_image *img)
 		const struct spice_image_vma *v = &img->vmas[i];
 		unsigned long n = (v->end - v->start) >> PAGE_SHIFT;
 
-		if ((v->prot & PROT_WRITE) && (v->prot & PROT_EXEC) &&
-		    test_bit(MMF_HAS_MDWE, &current->mm->flags))
+		if ((v->prot & PROT_WRITE) && (v->prot & PROT_EXEC) && mdwe)
 			return -EPERM;
 		pages += n;
 		/* As is_data_mapping(): private and writable, not a stack. */
@@ -167,8 +173,8 @@ static int spice_check_limits(const struct spice_image *img)
 		    !(v->flags & (SPICE_VMA_SHARED | SPICE_VMA_GROWSDOWN | SPICE_VMA_STACK)))
 			data += n;
 	}
-	if (pages > rlimit(RLIMIT_AS) >> PAGE_SHIFT ||
-	    data > rlimit(RLIMIT_DATA) >> PAGE_SHIFT)
+	if (pages > rb->rlim[RLIMIT_AS].rlim_cur >> PAGE_SHIFT ||
+	    data > rb->rlim[RLIMIT_DATA].rlim_cur >> PAGE_SHIFT)
 		return -ENOMEM;
 	return 0;
 }
@@ -275,7 +281,11 @@ int spice_rebuild_prepare(struct spice_rebuild *rb,
 	}
 	err = spice_check_signals(img);
 	if (!err)
-		err = spice_check_limits(img);
+		err = spice_prepare_rlimits(rb);
+	if (!err)
+		err = spice_prepare_attrs(rb);
+	if (!err)
+		err = spice_check_limits(rb);
 	if (err)
 		return err;
 	err = spice_prepare_fds(rb, map, nr_map);
@@ -362,6 +372,7 @@ static void spice_commit_thread(struct task_struct *p,
 	}
 	p->clear_child_tid = u64_to_user_ptr(t->clear_child_tid);
 	p->set_child_tid = NULL;
+	spice_commit_thread_attrs(p, t);
 #ifdef CONFIG_FUTEX
 	p->robust_list = u64_to_user_ptr(t->robust_list);
 #ifdef CONFIG_COMPAT
@@ -510,8 +521,9 @@ static void spice_commit_dumpable(const struct spice_rebuild *rb)
 
 /*
  * The old address space goes entirely, as at exec, and mlockall(MCL_FUTURE)
- * with it.  No userfaultfd monitor is told (exec tells none either): it
- * would be waited for here, past the point of no return.
+ * and an MDWE not inherited by new programs with it.  No userfaultfd
+ * monitor is told (exec tells none either): it would be waited for here,
+ * past the point of no return.
  */
 static int spice_commit_unmap(void)
 {
@@ -524,6 +536,7 @@ static int spice_commit_unmap(void)
 		return -EINTR;
 	err = do_vmi_munmap(&vmi, mm, 0, TASK_SIZE, NULL, false);
 	mm->def_flags &= ~VM_LOCKED_MASK;
+	spice_commit_mm_attrs_early();
 	mmap_write_unlock(mm);
 	return err;
 }
@@ -578,6 +591,7 @@ long spice_rebuild_commit(struct spice_rebuild *rb)
 		return -EINTR;
 	}
 	spice_commit_exec_resets(p);
+	spice_commit_rlimits(rb);
 	err = spice_commit_unmap();
 	if (!err)
 		err = spice_commit_exe(rb->exe);
@@ -597,6 +611,7 @@ long spice_rebuild_commit(struct spice_rebuild *rb)
 	__set_task_comm(current, p->comm, true);
 	spice_commit_signals(img);
 	spice_commit_thread(current, t);
+	spice_commit_attrs(rb);
 	up_write(&current->signal->exec_update_lock);
 	proc_exec_connector(current);
 	spice_phase_end(rb, &rb->stats.commit_ns);

@@ -12,6 +12,7 @@
 
 #include <linux/ktime.h>
 #include <linux/path.h>
+#include <linux/resource.h>
 #include <linux/workqueue.h>
 #include <linux/spice.h>
 
@@ -48,6 +49,9 @@ struct spice_rebuild {
 	struct path cwd;		/* reference held if cwd.mnt */
 	struct file **hashed;		/* per image file: the one hashed, held */
 	void *hash_buf;			/* SPICE_HASH_CHUNK bytes, to hash */
+
+	/* The limits the restored process gets: the image's or the caller's. */
+	struct rlimit rlim[RLIM_NLIMITS];
 
 	/* Threads made after the point of no return, not woken yet. */
 	struct task_struct **new_threads;	/* room for all but the first */
@@ -95,6 +99,18 @@ void spice_release_channels(struct spice_rebuild *rb);
 /* events.c */
 int spice_create_event_file(const struct spice_image_fd *d, struct file **out);
 int spice_prepare_epoll(struct spice_rebuild *rb);
+
+/* rlimits.c */
+int spice_prepare_rlimits(struct spice_rebuild *rb);
+void spice_commit_rlimits(const struct spice_rebuild *rb);
+
+/* attrs.c */
+bool spice_mdwe_applies(void);
+int spice_prepare_attrs(const struct spice_rebuild *rb);
+void spice_commit_mm_attrs_early(void);
+void spice_commit_attrs(const struct spice_rebuild *rb);
+void spice_commit_thread_attrs(struct task_struct *p,
+			       const struct spice_image_thread *t);
 
 /* rebuild.c */
 int spice_rebuild_prepare(struct spice_rebuild *rb,

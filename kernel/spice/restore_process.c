@@ -203,11 +203,13 @@ static void restore_process_report(struct spice_rebuild *rb)
  *
  * Validates the image and everything it refers to, then replaces the
  * calling process with the one the image describes, as execve() replaces
- * the program.  The caller's credentials, namespaces, cgroups and limits
- * are kept.  Before that point any failure returns an error and leaves the
- * caller unchanged.  As after execve(), the process is dumpable if its ids
- * all match, and a tracer with %PTRACE_O_TRACEEXEC gets %PTRACE_EVENT_EXEC
- * before the restored process runs.
+ * the program.  The caller's credentials, namespaces and cgroups are kept;
+ * the image's resource limits, prctl state and OOM score are set with the
+ * rules of setrlimit(2), prctl(2) and /proc/PID/oom_score_adj.  Before
+ * that point any failure returns an error and leaves the caller
+ * unchanged.  As after execve(), the process
+ * is dumpable if its ids all match, and a tracer with %PTRACE_O_TRACEEXEC
+ * gets %PTRACE_EVENT_EXEC before the restored process runs.
  *
  * Return: %SPICE_ABI_VERSION for %RESTORE_PROCESS_ABI_VERSION; does not
  * return on success; else a negative error:
@@ -221,7 +223,12 @@ static void restore_process_report(struct spice_rebuild *rb)
  * - -EPERM: The caller lacks CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) in
  *   its user namespace (checked first); an executable mapping of a file on
  *   a noexec mount; a sealed mapping in the caller; an epoll watch of a
- *   file that cannot be polled, which epoll_ctl(2) refuses too.
+ *   file that cannot be polled, which epoll_ctl(2) refuses too; a hard
+ *   resource limit above the caller's without CAP_SYS_RESOURCE, or
+ *   RLIMIT_NOFILE above fs.nr_open; MDWE bits other than the caller keeps,
+ *   or a writable and executable mapping under them.
+ * - -EACCES: An OOM score below the caller's oom_score_adj_min without
+ *   CAP_SYS_RESOURCE.
  * - -E2BIG: @usize is above %PAGE_SIZE, or the caller's struct is larger
  *   than the kernel's and the extra bytes are not zero; @nr_fd_map is above
  *   %RESTORE_PROCESS_MAX_FD_MAP.
@@ -244,12 +251,14 @@ static void restore_process_report(struct spice_rebuild *rb)
  * - -ETXTBSY: The image's executable is open for writing.
  * - -EBUSY: The caller has other threads or shares its address space, has
  *   uprobes state, or has memory registered with a userfaultfd.
- * - -EMFILE: An fd is at or above RLIMIT_NOFILE.
+ * - -EMFILE: An fd is at or above both the caller's and the image's
+ *   RLIMIT_NOFILE.
  * - -EIO: The image or a backing file could not be read.
  * - -EINTR: A fatal signal arrived while reading or making the fds.  Any
  *   signal while a file is read to check its SHA-256 restarts the call.
  * - -ENOMEM: Out of memory (the image's metadata, the tables and the
- *   memory restored are charged to the caller's memcg).
+ *   memory restored are charged to the caller's memcg); more mappings than
+ *   vm.max_map_count, or memory over the image's RLIMIT_AS or RLIMIT_DATA.
  * - -ENOSPC: The image's epoll watches go over the per-user limit
  *   (fs.epoll.max_user_watches), or an internal pipe's data does not fit
  *   in the new pipe (fs.pipe-user-pages-soft made it smaller).

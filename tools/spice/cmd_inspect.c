@@ -15,14 +15,17 @@
 #include "commands.h"
 
 const char usage_inspect[] =
-	"usage: spice inspect IMAGE [--json] [--vmas] [--threads] [--fds]\n"
+	"usage: spice inspect IMAGE [--json] [--vmas] [--threads] [--fds] [--limits]\n"
 	"\n"
-	"Describe an image: header, process, threads, files, fds, mappings and\n"
-	"where its pages come from (stored, zero, backing file, working set).\n"
-	"  --json      print one JSON object\n"
+	"Describe an image: header, process (its prctl() flags and oom_score_adj),\n"
+	"threads, files, fds, mappings and where its pages come from (stored, zero,\n"
+	"backing file, working set).\n"
+	"  --json      print one JSON object (with the resource limits)\n"
 	"  --vmas      list every mapping\n"
-	"  --threads   list every thread's main registers and state\n"
-	"  --fds       list every fd, and what each epoll fd watches\n";
+	"  --threads   list every thread's main registers and state, timer slack\n"
+	"              and parent-death signal\n"
+	"  --fds       list every fd, and what each epoll fd watches\n"
+	"  --limits    list every resource limit, soft and hard\n";
 
 const char usage_verify[] =
 	"usage: spice verify IMAGE [--files]\n"
@@ -150,8 +153,15 @@ static void print_threads(const struct spice_image *img)
 		       (unsigned long long)t[i].ss_size,
 		       (unsigned long long)t[i].rseq,
 		       (unsigned long long)t[i].robust_list);
-		printf(" tid_address %#llx xstate %u bytes\n",
+		printf(" tid_address %#llx xstate %u bytes",
 		       (unsigned long long)t[i].clear_child_tid, t[i].xstate.len);
+		/* A zero slack is restored as the new thread's default. */
+		if (t[i].timer_slack_ns)
+			printf(" timer_slack %llu ns",
+			       (unsigned long long)t[i].timer_slack_ns);
+		else
+			printf(" timer_slack default");
+		printf(" pdeath_signal %u\n", t[i].pdeath_signal);
 	}
 }
 
@@ -231,7 +241,7 @@ int cmd_inspect(int argc, char **argv)
 	struct spice_image *img;
 	uint64_t nr, nthreads, nfiles, nfds, nws, i, hashed = 0;
 	const struct spice_image_file *f;
-	int json = 0, vmas = 0, threads = 0, fds = 0;
+	int json = 0, vmas = 0, threads = 0, fds = 0, limits = 0;
 	char exe[4200];
 
 	for (i = 1; i < (uint64_t)argc; i++) {
@@ -245,6 +255,8 @@ int cmd_inspect(int argc, char **argv)
 			threads = 1;
 		else if (!strcmp(argv[i], "--fds"))
 			fds = 1;
+		else if (!strcmp(argv[i], "--limits"))
+			limits = 1;
 		else if (!path && argv[i][0] != '-')
 			path = argv[i];
 		else
@@ -282,14 +294,16 @@ int cmd_inspect(int argc, char **argv)
 		       (unsigned long long)nthreads, (unsigned long long)nr,
 		       (unsigned long long)nfiles, (unsigned long long)nfds);
 		printf("\"files_hashed\":%llu,", (unsigned long long)hashed);
+		print_proc_settings(img, 1);
 		printf("\"pages\":{\"total\":%llu,\"image\":%llu,\"stored\":%llu,",
 		       (unsigned long long)c.total, (unsigned long long)c.image,
 		       (unsigned long long)(h->data_size / 4096));
 		printf("\"zero\":%llu,\"file\":%llu,\"special\":%llu,",
 		       (unsigned long long)c.zero, (unsigned long long)c.file,
 		       (unsigned long long)c.special);
-		printf("\"ws\":%llu,\"ws_written\":%llu}", (unsigned long long)c.ws,
+		printf("\"ws\":%llu,\"ws_written\":%llu},", (unsigned long long)c.ws,
 		       (unsigned long long)c.ws_write);
+		print_rlimits(img, 1);
 		if (vmas)
 			print_vmas(img, 1);
 		printf("}\n");
@@ -305,6 +319,7 @@ int cmd_inspect(int argc, char **argv)
 		printf("%llu files (%llu with SHA-256), %llu fds\n",
 		       (unsigned long long)nfiles, (unsigned long long)hashed,
 		       (unsigned long long)nfds);
+		print_proc_settings(img, 0);
 		printf("pages: %llu mapped = %llu image (%llu stored) + ",
 		       (unsigned long long)c.total, (unsigned long long)c.image,
 		       (unsigned long long)(h->data_size / 4096));
@@ -318,6 +333,8 @@ int cmd_inspect(int argc, char **argv)
 			print_threads(img);
 		if (fds)
 			print_fds(img);
+		if (limits)
+			print_rlimits(img, 0);
 		if (vmas)
 			print_vmas(img, 0);
 	}

@@ -23,4 +23,13 @@ struct spice_dump_stats;
 /* What a dump did, as text or one JSON object (cmd_dump.c). */
 void print_dump_stats(const struct spice_dump_stats *s, int json);
 
+struct spice_image;
+/*
+ * spice inspect's process flags and oom_score_adj (a line, or JSON members
+ * with a trailing comma) and resource limits (a line each, or one JSON
+ * member) (inspect_settings.c).
+ */
+void print_proc_settings(const struct spice_image *img, int json);
+void print_rlimits(const struct spice_image *img, int json);
+
 #endif /* __SPICE_COMMANDS_H */

@@ -356,6 +356,12 @@ enum spice_image_section_type {
 	 * lists of the epoll fds, sorted by @epfd then @tfd.
 	 */
 	SPICE_SECT_EPOLL = 10,
+	/**
+	 * @SPICE_SECT_RLIMITS: &struct spice_image_rlimit for each resource
+	 * of getrlimit(2) in order (%SPICE_IMAGE_NR_RLIMITS entries), or
+	 * empty: the caller's limits are kept.
+	 */
+	SPICE_SECT_RLIMITS = 11,
 };
 
 /**
@@ -440,8 +446,11 @@ struct spice_image_process {
 	char comm[16];
 	/** @flags: Bitmask of SPICE_PROC_* flags. */
 	__u32 flags;
-	/** @reserved0: Must be zero. */
-	__u32 reserved0;
+	/**
+	 * @oom_score_adj: /proc/PID/oom_score_adj, from -1000 (OOM_SCORE_ADJ_MIN)
+	 * to 1000 (OOM_SCORE_ADJ_MAX).
+	 */
+	__s32 oom_score_adj;
 	/** @reserved: Must be zero. */
 	__u64 reserved[3];
 };
@@ -452,8 +461,18 @@ struct spice_image_process {
  * - %SPICE_PROC_UNDUMPABLE: The process was not dumpable (PR_GET_DUMPABLE
  *   other than 1) when it was dumped; the restored one is not dumpable
  *   either, whatever exec's rules would give.
+ * - %SPICE_PROC_NO_NEW_PRIVS: prctl(PR_SET_NO_NEW_PRIVS) was set.
+ * - %SPICE_PROC_CHILD_SUBREAPER: prctl(PR_SET_CHILD_SUBREAPER) was set.
+ * - %SPICE_PROC_THP_DISABLE: prctl(PR_SET_THP_DISABLE) was set.
+ * - %SPICE_PROC_MDWE_REFUSE_EXEC_GAIN, %SPICE_PROC_MDWE_NO_INHERIT: the
+ *   flags of prctl(PR_SET_MDWE).  NO_INHERIT only with REFUSE_EXEC_GAIN.
  */
-#define SPICE_PROC_UNDUMPABLE	(1U << 0)
+#define SPICE_PROC_UNDUMPABLE			(1U << 0)
+#define SPICE_PROC_NO_NEW_PRIVS			(1U << 1)
+#define SPICE_PROC_CHILD_SUBREAPER		(1U << 2)
+#define SPICE_PROC_THP_DISABLE			(1U << 3)
+#define SPICE_PROC_MDWE_REFUSE_EXEC_GAIN	(1U << 4)
+#define SPICE_PROC_MDWE_NO_INHERIT		(1U << 5)
 
 /* Thread flags (&struct spice_image_thread.flags): none in version 1. */
 
@@ -498,8 +517,30 @@ struct spice_image_thread {
 	__u64 robust_list_len;
 	/** @clear_child_tid: Address set by set_tid_address(2), or zero. */
 	__u64 clear_child_tid;
+	/**
+	 * @timer_slack_ns: prctl(PR_GET_TIMERSLACK); zero keeps the new
+	 * thread's default.
+	 */
+	__u64 timer_slack_ns;
+	/** @pdeath_signal: prctl(PR_GET_PDEATHSIG): a signal, or zero. */
+	__u32 pdeath_signal;
+	/** @reserved1: Must be zero. */
+	__u32 reserved1;
 	/** @reserved: Must be zero. */
-	__u64 reserved[4];
+	__u64 reserved[2];
+};
+
+/* Entries of a non-empty %SPICE_SECT_RLIMITS: RLIMIT_CPU to RLIMIT_RTTIME. */
+#define SPICE_IMAGE_NR_RLIMITS	16
+
+/**
+ * struct spice_image_rlimit - One resource limit, as struct rlimit64.
+ */
+struct spice_image_rlimit {
+	/** @cur: Soft limit; at most @max.  ~0 is RLIM_INFINITY. */
+	__u64 cur;
+	/** @max: Hard limit. */
+	__u64 max;
 };
 
 /**

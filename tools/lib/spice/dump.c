@@ -136,7 +136,7 @@ static int dump_thread_state(struct dump *d, struct dump_thread *t,
 	it->rseq = rseq.ptr;
 	it->rseq_len = rseq.size;
 	it->rseq_sig = rseq.sig;
-	return 0;
+	return dump_thread_prctl(d, t, it);
 }
 
 /* Add page @addr of @v; a range never spans two VMAs. */
@@ -312,6 +312,10 @@ static int dump_frozen(struct dump *d, struct spice_image_process *proc)
 		err = dump_process(d, proc);
 	if (!err)
 		err = dump_signals(d, proc);
+	if (!err)
+		err = dump_proc_flags(d, proc);
+	if (!err)
+		err = dump_rlimits(d);
 	for (i = 0; i < d->nr_threads && !err; i++) {
 		err = dump_thread_state(d, &d->threads[i], &it);
 		if (!err)

@@ -102,4 +102,10 @@ int dump_shmem_pages(struct dump *d, const struct dump_vma *v,
 /* dump_channels.c */
 int dump_channels(struct dump *d, struct dump_fd *fds, int n);
 
+/* dump_settings.c */
+int dump_rlimits(struct dump *d);
+int dump_proc_flags(struct dump *d, struct spice_image_process *p);
+int dump_thread_prctl(struct dump *d, struct dump_thread *t,
+		      struct spice_image_thread *it);
+
 #endif /* __LIBSPICE_DUMP_INTERNAL_H */

@@ -219,6 +219,11 @@ int dump_process(struct dump *d, struct spice_image_process *p)
 	p->umask = s ? strtoul(s + 7, NULL, 8) : 022;
 	n = dump_read_file(d->pid, "personality", buf, sizeof(buf));
 	p->personality = n > 0 ? strtoul(buf, NULL, 16) : 0;
+	n = dump_read_file(d->pid, "oom_score_adj", buf, sizeof(buf));
+	if (n <= 0)
+		return dump_fail(d, n < 0 ? n : -EIO, "cannot read /proc/%d/oom_score_adj",
+				 d->pid);
+	p->oom_score_adj = strtol(buf, NULL, 10);
 	p->vdso = d->vdso_start;
 	return 0;
 }

@@ -255,6 +255,9 @@ long dump_inject(struct dump *d, struct dump_thread *t, long nr, long a1,
 	regs.rsi = a2;
 	regs.rdx = a3;
 	regs.r10 = a4;
+	/* Unused arguments are zero: some prctl() options refuse others. */
+	regs.r8 = 0;
+	regs.r9 = 0;
 	regs.rip = d->syscall_insn;
 	if (ptrace(PTRACE_SETREGSET, t->tid, (void *)NT_PRSTATUS, &iov))
 		return -errno;

@@ -29,6 +29,11 @@
 #define SPICE_VMA_FLAGS (SPICE_VMA_SHARED | SPICE_VMA_GROWSDOWN | \
 			 SPICE_VMA_NORESERVE | SPICE_VMA_HEAP | SPICE_VMA_STACK | SPICE_VMA_VDSO | \
 			 SPICE_VMA_VVAR)
+#define SPICE_PROC_FLAGS (SPICE_PROC_UNDUMPABLE | SPICE_PROC_NO_NEW_PRIVS | \
+			  SPICE_PROC_CHILD_SUBREAPER | SPICE_PROC_THP_DISABLE | \
+			  SPICE_PROC_MDWE_REFUSE_EXEC_GAIN | SPICE_PROC_MDWE_NO_INHERIT)
+/* OOM_SCORE_ADJ_MAX; OOM_SCORE_ADJ_MIN is its negative. */
+#define SPICE_OOM_SCORE_ADJ_MAX 1000
 
 /* What each section type holds: entry size and count limit. */
 static const struct {
@@ -55,6 +60,8 @@ static const struct {
 	[SPICE_SECT_BLOBS] = { 1, SPICE_IMAGE_MAX_BLOBS, "blobs" },
 	[SPICE_SECT_EPOLL] = { sizeof(struct spice_image_epoll_watch),
 			       SPICE_IMAGE_MAX_EPOLL_WATCHES, "epoll" },
+	[SPICE_SECT_RLIMITS] = { sizeof(struct spice_image_rlimit),
+				 SPICE_IMAGE_NR_RLIMITS, "rlimits" },
 };
 
 /* The bits epoll_ctl(2) lets EPOLLEXCLUSIVE be combined with. */
@@ -225,6 +232,11 @@ static int check_sections(struct spice_image *img, char *why)
 	    img->sect[SPICE_SECT_SIGACTIONS]->nr_entries != 64)
 		return fail(why, -EINVAL, "sigactions: %llu entries, expected 0 or 64",
 			    (unsigned long long)img->sect[SPICE_SECT_SIGACTIONS]->nr_entries);
+	if (img->sect[SPICE_SECT_RLIMITS] &&
+	    img->sect[SPICE_SECT_RLIMITS]->nr_entries != SPICE_IMAGE_NR_RLIMITS)
+		return fail(why, -EINVAL, "rlimits: %llu entries, expected %u",
+			    (unsigned long long)img->sect[SPICE_SECT_RLIMITS]->nr_entries,
+			    SPICE_IMAGE_NR_RLIMITS);
 	return 0;
 }
 
@@ -250,9 +262,18 @@ static int check_process(const struct spice_image *img, char *why)
 	uint64_t nr_files = img->nr[SPICE_SECT_FILES];
 	uint64_t at_type;
 
-	if ((p->flags & ~SPICE_PROC_UNDUMPABLE) || p->reserved0 ||
+	if ((p->flags & ~SPICE_PROC_FLAGS) ||
 	    !all_zero(p->reserved, sizeof(p->reserved)))
 		return fail(why, -EINVAL, "process: unknown flags or reserved field set");
+	/* prctl(PR_SET_MDWE) refuses NO_INHERIT alone. */
+	if ((p->flags & SPICE_PROC_MDWE_NO_INHERIT) &&
+	    !(p->flags & SPICE_PROC_MDWE_REFUSE_EXEC_GAIN))
+		return fail(why, -EINVAL,
+			    "process: MDWE_NO_INHERIT without MDWE_REFUSE_EXEC_GAIN");
+	if (p->oom_score_adj < -SPICE_OOM_SCORE_ADJ_MAX ||
+	    p->oom_score_adj > SPICE_OOM_SCORE_ADJ_MAX)
+		return fail(why, -EINVAL, "process: oom_score_adj %d out of range",
+			    p->oom_score_adj);
 	if (p->start_code > p->end_code || p->start_data > p->end_data ||
 	    p->start_brk > p->brk || p->arg_start > p->arg_end ||
 	    p->env_start > p->env_end || p->end_code > SPICE_USER_MAX ||
@@ -289,7 +310,7 @@ static int check_threads(const struct spice_image *img, char *why)
 	uint64_t i, j, n = img->nr[SPICE_SECT_THREADS];
 
 	for (i = 0; i < n; i++) {
-		if (t[i].flags || t[i].reserved0 ||
+		if (t[i].flags || t[i].reserved0 || t[i].reserved1 ||
 		    !all_zero(t[i].reserved, sizeof(t[i].reserved)))
 			return fail(why, -EINVAL,
 				    "thread %llu: unknown flags or reserved field set",
@@ -297,6 +318,9 @@ static int check_threads(const struct spice_image *img, char *why)
 		if (t[i].tid <= 0)
 			return fail(why, -EINVAL, "thread %llu: tid %d",
 				    (unsigned long long)i, t[i].tid);
+		if (t[i].pdeath_signal > 64)
+			return fail(why, -EINVAL, "thread %llu: pdeath_signal %u",
+				    (unsigned long long)i, t[i].pdeath_signal);
 		if (t[i].xstate.len > SPICE_IMAGE_MAX_XSTATE)
 			return fail(why, -E2BIG, "thread %llu: xstate of %u bytes, limit %u",
 				    (unsigned long long)i, t[i].xstate.len,
@@ -315,6 +339,20 @@ static int check_threads(const struct spice_image *img, char *why)
 				return fail(why, -EINVAL, "thread %llu: tid %d repeated",
 					    (unsigned long long)i, t[i].tid);
 	}
+	return 0;
+}
+
+/* Each soft limit at most its hard limit, as setrlimit(2) requires. */
+static int check_rlimits(const struct spice_image *img, char *why)
+{
+	const struct spice_image_rlimit *r = spice_image_table(img,
+						SPICE_SECT_RLIMITS, NULL);
+	uint64_t i, n = img->nr[SPICE_SECT_RLIMITS];
+
+	for (i = 0; i < n; i++)
+		if (r[i].cur > r[i].max)
+			return fail(why, -EINVAL, "rlimit %llu: soft limit above hard limit",
+				    (unsigned long long)i);
 	return 0;
 }
 
@@ -802,6 +840,8 @@ int spice_image_parse(const void *buf, size_t len, uint64_t file_size,
 	err = check_process(img, why);
 	if (!err)
 		err = check_threads(img, why);
+	if (!err)
+		err = check_rlimits(img, why);
 	if (!err)
 		err = check_files(img, why);
 	if (!err)

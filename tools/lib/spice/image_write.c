@@ -42,6 +42,8 @@ struct spice_writer {
 	int have_proc;
 	struct spice_image_sigaction act[64];
 	int have_act;
+	struct spice_image_rlimit rlim[SPICE_IMAGE_NR_RLIMITS];
+	int have_rlim;
 	struct spice_image_thread *threads;
 	uint32_t nr_threads;
 	struct spice_image_file *files;
@@ -192,6 +194,14 @@ int spice_writer_set_sigactions(struct spice_writer *w,
 {
 	memcpy(w->act, act, sizeof(w->act));
 	w->have_act = 1;
+	return 0;
+}
+
+int spice_writer_set_rlimits(struct spice_writer *w,
+			     const struct spice_image_rlimit lim[SPICE_IMAGE_NR_RLIMITS])
+{
+	memcpy(w->rlim, lim, sizeof(w->rlim));
+	w->have_rlim = 1;
 	return 0;
 }
 
@@ -725,6 +735,8 @@ int spice_writer_write(struct spice_writer *w, int fd,
 	add_section(&l, SPICE_SECT_WS, sizeof(*w->ws), w->ws, w->nr_ws);
 	add_section(&l, SPICE_SECT_BLOBS, 1, w->blobs, w->blobs_size);
 	add_section(&l, SPICE_SECT_EPOLL, sizeof(*w->epoll), w->epoll, w->nr_epoll);
+	add_section(&l, SPICE_SECT_RLIMITS, sizeof(w->rlim[0]), w->rlim,
+		    w->have_rlim ? SPICE_IMAGE_NR_RLIMITS : 0);
 	for (i = 0; i < l.nr; i++)
 		l.sect[i].offset += l.nr * sizeof(l.sect[0]);
 	l.end += l.nr * sizeof(l.sect[0]);

@@ -2,7 +2,8 @@
 /*
  * A small image built with the writer, for the reader tests and the
  * fuzzer: two threads, a file, a private file mapping, anonymous memory
- * with zero, repeated and unique pages, a vDSO and a working set.
+ * with zero, repeated and unique pages, a vDSO, a working set and
+ * resource limits.
  */
 #ifndef __LIBSPICE_TEST_IMAGE_FIXTURE_H
 #define __LIBSPICE_TEST_IMAGE_FIXTURE_H
@@ -30,8 +31,15 @@ struct fixture {
 	unsigned char anon[8][FX_PAGE];	/* what the process held */
 	unsigned char mapped[4][FX_PAGE];
 	unsigned char ondisk[4][FX_PAGE];
+	struct spice_image_rlimit rlim[SPICE_IMAGE_NR_RLIMITS];
 	struct spice_writer_stats stats;
 };
+
+#define FX_OOM_SCORE_ADJ	-500
+#define FX_PROC_FLAGS		(SPICE_PROC_NO_NEW_PRIVS | SPICE_PROC_CHILD_SUBREAPER)
+#define FX_TIMER_SLACK		123456
+#define FX_PDEATH_SIGNAL	10	/* SIGUSR1 */
+#define FX_NOFILE		7	/* RLIMIT_NOFILE */
 
 /* CRC-32C written out again, to check libspice's against. */
 static inline uint32_t fx_crc32c(const unsigned char *p, size_t len)
@@ -65,10 +73,13 @@ static inline int fx_build(struct fixture *fx)
 		.start_code = FX_FILE, .end_code = FX_FILE + FX_PAGE,
 		.start_brk = FX_ANON, .brk = FX_ANON + 8 * FX_PAGE,
 		.vdso = FX_VDSO, .exe_file = 0, .umask = 022, .pid = 42,
-		.comm = "fixture",
+		.comm = "fixture", .flags = FX_PROC_FLAGS,
+		.oom_score_adj = FX_OOM_SCORE_ADJ,
 	};
 	const uint64_t auxv[] = { 6 /* AT_PAGESZ */, FX_PAGE, 0, 0 };
-	struct spice_image_thread t = { .tid = 42, .sigmask = 1 };
+	struct spice_image_thread t = { .tid = 42, .sigmask = 1,
+					.timer_slack_ns = FX_TIMER_SLACK,
+					.pdeath_signal = FX_PDEATH_SIGNAL };
 	struct spice_image_sigaction act[64] = { { 0 } };
 	struct spice_image_fd fd0 = { .fd = 3, .type = SPICE_FD_FILE,
 				      .open_flags = O_RDONLY, .file = 0,
@@ -110,6 +121,13 @@ static inline int fx_build(struct fixture *fx)
 	memcpy(fx->mapped, fx->ondisk, sizeof(fx->ondisk));
 	fx->mapped[1][100] ^= 0xff;		/* written after mapping */
 	memset(fx->mapped[2], 0, FX_PAGE);	/* zeroed */
+	/* Soft limits below hard ones, unlimited ones, and one equal pair. */
+	for (i = 0; i < SPICE_IMAGE_NR_RLIMITS; i++) {
+		fx->rlim[i].cur = i % 2 ? 1000ULL + i : ~0ULL;
+		fx->rlim[i].max = i % 3 ? ~0ULL : fx->rlim[i].cur;
+	}
+	fx->rlim[FX_NOFILE].cur = 1024;
+	fx->rlim[FX_NOFILE].max = 4096;
 
 	w = spice_writer_new(fx->dir);
 	if (!w)
@@ -128,6 +146,8 @@ static inline int fx_build(struct fixture *fx)
 		err = spice_writer_add_thread(w, &t, NULL, 0);
 	if (!err)
 		err = spice_writer_set_sigactions(w, act);
+	if (!err)
+		err = spice_writer_set_rlimits(w, fx->rlim);
 	if (!err)
 		err = spice_writer_add_fd(w, &fd0);
 	if (!err)

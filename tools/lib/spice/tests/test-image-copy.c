@@ -39,6 +39,8 @@ static void test_copy(void)
 	unsigned char a[FX_PAGE], b[FX_PAGE], c[FX_PAGE];
 	const struct mmap_restore_ws_range *got;
 	const struct spice_image_epoll_watch *ew;
+	const struct spice_image_thread *t;
+	const struct spice_image_rlimit *lim;
 	struct spice_image *img, *copy;
 	char path[128], why[SPICE_IMAGE_WHY_LEN];
 	struct spice_writer_stats st;
@@ -75,6 +77,15 @@ static void test_copy(void)
 	      !strcmp(spice_image_process(copy)->comm, "fixture") &&
 	      spice_image_find_fd(copy, 4)->pos == 5,
 	      "threads, process, fds and epoll watches are kept");
+	lim = spice_image_table(copy, SPICE_SECT_RLIMITS, &nr);
+	check(nr == SPICE_IMAGE_NR_RLIMITS && !memcmp(lim, fx.rlim, sizeof(fx.rlim)),
+	      "resource limits are kept");
+	t = spice_image_table(copy, SPICE_SECT_THREADS, NULL);
+	check(spice_image_process(copy)->flags == FX_PROC_FLAGS &&
+	      spice_image_process(copy)->oom_score_adj == FX_OOM_SCORE_ADJ &&
+	      t[1].timer_slack_ns == FX_TIMER_SLACK &&
+	      t[1].pdeath_signal == FX_PDEATH_SIGNAL,
+	      "process flags, oom_score_adj, timer slack and pdeath signal are kept");
 
 	/* A file touched since the dump: refused, with its path. */
 	utimes(fx.file, NULL);

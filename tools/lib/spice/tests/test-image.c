@@ -75,6 +75,7 @@ static void test_round_trip(void)
 	const struct spice_image_file *f;
 	const struct spice_image_sigaction *act;
 	const struct spice_image_epoll_watch *watch;
+	const struct spice_image_rlimit *lim;
 	char why[SPICE_IMAGE_WHY_LEN];
 	struct spice_image *img;
 	unsigned char page[FX_PAGE], zero[FX_PAGE] = { 0 };
@@ -126,13 +127,20 @@ static void test_round_trip(void)
 	p = spice_image_process(img);
 	check(!strcmp(p->comm, "fixture") && p->pid == 42 && p->umask == 022 &&
 	      p->cwd.len == 4 && !memcmp(spice_image_blob(img, p->cwd), "/tmp", 4) &&
-	      p->auxv.len == 32,
-	      "process state, cwd and auxv survive");
+	      p->auxv.len == 32 && p->flags == FX_PROC_FLAGS &&
+	      p->oom_score_adj == FX_OOM_SCORE_ADJ,
+	      "process state, flags, oom_score_adj, cwd and auxv survive");
 	t = spice_image_table(img, SPICE_SECT_THREADS, &nr);
 	check(nr == 2 && t[0].tid == 42 && t[1].tid == 43 &&
 	      t[0].xstate.len == 64 &&
 	      ((const unsigned char *)spice_image_blob(img, t[0].xstate))[63] == 0x5a &&
 	      t[1].xstate.len == 0, "threads and their xstate survive");
+	check(t[0].timer_slack_ns == FX_TIMER_SLACK &&
+	      t[1].pdeath_signal == FX_PDEATH_SIGNAL,
+	      "timer slack and parent-death signal survive");
+	lim = spice_image_table(img, SPICE_SECT_RLIMITS, &nr);
+	check(nr == SPICE_IMAGE_NR_RLIMITS && !memcmp(lim, fx.rlim, sizeof(fx.rlim)),
+	      "resource limits survive");
 	f = spice_image_table(img, SPICE_SECT_FILES, &nr);
 	check(nr == 1 && f->size == 4 * FX_PAGE && S_ISREG(f->mode) &&
 	      f->path.len == strlen(fx.file) &&
@@ -170,6 +178,7 @@ struct mutation {
 #define EFD(b) ((struct spice_image_fd *)entry(b, SPICE_SECT_FDS, 1))
 #define EPFD(b) ((struct spice_image_fd *)entry(b, SPICE_SECT_FDS, 2))
 #define WATCH(b) ((struct spice_image_epoll_watch *)entry(b, SPICE_SECT_EPOLL, 0))
+#define RLIM(b, i) ((struct spice_image_rlimit *)entry(b, SPICE_SECT_RLIMITS, i))
 
 static void m_magic(unsigned char *b, size_t *l)
 {
@@ -412,7 +421,94 @@ static void m_file_hash(unsigned char *b, size_t *l)
 static void m_proc_flags(unsigned char *b, size_t *l)
 {
 	(void)l;
-	PROC(b)->flags = 2;	/* not SPICE_PROC_UNDUMPABLE */
+	PROC(b)->flags |= 1U << 6;	/* above SPICE_PROC_MDWE_NO_INHERIT */
+}
+
+static void m_proc_reserved(unsigned char *b, size_t *l)
+{
+	(void)l;
+	PROC(b)->reserved[0] = 1;
+}
+
+static void m_mdwe_no_inherit(unsigned char *b, size_t *l)
+{
+	(void)l;
+	PROC(b)->flags |= SPICE_PROC_MDWE_NO_INHERIT;
+}
+
+static void m_oom_high(unsigned char *b, size_t *l)
+{
+	(void)l;
+	PROC(b)->oom_score_adj = 2000;
+}
+
+static void m_oom_low(unsigned char *b, size_t *l)
+{
+	(void)l;
+	PROC(b)->oom_score_adj = -1001;
+}
+
+static void m_thread_reserved1(unsigned char *b, size_t *l)
+{
+	(void)l;
+	THR(b, 1)->reserved1 = 1;
+}
+
+static void m_thread_reserved(unsigned char *b, size_t *l)
+{
+	(void)l;
+	THR(b, 0)->reserved[1] = 1;
+}
+
+static void m_pdeath(unsigned char *b, size_t *l)
+{
+	(void)l;
+	THR(b, 1)->pdeath_signal = 99;
+}
+
+static void m_pdeath_65(unsigned char *b, size_t *l)
+{
+	(void)l;
+	THR(b, 0)->pdeath_signal = 65;
+}
+
+static void set_rlimits_count(unsigned char *b, uint64_t nr)
+{
+	struct spice_image_section *s = section(b, SPICE_SECT_RLIMITS);
+
+	s->nr_entries = nr;
+	s->size = nr * s->entry_size;
+}
+
+static void m_rlimits_3(unsigned char *b, size_t *l)
+{
+	(void)l;
+	set_rlimits_count(b, 3);
+}
+
+static void m_rlimits_0(unsigned char *b, size_t *l)
+{
+	(void)l;
+	set_rlimits_count(b, 0);
+}
+
+/* Over the limit: refused before its size is looked at. */
+static void m_rlimits_17(unsigned char *b, size_t *l)
+{
+	(void)l;
+	set_rlimits_count(b, 17);
+}
+
+static void m_rlimit_soft(unsigned char *b, size_t *l)
+{
+	(void)l;
+	RLIM(b, FX_NOFILE)->cur = RLIM(b, FX_NOFILE)->max + 1;
+}
+
+static void m_rlimit_finite_hard(unsigned char *b, size_t *l)
+{
+	(void)l;
+	RLIM(b, 0)->max = 0;	/* soft unlimited */
 }
 
 static void m_dir_hash(unsigned char *b, size_t *l)
@@ -772,6 +868,24 @@ static const struct mutation mutations[] = {
 	{ "a FIFO in the file table", m_file_mode, 1, -EINVAL, "mode" },
 	{ "hash without its flag", m_file_hash, 1, -EINVAL, "hash" },
 	{ "an unknown process flag", m_proc_flags, 1, -EINVAL, "unknown flags" },
+	{ "a reserved process field set", m_proc_reserved, 1, -EINVAL, "reserved" },
+	{ "MDWE_NO_INHERIT alone", m_mdwe_no_inherit, 1, -EINVAL,
+	  "MDWE_NO_INHERIT without MDWE_REFUSE_EXEC_GAIN" },
+	{ "oom_score_adj 2000", m_oom_high, 1, -EINVAL, "oom_score_adj 2000 out of range" },
+	{ "oom_score_adj -1001", m_oom_low, 1, -EINVAL, "oom_score_adj -1001 out of range" },
+	{ "thread reserved1 set", m_thread_reserved1, 1, -EINVAL,
+	  "thread 1: unknown flags or reserved" },
+	{ "thread reserved set", m_thread_reserved, 1, -EINVAL,
+	  "thread 0: unknown flags or reserved" },
+	{ "parent-death signal 99", m_pdeath, 1, -EINVAL, "thread 1: pdeath_signal 99" },
+	{ "parent-death signal 65", m_pdeath_65, 1, -EINVAL, "thread 0: pdeath_signal 65" },
+	{ "3 resource limits", m_rlimits_3, 1, -EINVAL, "rlimits: 3 entries, expected 16" },
+	{ "an empty rlimits section", m_rlimits_0, 1, -EINVAL, "rlimits: 0 entries, expected 16" },
+	{ "17 resource limits", m_rlimits_17, 1, -E2BIG, "rlimits section: 17 entries, limit 16" },
+	{ "a soft limit above its hard limit", m_rlimit_soft, 1, -EINVAL,
+	  "rlimit 7: soft limit above hard limit" },
+	{ "an unlimited soft limit under a hard one", m_rlimit_finite_hard, 1, -EINVAL,
+	  "rlimit 0: soft limit above hard limit" },
 	{ "hash of a directory", m_dir_hash, 1, -EINVAL, "not regular" },
 	{ "negative fd", m_fd_neg, 1, -EINVAL, "range" },
 	{ "unknown fd type", m_fd_type, 1, -EINVAL, "type" },
@@ -834,6 +948,35 @@ static void m_pipe_holding(unsigned char *b, size_t *l)
 	EFD(b)->data.len = 1;		/* the blobs' first byte */
 }
 
+/* The rlimits section's entry dropped from the table: the caller's limits. */
+static void m_no_rlimits(unsigned char *b, size_t *l)
+{
+	struct spice_image_section *table = (void *)(b + hdr(b)->section_table);
+
+	(void)l;
+	*section(b, SPICE_SECT_RLIMITS) = table[hdr(b)->nr_sections - 1];
+	hdr(b)->nr_sections--;
+}
+
+static void m_proc_edges(unsigned char *b, size_t *l)
+{
+	(void)l;
+	PROC(b)->flags = SPICE_PROC_UNDUMPABLE | SPICE_PROC_NO_NEW_PRIVS |
+			 SPICE_PROC_CHILD_SUBREAPER | SPICE_PROC_THP_DISABLE |
+			 SPICE_PROC_MDWE_REFUSE_EXEC_GAIN | SPICE_PROC_MDWE_NO_INHERIT;
+	PROC(b)->oom_score_adj = -1000;
+}
+
+static void m_thread_edges(unsigned char *b, size_t *l)
+{
+	(void)l;
+	THR(b, 0)->pdeath_signal = 64;
+	THR(b, 0)->timer_slack_ns = ~0ULL;
+	THR(b, 1)->pdeath_signal = 0;
+	THR(b, 1)->timer_slack_ns = 0;
+	PROC(b)->oom_score_adj = 1000;
+}
+
 /* The image changed by @apply, resealed, must still parse. */
 static void check_accepts(void (*apply)(unsigned char *, size_t *), const char *what)
 {
@@ -877,6 +1020,10 @@ static void test_mutations(void)
 	check_accepts(m_lone_pipe, "accepts a pipe of which only the read end is left");
 	check_accepts(m_pipe_holding, "accepts a pipe holding data");
 	check_accepts(m_signalfd, "accepts a signalfd");
+	check_accepts(m_no_rlimits, "accepts an image without resource limits");
+	check_accepts(m_proc_edges, "accepts every process flag and oom_score_adj -1000");
+	check_accepts(m_thread_edges,
+		      "accepts pdeath_signal 64 and 0, any timer slack, oom_score_adj 1000");
 }
 
 static void test_short_buffers(void)
@@ -895,6 +1042,34 @@ static void test_short_buffers(void)
 		free(copy);
 	}
 	check(ok, "every truncated metadata buffer is rejected");
+}
+
+/* Limits a reader would refuse are not written, and the reason says why. */
+static void test_writer_rlimits(void)
+{
+	struct spice_writer *w = spice_writer_new(fx.dir);
+	struct spice_image_process proc = { .exe_file = SPICE_IMAGE_NONE };
+	struct spice_image_thread t = { .tid = 1 };
+	struct spice_image_rlimit lim[SPICE_IMAGE_NR_RLIMITS];
+	char why[SPICE_IMAGE_WHY_LEN] = "", path[128];
+	int fd, err = -1;
+	struct stat st;
+
+	memcpy(lim, fx.rlim, sizeof(lim));
+	lim[3].cur = lim[3].max + 1;
+	snprintf(path, sizeof(path), "%s/bad-limits", fx.dir);
+	fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+	if (w && fd >= 0 && !spice_writer_set_process(w, &proc, NULL, NULL, 0) &&
+	    !spice_writer_add_thread(w, &t, NULL, 0) &&
+	    !spice_writer_set_rlimits(w, lim))
+		err = spice_writer_write(w, fd, NULL, why);
+	check(err == -EINVAL && strstr(why, "rlimit 3: soft limit above hard limit") &&
+	      !fstat(fd, &st) && st.st_size == 0,
+	      "writer: a soft limit above its hard limit is refused, nothing written");
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	spice_writer_free(w);
 }
 
 static void test_writer_errors(void)
@@ -918,6 +1093,7 @@ static void test_writer_errors(void)
 	check(spice_writer_write(w, 1, NULL, NULL) == -EINVAL,
 	      "writer: an image without process state is refused");
 	spice_writer_free(w);
+	test_writer_rlimits();
 }
 
 int main(void)

@@ -4,13 +4,14 @@
  * `criu dump` does: every thread is stopped with ptrace, memory is read
  * through /proc/PID/mem with /proc/PID/pagemap to skip pages never
  * touched, and state that /proc does not show (signal actions, the
- * alternate signal stack, the program break) is asked of the stopped
- * process itself.  The caller needs ptrace access to the process
- * (PTRACE_MODE_ATTACH: same user and ptrace_scope allowing it, or
- * CAP_SYS_PTRACE).  Shared anonymous memory is read from its shmem object
- * through /proc/PID/map_files, which also needs CAP_CHECKPOINT_RESTORE
- * (or CAP_SYS_ADMIN); the same shared pages mapped twice, and shared pages
- * another process maps too, are refused.
+ * alternate signal stack, the program break, prctl() settings) is asked of
+ * the stopped process itself.  The caller needs ptrace access to the
+ * process (PTRACE_MODE_ATTACH: same user and ptrace_scope allowing it, or
+ * CAP_SYS_PTRACE), and prlimit(2)'s to read its resource limits (the same
+ * user and group, or CAP_SYS_RESOURCE).  Shared anonymous memory is read
+ * from its shmem object through /proc/PID/map_files, which also needs
+ * CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN); the same shared pages mapped
+ * twice, and shared pages another process maps too, are refused.
  */
 #ifndef __LIBSPICE_DUMP_H
 #define __LIBSPICE_DUMP_H

@@ -85,6 +85,7 @@ LIBSPICE_API const void *spice_image_blob(const struct spice_image *img,
  *	w = spice_writer_new(dir)
  *	spice_writer_set_process(w, &proc)
  *	spice_writer_add_thread(w, &thread, xstate, xstate_len)   (each)
+ *	spice_writer_set_sigactions(w, act), _set_rlimits(w, lim) (optional)
  *	spice_writer_add_file(w, path, &st) -> file index         (each)
  *	spice_writer_add_fd(w, &fd) or _add_fd_data()            (each)
  *	spice_writer_add_epoll_watch(w, &watch)   (each; after its fds)
@@ -123,6 +124,13 @@ LIBSPICE_API int spice_writer_add_thread(struct spice_writer *w,
 					 const void *xstate, size_t xstate_len);
 LIBSPICE_API int spice_writer_set_sigactions(struct spice_writer *w,
 					     const struct spice_image_sigaction act[64]);
+/*
+ * The resource limits, indexed by RLIMIT_*; an image written without them
+ * has no rlimits section, and its restore keeps the caller's limits.
+ */
+LIBSPICE_API int
+spice_writer_set_rlimits(struct spice_writer *w,
+			 const struct spice_image_rlimit lim[SPICE_IMAGE_NR_RLIMITS]);
 /*
  * Returns the file's index; @path is opened to compare pages with it.
  * @flags: 0, or SPICE_FILE_HAS_SHA256 to record the SHA-256 of a regular

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * spice inspect: what the process set about itself with prctl() and
+ * setrlimit(): its process flags, oom_score_adj and resource limits.
+ */
+#include <stdio.h>
+
+#include <spice/image.h>
+
+#include "commands.h"
+
+/* SPICE_PROC_* by bit, as prctl(2) names what each records. */
+static const char *const proc_flag_names[] = {
+	"undumpable", "no_new_privs", "child_subreaper", "thp_disable",
+	"mdwe_refuse_exec_gain", "mdwe_no_inherit",
+};
+
+/* Resources in the order of the image's table (RLIMIT_CPU = 0 ...). */
+static const char *const rlimit_names[SPICE_IMAGE_NR_RLIMITS] = {
+	"CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE",
+	"MEMLOCK", "AS", "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO",
+	"RTTIME",
+};
+
+/* RLIM_INFINITY, as the image and prlimit(2) write it. */
+#define SPICE_RLIM_INFINITY (~0ULL)
+
+void print_proc_settings(const struct spice_image *img, int json)
+{
+	const struct spice_image_process *p = spice_image_process(img);
+	uint64_t nr;
+	size_t i;
+	int n = 0;
+
+	spice_image_table(img, SPICE_SECT_RLIMITS, &nr);
+	if (json) {
+		printf("\"oom_score_adj\":%d,\"process_flags\":[", p->oom_score_adj);
+		for (i = 0; i < ARRAY_SIZE(proc_flag_names); i++)
+			if (p->flags & (1U << i))
+				printf("%s\"%s\"", n++ ? "," : "", proc_flag_names[i]);
+		printf("],");
+		return;
+	}
+	printf("flags:");
+	for (i = 0; i < ARRAY_SIZE(proc_flag_names); i++) {
+		if (p->flags & (1U << i)) {
+			printf(" %s", proc_flag_names[i]);
+			n++;
+		}
+	}
+	printf("%s; oom_score_adj %d; resource limits: %s\n", n ? "" : " none",
+	       p->oom_score_adj, nr ? "recorded" : "none (the launcher's are kept)");
+}
+
+/* A limit as text, or in JSON: a number, or "unlimited" as prlimit(1) says. */
+static const char *limit_str(uint64_t v, int json, char *buf, size_t len)
+{
+	if (v == SPICE_RLIM_INFINITY)
+		return json ? "\"unlimited\"" : "unlimited";
+	snprintf(buf, len, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+void print_rlimits(const struct spice_image *img, int json)
+{
+	const struct spice_image_rlimit *lim;
+	char soft[24], hard[24];
+	uint64_t nr, i;
+
+	lim = spice_image_table(img, SPICE_SECT_RLIMITS, &nr);
+	if (json) {
+		printf("\"rlimits\":%s", nr ? "{" : "null");
+		for (i = 0; i < nr; i++)
+			printf("%s\"%s\":{\"soft\":%s,\"hard\":%s}", i ? "," : "",
+			       rlimit_names[i],
+			       limit_str(lim[i].cur, 1, soft, sizeof(soft)),
+			       limit_str(lim[i].max, 1, hard, sizeof(hard)));
+		printf("%s", nr ? "}" : "");
+		return;
+	}
+	if (!nr)
+		printf("  rlimits: none recorded, the launcher's are kept\n");
+	for (i = 0; i < nr; i++)
+		printf("  rlimit %-10s soft %-20s hard %s\n", rlimit_names[i],
+		       limit_str(lim[i].cur, 0, soft, sizeof(soft)),
+		       limit_str(lim[i].max, 0, hard, sizeof(hard)));
+}

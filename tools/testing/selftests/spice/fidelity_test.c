@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * restore_process() keeps what a process holds: resource limits, prctl
+ * state, the OOM score, each thread's parent-death signal and timer slack,
+ * and tens of thousands of mappings.  A dumpee sets the state, is dumped
+ * and restored by a launcher that does not have it, then checks it from
+ * inside; the test checks it from /proc too.  A launcher that could not
+ * give itself the state with the ordinary calls gets their error, and is
+ * left as it was.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/capability.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <spice/dump.h>
+#include <spice/image.h>
+
+#include "../kselftest_harness.h"
+#include "spice_test.h"
+
+#ifndef PR_SET_MDWE
+#define PR_SET_MDWE			65
+#define PR_GET_MDWE			66
+#define PR_MDWE_REFUSE_EXEC_GAIN	1UL
+#define PR_MDWE_NO_INHERIT		2UL
+#endif
+
+#define CMD_FD		10	/* the dumpee's requests */
+#define ACK_FD		11	/* and its replies */
+
+/* What the dumpee sets before it is dumped. */
+#define WITH_LIMITS	1
+#define WITH_PRCTL	2	/* and a second thread with its own */
+#define WITH_OOM_LOW	4	/* an OOM score only CAP_SYS_RESOURCE may set */
+#define WITH_MAPS	8	/* MANY_VMAS mappings */
+
+#define CORE_MAX	1048576
+#define MSGQUEUE_CUR	4096
+#define MSGQUEUE_MAX	8192
+#define MAIN_SLACK	123456
+#define WORKER_SLACK	654321
+#define OOM_SCORE	321
+#define OOM_LOW		-500
+#define MDWE_BITS	(PR_MDWE_REFUSE_EXEC_GAIN | PR_MDWE_NO_INHERIT)
+#define MANY_VMAS	30000
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static bool worker_ready, asked;
+static char worker_verdict;	/* 'Y' or 'N' once asked */
+
+/* A second thread with its own parent-death signal and timer slack. */
+static void *worker(void *arg)
+{
+	int sig = 0;
+	bool ok;
+
+	(void)arg;
+	if (prctl(PR_SET_PDEATHSIG, SIGUSR2) || prctl(PR_SET_TIMERSLACK, WORKER_SLACK))
+		_exit(30);
+	pthread_mutex_lock(&lock);
+	worker_ready = true;
+	pthread_cond_broadcast(&wake);
+	while (!asked)
+		pthread_cond_wait(&wake, &lock);
+	ok = !prctl(PR_GET_PDEATHSIG, &sig) && sig == SIGUSR2 &&
+	     prctl(PR_GET_TIMERSLACK) == WORKER_SLACK;
+	worker_verdict = ok ? 'Y' : 'N';
+	pthread_cond_broadcast(&wake);
+	pthread_mutex_unlock(&lock);
+	return NULL;
+}
+
+/* Ask the worker for its verdict: its state, and futexes across a restore. */
+static bool worker_says_ok(void)
+{
+	pthread_mutex_lock(&lock);
+	asked = true;
+	pthread_cond_broadcast(&wake);
+	while (!worker_verdict)
+		pthread_cond_wait(&wake, &lock);
+	pthread_mutex_unlock(&lock);
+	return worker_verdict == 'Y';
+}
+
+static int write_oom_score_adj(int v)
+{
+	char buf[16];
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY), n, ok;
+
+	n = snprintf(buf, sizeof(buf), "%d", v);
+	ok = fd >= 0 && write(fd, buf, n) == n;
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
+static int read_int_file(const char *path)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY), n;
+
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	return n > 0 ? atoi(buf) : -9999;
+}
+
+/* The number of lines of /proc/PID/maps. */
+static int count_maps(pid_t pid)
+{
+	char path[64], buf[65536];
+	int fd, n, i, lines = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	fd = open(path, O_RDONLY);
+	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+		for (i = 0; i < n; i++)
+			lines += buf[i] == '\n';
+	if (fd >= 0)
+		close(fd);
+	return lines;
+}
+
+static void set_state(int with)
+{
+	struct rlimit r;
+	pthread_t t;
+	char *p;
+	int i;
+
+	if (with & WITH_LIMITS) {
+		if (getrlimit(RLIMIT_NOFILE, &r))
+			_exit(21);
+		r.rlim_cur = r.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &r) ||
+		    setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, CORE_MAX }) ||
+		    setrlimit(RLIMIT_MSGQUEUE,
+			      &(struct rlimit){ MSGQUEUE_CUR, MSGQUEUE_MAX }))
+			_exit(22);
+	}
+	if (with & WITH_PRCTL) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    prctl(PR_SET_CHILD_SUBREAPER, 1) ||
+		    prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) ||
+		    prctl(PR_SET_MDWE, MDWE_BITS, 0, 0, 0) ||
+		    prctl(PR_SET_PDEATHSIG, SIGUSR1) ||
+		    prctl(PR_SET_TIMERSLACK, MAIN_SLACK) ||
+		    write_oom_score_adj(OOM_SCORE))
+			_exit(23);
+		if (pthread_create(&t, NULL, worker, NULL))
+			_exit(24);
+		pthread_mutex_lock(&lock);
+		while (!worker_ready)
+			pthread_cond_wait(&wake, &lock);
+		pthread_mutex_unlock(&lock);
+	}
+	if ((with & WITH_OOM_LOW) && write_oom_score_adj(OOM_LOW))
+		_exit(25);
+	if (with & WITH_MAPS) {
+		/* Every other page readable: one VMA per page. */
+		p = mmap(NULL, MANY_VMAS * 4096UL, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(26);
+		for (i = 1; i < MANY_VMAS; i += 2)
+			if (mprotect(p + i * 4096UL, 4096, PROT_READ))
+				_exit(27);
+	}
+}
+
+/* Its verdict on its own state: 'A', or a letter naming what is wrong. */
+static char check_state(int with, int nr_maps)
+{
+	struct rlimit r, nofile_max;
+	int v = 0;
+
+	if (with & WITH_LIMITS) {
+		if (getrlimit(RLIMIT_NOFILE, &nofile_max) ||
+		    nofile_max.rlim_cur != nofile_max.rlim_max)
+			return 'n';
+		if (getrlimit(RLIMIT_CORE, &r) || r.rlim_cur || r.rlim_max != CORE_MAX)
+			return 'k';
+		if (getrlimit(RLIMIT_MSGQUEUE, &r) || r.rlim_cur != MSGQUEUE_CUR ||
+		    r.rlim_max != MSGQUEUE_MAX)
+			return 'q';
+	}
+	if (with & WITH_PRCTL) {
+		if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+			return 'p';
+		if (prctl(PR_GET_CHILD_SUBREAPER, &v) || v != 1)
+			return 's';
+		if (prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) != 1)
+			return 't';
+		if (prctl(PR_GET_MDWE, 0, 0, 0, 0) != MDWE_BITS)
+			return 'm';
+		if (prctl(PR_GET_PDEATHSIG, &v) || v != SIGUSR1)
+			return 'd';
+		if (prctl(PR_GET_TIMERSLACK) != MAIN_SLACK)
+			return 'l';
+		if (read_int_file("/proc/self/oom_score_adj") != OOM_SCORE)
+			return 'o';
+		if (!worker_says_ok())
+			return 'w';
+	}
+	if ((with & WITH_OOM_LOW) &&
+	    read_int_file("/proc/self/oom_score_adj") != OOM_LOW)
+		return 'o';
+	if ((with & WITH_MAPS) && count_maps(getpid()) != nr_maps)
+		return 'v';
+	return 'A';
+}
+
+static void dumpee(int cmd, int ack, int with)
+{
+	int nr_maps;
+	char c;
+
+	if (dup2(cmd, CMD_FD) < 0 || dup2(ack, ACK_FD) < 0)
+		_exit(20);
+	close_range(0, 2, 0);
+	close_range(3, CMD_FD - 1, 0);
+	close_range(ACK_FD + 1, ~0U, 0);
+	set_state(with);
+	nr_maps = count_maps(getpid());
+	if (write(ACK_FD, "R", 1) != 1)
+		_exit(28);
+	while (read(CMD_FD, &c, 1) == 1) {
+		if (c == 'e')
+			_exit(7);
+		c = check_state(with, nr_maps);
+		if (write(ACK_FD, &c, 1) != 1)
+			_exit(29);
+	}
+	_exit(14);
+}
+
+struct fidelity_ctx {
+	char image_path[64];
+	int image_fd;
+	pid_t dumpee, launcher;
+	int cmd, ack;
+	int dumpee_maps;
+};
+
+FIXTURE(fidelity) {
+	struct fidelity_ctx c;
+};
+
+FIXTURE_SETUP(fidelity)
+{
+	struct fidelity_ctx *fc = &self->c;
+
+	fc->dumpee = -1;
+	fc->launcher = -1;
+	fc->cmd = -1;
+	fc->ack = -1;
+	signal(SIGPIPE, SIG_IGN);
+	if (!spice_supported())
+		SKIP(return, "kernel without CONFIG_SPICE");
+	snprintf(fc->image_path, sizeof(fc->image_path),
+		 "/tmp/spice-fidelity-XXXXXX");
+	fc->image_fd = mkstemp(fc->image_path);
+	ASSERT_LE(0, fc->image_fd);
+}
+
+FIXTURE_TEARDOWN(fidelity)
+{
+	struct fidelity_ctx *fc = &self->c;
+
+	if (fc->dumpee > 0) {
+		kill(fc->dumpee, SIGKILL);
+		waitpid(fc->dumpee, NULL, 0);
+	}
+	if (fc->launcher > 0) {
+		kill(fc->launcher, SIGKILL);
+		waitpid(fc->launcher, NULL, 0);
+	}
+	unlink(fc->image_path);
+}
+
+/* Start a dumpee that sets @with, and dump it; 0 or -1. */
+static int dump_with(struct fidelity_ctx *fc, int with)
+{
+	struct spice_dump_opts opts = { .flags = SPICE_DUMP_KILL };
+	char why[SPICE_IMAGE_WHY_LEN];
+	int cmd[2], ack[2], err = -1;
+	char c;
+
+	if (pipe(cmd) || pipe(ack))
+		return -1;
+	fc->dumpee = fork();
+	if (!fc->dumpee)
+		dumpee(cmd[0], ack[1], with);
+	close(cmd[0]);
+	close(ack[1]);
+	if (read(ack[0], &c, 1) == 1 && c == 'R') {
+		fc->dumpee_maps = count_maps(fc->dumpee);
+		err = spice_dump(fc->dumpee, fc->image_fd, &opts, NULL, why);
+		if (err)
+			fprintf(stderr, "# spice_dump: %s\n", why);
+	}
+	waitpid(fc->dumpee, NULL, 0);
+	fc->dumpee = -1;
+	close(cmd[1]);
+	close(ack[0]);
+	return err;
+}
+
+/* What a launcher does to itself before it restores. */
+#define LAUNCH_NO_SYS_RESOURCE	1	/* drops CAP_SYS_RESOURCE */
+#define LAUNCH_LOW_NOFILE	2	/* RLIMIT_NOFILE 64/64 */
+#define LAUNCH_MDWE		4	/* PR_MDWE_REFUSE_EXEC_GAIN, inherited */
+#define LAUNCHER_CHANGED	99	/* its exit status if a failed call changed it */
+
+static int drop_sys_resource(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	data[0].effective &= ~CAP_TO_MASK(CAP_SYS_RESOURCE);
+	data[0].permitted &= ~CAP_TO_MASK(CAP_SYS_RESOURCE);
+	return syscall(SYS_capset, &hdr, data);
+}
+
+/* Whether the launcher still has what it set up and nothing of the image. */
+static bool launcher_unchanged(int how, int oom_score_adj)
+{
+	struct rlimit r;
+	int v = 0;
+
+	if ((how & LAUNCH_LOW_NOFILE) &&
+	    (getrlimit(RLIMIT_NOFILE, &r) || r.rlim_cur != 64 || r.rlim_max != 64))
+		return false;
+	return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 0 &&
+	       !prctl(PR_GET_CHILD_SUBREAPER, &v) && v == 0 &&
+	       prctl(PR_GET_MDWE, 0, 0, 0, 0) ==
+			(how & LAUNCH_MDWE ? PR_MDWE_REFUSE_EXEC_GAIN : 0) &&
+	       read_int_file("/proc/self/oom_score_adj") == oom_score_adj;
+}
+
+/*
+ * Fork a launcher that becomes the image's process with fresh pipes as its
+ * channel.  If restore_process() fails it exits with 100 + errno, or
+ * LAUNCHER_CHANGED if the failure changed it.
+ */
+static pid_t launch(struct fidelity_ctx *fc, int how)
+{
+	struct restore_process_fd map[2];
+	struct restore_process_args args = {};
+	int cmd[2], ack[2], err, oom;
+
+	if (pipe(cmd) || pipe(ack))
+		return -1;
+	fc->launcher = fork();
+	if (!fc->launcher) {
+		alarm(100);	/* never outlive the test */
+		if ((how & LAUNCH_LOW_NOFILE) &&
+		    setrlimit(RLIMIT_NOFILE, &(struct rlimit){ 64, 64 }))
+			_exit(98);
+		if ((how & LAUNCH_MDWE) &&
+		    prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0))
+			_exit(97);
+		if ((how & LAUNCH_NO_SYS_RESOURCE) && drop_sys_resource())
+			_exit(96);
+		map[0] = (struct restore_process_fd){ .image_fd = CMD_FD, .fd = cmd[0] };
+		map[1] = (struct restore_process_fd){ .image_fd = ACK_FD, .fd = ack[1] };
+		args.fd_map = (uintptr_t)map;
+		args.nr_fd_map = 2;
+		oom = read_int_file("/proc/self/oom_score_adj");
+		sys_restore_process(fc->image_fd, &args, sizeof(args), 0);
+		err = errno;
+		_exit(launcher_unchanged(how, oom) ? 100 + err : LAUNCHER_CHANGED);
+	}
+	close(cmd[0]);
+	close(ack[1]);
+	fc->cmd = cmd[1];
+	fc->ack = ack[0];
+	return fc->launcher;
+}
+
+/* The launcher's exit status: 100 + errno if restore_process() failed. */
+static int launcher_status(struct fidelity_ctx *fc)
+{
+	int status;
+
+	if (waitpid(fc->launcher, &status, 0) != fc->launcher)
+		return -1;
+	fc->launcher = -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
+}
+
+/* The restored process's verdict on its state ('A': all there). */
+static char ask(struct __test_metadata *_metadata, struct fidelity_ctx *fc)
+{
+	char c = 'c';
+
+	if (write(fc->cmd, &c, 1) != 1 || read(fc->ack, &c, 1) != 1) {
+		TH_LOG("no reply: the launcher ended with %d", launcher_status(fc));
+		return 0;
+	}
+	return c;
+}
+
+static void end_restored(struct __test_metadata *_metadata,
+			 struct fidelity_ctx *fc)
+{
+	ASSERT_EQ(1, write(fc->cmd, "e", 1));
+	EXPECT_EQ(7, launcher_status(fc));
+}
+
+/* The value of field @name in /proc/PID/status. */
+static long status_field(pid_t pid, const char *name)
+{
+	char path[64], buf[4096], *s;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	fd = open(path, O_RDONLY);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	s = strstr(buf, name);
+	return s ? strtol(s + strlen(name) + 1, NULL, 10) : -1;
+}
+
+TEST_F(fidelity, resource_limits)
+{
+	struct fidelity_ctx *fc = &self->c;
+	struct rlimit r, dumped_nofile;
+
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &dumped_nofile));
+	ASSERT_EQ(0, dump_with(fc, WITH_LIMITS));
+	/* A launcher with lower limits, which it may raise as root. */
+	ASSERT_LT(0, launch(fc, LAUNCH_LOW_NOFILE));
+	ASSERT_EQ('A', ask(_metadata, fc));
+	ASSERT_EQ(0, prlimit(fc->launcher, RLIMIT_NOFILE, NULL, &r));
+	EXPECT_EQ(dumped_nofile.rlim_max, r.rlim_cur);
+	EXPECT_EQ(dumped_nofile.rlim_max, r.rlim_max);
+	ASSERT_EQ(0, prlimit(fc->launcher, RLIMIT_CORE, NULL, &r));
+	EXPECT_EQ(0, r.rlim_cur);
+	EXPECT_EQ(CORE_MAX, r.rlim_max);
+	end_restored(_metadata, fc);
+}
+
+TEST_F(fidelity, raising_a_hard_limit_needs_cap_sys_resource)
+{
+	struct fidelity_ctx *fc = &self->c;
+	struct rlimit r;
+
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &r));
+	if (r.rlim_max <= 64)
+		SKIP(return, "RLIMIT_NOFILE hard limit already at 64");
+	ASSERT_EQ(0, dump_with(fc, WITH_LIMITS));
+	ASSERT_LT(0, launch(fc, LAUNCH_LOW_NOFILE | LAUNCH_NO_SYS_RESOURCE));
+	EXPECT_EQ(100 + EPERM, launcher_status(fc));
+}
+
+TEST_F(fidelity, prctl_state_and_oom_score)
+{
+	struct fidelity_ctx *fc = &self->c;
+	char path[64];
+
+	ASSERT_EQ(0, dump_with(fc, WITH_PRCTL));
+	ASSERT_LT(0, launch(fc, 0));
+	ASSERT_EQ('A', ask(_metadata, fc));
+	EXPECT_EQ(1, status_field(fc->launcher, "NoNewPrivs:"));
+	EXPECT_EQ(0, status_field(fc->launcher, "THP_enabled:"));
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", fc->launcher);
+	EXPECT_EQ(OOM_SCORE, read_int_file(path));
+	end_restored(_metadata, fc);
+}
+
+TEST_F(fidelity, mdwe_cannot_be_unset)
+{
+	struct fidelity_ctx *fc = &self->c;
+
+	ASSERT_EQ(0, dump_with(fc, WITH_PRCTL));
+	/* The launcher's MDWE survives; the image's bits differ. */
+	ASSERT_LT(0, launch(fc, LAUNCH_MDWE));
+	EXPECT_EQ(100 + EPERM, launcher_status(fc));
+}
+
+TEST_F(fidelity, low_oom_score)
+{
+	struct fidelity_ctx *fc = &self->c;
+	char path[64];
+
+	ASSERT_EQ(0, dump_with(fc, WITH_OOM_LOW));
+	ASSERT_LT(0, launch(fc, 0));
+	ASSERT_EQ('A', ask(_metadata, fc));
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", fc->launcher);
+	EXPECT_EQ(OOM_LOW, read_int_file(path));
+	end_restored(_metadata, fc);
+}
+
+TEST_F(fidelity, low_oom_score_needs_cap_sys_resource)
+{
+	struct fidelity_ctx *fc = &self->c;
+
+	ASSERT_EQ(0, dump_with(fc, WITH_OOM_LOW));
+	ASSERT_LT(0, launch(fc, LAUNCH_NO_SYS_RESOURCE));
+	EXPECT_EQ(100 + EACCES, launcher_status(fc));
+}
+
+/*
+ * Every limit is checked before the point of no return with the numbers
+ * the commit uses: this many mappings restore, they are not refused (or
+ * killed) by a stricter count after it.
+ */
+TEST_F(fidelity, thirty_thousand_mappings)
+{
+	struct fidelity_ctx *fc = &self->c;
+
+	ASSERT_EQ(0, dump_with(fc, WITH_MAPS));
+	ASSERT_LT(MANY_VMAS / 2, fc->dumpee_maps);
+	ASSERT_LT(0, launch(fc, 0));
+	ASSERT_EQ('A', ask(_metadata, fc));
+	EXPECT_EQ(fc->dumpee_maps, count_maps(fc->launcher));
+	end_restored(_metadata, fc);
+}
+
+TEST_HARNESS_MAIN
