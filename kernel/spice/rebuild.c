@@ -12,8 +12,8 @@
  * is killed.
  *
  * The caller becomes the image's first thread; the others are made with
- * copy_process() and get their state before they first run, with new
- * tids.  Resource limits, prctl state and the OOM score come from the
+ * copy_process() and get their state before they first run, with the
+ * tids they had (tids.c).  Resource limits, prctl state and the OOM score come from the
  * image (rlimits.c, attrs.c).  Credentials, namespaces, cgroups, timers,
  * pending signals and the parent stay the launcher's.
  */
@@ -281,6 +281,8 @@ int spice_rebuild_prepare(struct spice_rebuild *rb,
 	}
 	err = spice_check_signals(img);
 	if (!err)
+		err = spice_prepare_tids(rb);
+	if (!err)
 		err = spice_prepare_rlimits(rb);
 	if (!err)
 		err = spice_prepare_attrs(rb);
@@ -401,7 +403,7 @@ static void spice_set_blocked(struct task_struct *p, const sigset_t *blocked)
 
 /*
  * Every thread but the first, as threads of the caller made by
- * copy_process(), given their state; their tids are new.  They are not
+ * copy_process(), given their state and the tids taken for them.  They are not
  * woken here: spice_rebuild_start() wakes them, after a tracer has seen
  * the exec event, so that none of the restored process runs before it.
  */
@@ -419,7 +421,11 @@ static int spice_commit_threads(struct spice_rebuild *rb)
 
 	for (i = 1; i < img->nr[SPICE_SECT_THREADS]; i++) {
 		t = &img->threads[i];
+		args.pid = rb->tids ? rb->tids[i - 1] : NULL;
 		p = copy_process(NULL, 0, NUMA_NO_NODE, &args);
+		/* Cleared if copy_process() took it, freed or not. */
+		if (rb->tids)
+			rb->tids[i - 1] = args.pid;
 		if (IS_ERR(p))
 			return PTR_ERR(p);
 		spice_arch_set_task(p, t, t->xstate.len ?
@@ -632,6 +638,7 @@ void spice_rebuild_release(struct spice_rebuild *rb)
 	/* Never left unwoken: they die at once if the rebuild failed. */
 	spice_rebuild_start_threads(rb);
 	kfree(rb->new_threads);
+	spice_release_tids(rb);
 	spice_memory_free(rb->mem);
 	for (i = 0; rb->region_files && i < rb->img.nr[SPICE_SECT_VMAS]; i++)
 		if (rb->region_files[i])

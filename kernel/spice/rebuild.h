@@ -56,6 +56,8 @@ struct spice_rebuild {
 	/* Threads made after the point of no return, not woken yet. */
 	struct task_struct **new_threads;	/* room for all but the first */
 	u32 nr_new_threads;
+	struct pid **tids;		/* their ids, taken beforehand, or NULL */
+	unsigned int flags;		/* RESTORE_PROCESS_* */
 
 	/* Where the time went; sent with RESTORE_PROCESS_STATS. */
 	struct restore_process_stats stats;
@@ -111,6 +113,10 @@ void spice_commit_mm_attrs_early(void);
 void spice_commit_attrs(const struct spice_rebuild *rb);
 void spice_commit_thread_attrs(struct task_struct *p,
 			       const struct spice_image_thread *t);
+
+/* tids.c */
+int spice_prepare_tids(struct spice_rebuild *rb);
+void spice_release_tids(struct spice_rebuild *rb);
 
 /* rebuild.c */
 int spice_rebuild_prepare(struct spice_rebuild *rb,

@@ -205,9 +205,9 @@ static void restore_process_report(struct spice_rebuild *rb)
  * calling process with the one the image describes, as execve() replaces
  * the program.  The caller's credentials, namespaces and cgroups are kept;
  * the image's resource limits, prctl state and OOM score are set with the
- * rules of setrlimit(2), prctl(2) and /proc/PID/oom_score_adj.  Before
- * that point any failure returns an error and leaves the caller
- * unchanged.  As after execve(), the process
+ * rules of setrlimit(2), prctl(2) and /proc/PID/oom_score_adj, and its
+ * threads get back their ids.  Before that point any failure returns an
+ * error and leaves the caller unchanged.  As after execve(), the process
  * is dumpable if its ids all match, and a tracer with %PTRACE_O_TRACEEXEC
  * gets %PTRACE_EVENT_EXEC before the restored process runs.
  *
@@ -229,6 +229,12 @@ static void restore_process_report(struct spice_rebuild *rb)
  *   or a writable and executable mapping under them.
  * - -EACCES: An OOM score below the caller's oom_score_adj_min without
  *   CAP_SYS_RESOURCE.
+ * - -EEXIST: A thread id of the image is taken (unless
+ *   %RESTORE_PROCESS_NEW_TIDS).
+ * - -EPERM, -EINVAL: A thread id of the image needs CAP_CHECKPOINT_RESTORE
+ *   over the caller's pid namespace, or is beyond its pid_max, as
+ *   clone3()'s set_tid; -EINVAL also for a multi-threaded image when the
+ *   caller's children would be in another pid namespace than its own.
  * - -E2BIG: @usize is above %PAGE_SIZE, or the caller's struct is larger
  *   than the kernel's and the extra bytes are not zero; @nr_fd_map is above
  *   %RESTORE_PROCESS_MAX_FD_MAP.
@@ -284,7 +290,8 @@ SYSCALL_DEFINE4(restore_process, int, image_fd,
 
 	restore_process_abi_checks();
 
-	if (flags & ~(RESTORE_PROCESS_ABI_VERSION | RESTORE_PROCESS_STATS))
+	if (flags & ~(RESTORE_PROCESS_ABI_VERSION | RESTORE_PROCESS_STATS |
+		      RESTORE_PROCESS_NEW_TIDS))
 		return -EINVAL;
 	if (flags & RESTORE_PROCESS_ABI_VERSION) {
 		if (image_fd != -1 || uargs || usize || flags != RESTORE_PROCESS_ABI_VERSION)
@@ -292,6 +299,7 @@ SYSCALL_DEFINE4(restore_process, int, image_fd,
 		return SPICE_ABI_VERSION;
 	}
 	rb.stats.start_ns = ktime_get_ns();
+	rb.flags = flags;
 
 	if (!checkpoint_restore_ns_capable(current_user_ns()))
 		return -EPERM;

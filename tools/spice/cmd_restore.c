@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,8 @@
 #include "launch.h"
 
 const char usage_restore[] =
-	"usage: spice restore IMAGE [--fd N=M]... [--pid | --pid-ns] [--json-timings]\n"
+	"usage: spice restore IMAGE [--fd N=M]... [--pid | --pid-ns] [--new-tids]\n"
+	"                     [--json-timings]\n"
 	"\n"
 	"Replace this process with the one saved in IMAGE (restore_process(2)).\n"
 	"Prints nothing on success: the restored process runs in its place, with\n"
@@ -33,6 +35,9 @@ const char usage_restore[] =
 	"  --pid-ns   the same in a new pid namespace, where the pid is free even\n"
 	"             if another instance holds it in ours (needs CAP_SYS_ADMIN);\n"
 	"             the namespace ends with the restored process\n"
+	"  --new-tids the threads after the first get new ids instead of the ones\n"
+	"             dumped (RESTORE_PROCESS_NEW_TIDS: for many instances in one\n"
+	"             pid namespace; ids the program cached are then wrong)\n"
 	"  --json-timings  once restored, print to stderr one JSON line saying\n"
 	"             where the time went (RESTORE_PROCESS_STATS)\n";
 
@@ -124,15 +129,37 @@ static int parse_fd(const char *s, struct restore_process_fd *e)
 }
 
 /* Why the kernel refused the image, in libspice's words when it can say. */
+/* The first thread id of @img, after the leader's, that a task holds. */
+static pid_t taken_tid(const struct spice_image *img)
+{
+	const struct spice_image_thread *t;
+	uint64_t i, nr;
+
+	t = spice_image_table(img, SPICE_SECT_THREADS, &nr);
+	for (i = 1; i < nr; i++)
+		if (!kill(t[i].tid, 0) || errno == EPERM)
+			return t[i].tid;
+	return 0;
+}
+
 static void explain(const char *path, int fd, int err)
 {
 	char why[SPICE_IMAGE_WHY_LEN];
 	struct spice_image *img;
+	pid_t tid;
 
 	if ((err == -EINVAL || err == -E2BIG || err == -ENOEXEC ||
 	     err == -EBADMSG) && spice_image_open(fd, &img, why) < 0) {
 		fprintf(stderr, "spice restore: %s: %s (%s)\n", path, why,
 			strerror(-err));
+		return;
+	}
+	if (err == -EEXIST && !spice_image_open(fd, &img, why)) {
+		tid = taken_tid(img);
+		spice_image_free(img);
+		fprintf(stderr,
+			"spice restore: %s: thread id %d of the image is taken (another instance?): restore with --pid-ns, or --new-tids\n",
+			path, tid);
 		return;
 	}
 	fprintf(stderr, "spice restore: %s: %s\n", path, strerror(-err));
@@ -162,6 +189,8 @@ int cmd_restore(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--pid-ns")) {
 			same_pid = 1;
 			pid_ns = 1;
+		} else if (!strcmp(argv[i], "--new-tids")) {
+			flags |= RESTORE_PROCESS_NEW_TIDS;
 		} else if (!strcmp(argv[i], "--json-timings")) {
 			flags |= RESTORE_PROCESS_STATS;
 		} else if (!path && argv[i][0] != '-') {

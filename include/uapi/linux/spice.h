@@ -852,10 +852,13 @@ struct restore_process_args {
  *
  * - %RESTORE_PROCESS_STATS: Report where the time went to
  *   &struct restore_process_args.stats_fd.
+ * - %RESTORE_PROCESS_NEW_TIDS: Give the threads after the first new thread
+ *   ids instead of the ones they had (which runtimes may have cached).
  * - %RESTORE_PROCESS_ABI_VERSION: Return %SPICE_ABI_VERSION; @image_fd must
  *   be -1, the other arguments NULL, 0 and no other flag.
  */
 #define RESTORE_PROCESS_STATS		(1U << 0)
+#define RESTORE_PROCESS_NEW_TIDS	(1U << 1)
 #define RESTORE_PROCESS_ABI_VERSION	(1U << 31)
 
 /**

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * restore_process() keeps what a process holds: resource limits, prctl
- * state, the OOM score, each thread's parent-death signal and timer slack,
- * and tens of thousands of mappings.  A dumpee sets the state, is dumped
+ * state, the OOM score, each thread's id, parent-death signal and timer
+ * slack, and tens of thousands of mappings.  A dumpee sets the state, is dumped
  * and restored by a launcher that does not have it, then checks it from
  * inside; the test checks it from /proc too.  A launcher that could not
  * give itself the state with the ordinary calls gets their error, and is
@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <linux/capability.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -46,6 +47,7 @@
 #define WITH_PRCTL	2	/* and a second thread with its own */
 #define WITH_OOM_LOW	4	/* an OOM score only CAP_SYS_RESOURCE may set */
 #define WITH_MAPS	8	/* MANY_VMAS mappings */
+#define WITH_TIDS	16	/* a thread holding a robust mutex */
 
 #define CORE_MAX	1048576
 #define MSGQUEUE_CUR	4096
@@ -82,6 +84,64 @@ static void *worker(void *arg)
 	pthread_cond_broadcast(&wake);
 	pthread_mutex_unlock(&lock);
 	return NULL;
+}
+
+static pthread_mutex_t robust;
+static pid_t holder_tid;	/* as gettid() said before the dump */
+static pthread_t holder;
+static bool holder_exits;
+
+/* Takes the robust mutex, says its id, and exits when told (holding it). */
+static void *robust_holder(void *arg)
+{
+	(void)arg;
+	if (pthread_mutex_lock(&robust))
+		_exit(31);
+	pthread_mutex_lock(&lock);
+	holder_tid = syscall(SYS_gettid);
+	pthread_cond_broadcast(&wake);
+	while (!holder_exits)
+		pthread_cond_wait(&wake, &lock);
+	pthread_mutex_unlock(&lock);
+	return NULL;
+}
+
+static void start_robust_holder(void)
+{
+	pthread_mutexattr_t a;
+
+	if (pthread_mutexattr_init(&a) ||
+	    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) ||
+	    pthread_mutex_init(&robust, &a) ||
+	    pthread_create(&holder, NULL, robust_holder, NULL))
+		_exit(32);
+	pthread_mutex_lock(&lock);
+	while (!holder_tid)
+		pthread_cond_wait(&wake, &lock);
+	pthread_mutex_unlock(&lock);
+}
+
+/*
+ * The holder still has its id: glibc's pthread_kill() sends to the id it
+ * cached ('i' if that fails), and once the holder exits, the kernel finds
+ * its id in the mutex's owner word and marks the mutex for the next owner
+ * ('r' if the mutex is not handed over as EOWNERDEAD).
+ */
+static char check_tids(void)
+{
+	struct timespec ts;
+
+	if (pthread_kill(holder, 0))
+		return 'i';
+	pthread_mutex_lock(&lock);
+	holder_exits = true;
+	pthread_cond_broadcast(&wake);
+	pthread_mutex_unlock(&lock);
+	if (pthread_join(holder, NULL))
+		return 'j';
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	return pthread_mutex_timedlock(&robust, &ts) == EOWNERDEAD ? 'A' : 'r';
 }
 
 /* Ask the worker for its verdict: its state, and futexes across a restore. */
@@ -170,6 +230,8 @@ static void set_state(int with)
 	}
 	if ((with & WITH_OOM_LOW) && write_oom_score_adj(OOM_LOW))
 		_exit(25);
+	if (with & WITH_TIDS)
+		start_robust_holder();
 	if (with & WITH_MAPS) {
 		/* Every other page readable: one VMA per page. */
 		p = mmap(NULL, MANY_VMAS * 4096UL, PROT_NONE,
@@ -221,6 +283,8 @@ static char check_state(int with, int nr_maps)
 		return 'o';
 	if ((with & WITH_MAPS) && count_maps(getpid()) != nr_maps)
 		return 'v';
+	if (with & WITH_TIDS)
+		return check_tids();
 	return 'A';
 }
 
@@ -254,6 +318,8 @@ struct fidelity_ctx {
 	pid_t dumpee, launcher;
 	int cmd, ack;
 	int dumpee_maps;
+	pid_t dumpee_tid;	/* its last thread's id */
+	pid_t squatter;		/* a process holding that id */
 };
 
 FIXTURE(fidelity) {
@@ -289,7 +355,32 @@ FIXTURE_TEARDOWN(fidelity)
 		kill(fc->launcher, SIGKILL);
 		waitpid(fc->launcher, NULL, 0);
 	}
+	if (fc->squatter > 0) {
+		kill(fc->squatter, SIGKILL);
+		waitpid(fc->squatter, NULL, 0);
+	}
 	unlink(fc->image_path);
+}
+
+/* The highest thread id of @pid. */
+static pid_t last_tid(pid_t pid)
+{
+	char path[64], buf[4096];
+	pid_t tid, last = 0;
+	int fd, n;
+	char *s;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	fd = open(path, O_RDONLY | O_DIRECTORY);
+	while (fd >= 0 && (n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0)
+		for (s = buf; s < buf + n; s += *(unsigned short *)(s + 16)) {
+			tid = atoi(s + 19);
+			if (tid > last)
+				last = tid;
+		}
+	if (fd >= 0)
+		close(fd);
+	return last;
 }
 
 /* Start a dumpee that sets @with, and dump it; 0 or -1. */
@@ -309,6 +400,7 @@ static int dump_with(struct fidelity_ctx *fc, int with)
 	close(ack[1]);
 	if (read(ack[0], &c, 1) == 1 && c == 'R') {
 		fc->dumpee_maps = count_maps(fc->dumpee);
+		fc->dumpee_tid = last_tid(fc->dumpee);
 		err = spice_dump(fc->dumpee, fc->image_fd, &opts, NULL, why);
 		if (err)
 			fprintf(stderr, "# spice_dump: %s\n", why);
@@ -324,6 +416,7 @@ static int dump_with(struct fidelity_ctx *fc, int with)
 #define LAUNCH_NO_SYS_RESOURCE	1	/* drops CAP_SYS_RESOURCE */
 #define LAUNCH_LOW_NOFILE	2	/* RLIMIT_NOFILE 64/64 */
 #define LAUNCH_MDWE		4	/* PR_MDWE_REFUSE_EXEC_GAIN, inherited */
+#define LAUNCH_NEW_TIDS		8	/* RESTORE_PROCESS_NEW_TIDS */
 #define LAUNCHER_CHANGED	99	/* its exit status if a failed call changed it */
 
 static int drop_sys_resource(void)
@@ -383,7 +476,8 @@ static pid_t launch(struct fidelity_ctx *fc, int how)
 		args.fd_map = (uintptr_t)map;
 		args.nr_fd_map = 2;
 		oom = read_int_file("/proc/self/oom_score_adj");
-		sys_restore_process(fc->image_fd, &args, sizeof(args), 0);
+		sys_restore_process(fc->image_fd, &args, sizeof(args),
+				    how & LAUNCH_NEW_TIDS ? RESTORE_PROCESS_NEW_TIDS : 0);
 		err = errno;
 		_exit(launcher_unchanged(how, oom) ? 100 + err : LAUNCHER_CHANGED);
 	}
@@ -536,6 +630,56 @@ TEST_F(fidelity, thirty_thousand_mappings)
 	ASSERT_EQ('A', ask(_metadata, fc));
 	EXPECT_EQ(fc->dumpee_maps, count_maps(fc->launcher));
 	end_restored(_metadata, fc);
+}
+
+TEST_F(fidelity, thread_ids)
+{
+	struct fidelity_ctx *fc = &self->c;
+
+	ASSERT_EQ(0, dump_with(fc, WITH_TIDS));
+	ASSERT_LT(0, launch(fc, 0));
+	ASSERT_EQ('A', ask(_metadata, fc));
+	end_restored(_metadata, fc);
+}
+
+TEST_F(fidelity, new_thread_ids_when_asked)
+{
+	struct fidelity_ctx *fc = &self->c;
+
+	ASSERT_EQ(0, dump_with(fc, WITH_TIDS));
+	ASSERT_LT(0, launch(fc, LAUNCH_NEW_TIDS));
+	/* glibc's cached id names no thread of the process any more. */
+	ASSERT_EQ('i', ask(_metadata, fc));
+	end_restored(_metadata, fc);
+}
+
+/* Fork a child whose pid is @pid (clone3() set_tid); it waits to be killed. */
+static pid_t fork_as(pid_t pid)
+{
+	struct {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
+		uint64_t stack, stack_size, tls, set_tid, set_tid_size;
+	} args = { .exit_signal = SIGCHLD, .set_tid = (uintptr_t)&pid,
+		   .set_tid_size = 1 };
+	pid_t child = syscall(SYS_clone3, &args, sizeof(args));
+
+	if (!child) {
+		pause();
+		_exit(0);
+	}
+	return child;
+}
+
+TEST_F(fidelity, thread_id_taken)
+{
+	struct fidelity_ctx *fc = &self->c;
+
+	ASSERT_EQ(0, dump_with(fc, WITH_TIDS));
+	ASSERT_LT(0, fc->dumpee_tid);
+	fc->squatter = fork_as(fc->dumpee_tid);
+	ASSERT_EQ(fc->dumpee_tid, fc->squatter);
+	ASSERT_LT(0, launch(fc, 0));
+	EXPECT_EQ(100 + EEXIST, launcher_status(fc));
 }
 
 TEST_HARNESS_MAIN

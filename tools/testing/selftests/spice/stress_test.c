@@ -254,7 +254,9 @@ static int launch(struct launcher *l, int image_fd, const char *cg)
 		map[1] = (struct restore_process_fd){ .image_fd = 1, .fd = rep[1] };
 		args.fd_map = (uintptr_t)map;
 		args.nr_fd_map = 2;
-		sys_restore_process(image_fd, &args, sizeof(args), 0);
+		/* Many instances of one image at once: ids of their own. */
+		sys_restore_process(image_fd, &args, sizeof(args),
+				    RESTORE_PROCESS_NEW_TIDS);
 		_exit(100 + errno);
 	}
 	close(req[0]);

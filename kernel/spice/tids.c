@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * restore_process(): the threads' ids.
+ *
+ * Runtimes cache thread ids: glibc keeps each thread's in its descriptor
+ * for pthread_kill() and writes it into the owner word of robust and PI
+ * mutexes, which the kernel compares with the exiting thread's id.  So
+ * the threads after the first get back the ids they had, as clone3()'s
+ * set_tid gives them, with its rules: CAP_CHECKPOINT_RESTORE over the
+ * caller's pid namespace, and ids that are free.  The ids are allocated
+ * before the point of no return and handed to copy_process() after it, so
+ * that no other process can take one in between.  The first thread is the
+ * caller, whose pid the process keeps.
+ */
+
+#include <linux/nsproxy.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "rebuild.h"
+
+/**
+ * spice_prepare_tids - Take the thread ids the new threads will have.
+ * @rb: The rebuild; @rb->tids gets one pid per thread after the first,
+ *      unless %RESTORE_PROCESS_NEW_TIDS asked for new ids.
+ *
+ * Return: 0; -EINVAL if the caller's children would be in another pid
+ * namespace than its own (after unshare(CLONE_NEWPID), which threads
+ * cannot join) or an id is beyond pid_max; -EPERM without
+ * CAP_CHECKPOINT_RESTORE over the caller's pid namespace; -EEXIST if an
+ * id is taken; -ENOMEM.
+ */
+int spice_prepare_tids(struct spice_rebuild *rb)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	u64 i, n = rb->img.nr[SPICE_SECT_THREADS];
+	struct pid *pid;
+	pid_t tid;
+
+	if (n < 2)
+		return 0;
+	/* As copy_process() refuses CLONE_THREAD into another namespace. */
+	if (current->nsproxy->pid_ns_for_children != ns)
+		return -EINVAL;
+	if (rb->flags & RESTORE_PROCESS_NEW_TIDS)
+		return 0;
+	rb->tids = kcalloc(n - 1, sizeof(*rb->tids), GFP_KERNEL);
+	if (!rb->tids)
+		return -ENOMEM;
+	for (i = 1; i < n; i++) {
+		tid = rb->img.threads[i].tid;
+		pid = alloc_pid(ns, &tid, 1);
+		if (IS_ERR(pid))
+			return PTR_ERR(pid);
+		rb->tids[i - 1] = pid;
+	}
+	return 0;
+}
+
+/* The ids no thread took: not restored, or copy_process() failed early. */
+void spice_release_tids(struct spice_rebuild *rb)
+{
+	u64 i;
+
+	for (i = 0; rb->tids && i + 1 < rb->img.nr[SPICE_SECT_THREADS]; i++)
+		if (rb->tids[i])
+			free_pid(rb->tids[i]);
+	kfree(rb->tids);
+	rb->tids = NULL;
+}
