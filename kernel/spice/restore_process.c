@@ -284,7 +284,8 @@ SYSCALL_DEFINE4(restore_process, int, image_fd,
 {
 	struct restore_process_args args;
 	struct restore_process_fd *fd_map;
-	struct spice_rebuild rb = {};
+	struct spice_rebuild *rb;
+	u64 start_ns;
 	long ret = 0;
 	int err;
 
@@ -298,8 +299,7 @@ SYSCALL_DEFINE4(restore_process, int, image_fd,
 			return -EINVAL;
 		return SPICE_ABI_VERSION;
 	}
-	rb.stats.start_ns = ktime_get_ns();
-	rb.flags = flags;
+	start_ns = ktime_get_ns();
 
 	if (!checkpoint_restore_ns_capable(current_user_ns()))
 		return -EPERM;
@@ -313,26 +313,35 @@ SYSCALL_DEFINE4(restore_process, int, image_fd,
 	fd_map = restore_process_copy_fd_map(&args);
 	if (IS_ERR(fd_map))
 		return PTR_ERR(fd_map);
+	/* Too large for the stack of a system call. */
+	rb = kzalloc(sizeof(*rb), GFP_KERNEL_ACCOUNT);
+	if (!rb) {
+		kvfree(fd_map);
+		return -ENOMEM;
+	}
+	rb->stats.start_ns = start_ns;
+	rb->flags = flags;
 	if (flags & RESTORE_PROCESS_STATS)
-		err = restore_process_stats_file(&args, &rb);
+		err = restore_process_stats_file(&args, rb);
 	if (!err)
-		err = restore_process_read_image(image_fd, &rb);
-	rb.phase_start = ktime_get_ns();
-	rb.stats.image_ns = rb.phase_start - rb.stats.start_ns;
+		err = restore_process_read_image(image_fd, rb);
+	rb->phase_start = ktime_get_ns();
+	rb->stats.image_ns = rb->phase_start - rb->stats.start_ns;
 	if (!err)
-		err = spice_rebuild_prepare(&rb, fd_map, args.nr_fd_map);
+		err = spice_rebuild_prepare(rb, fd_map, args.nr_fd_map);
 	if (!err)
-		ret = spice_rebuild_commit(&rb);
+		ret = spice_rebuild_commit(rb);
 	/*
 	 * @ret is the restored thread's return register, any value; a
 	 * failure past the point of no return left SIGKILL pending.
 	 */
-	if (!err && rb.report && !fatal_signal_pending(current))
-		restore_process_report(&rb);
+	if (!err && rb->report && !fatal_signal_pending(current))
+		restore_process_report(rb);
 	/* A tracer's exec event, then the other threads run. */
 	if (!err)
-		spice_rebuild_start(&rb);
-	spice_rebuild_release(&rb);
+		spice_rebuild_start(rb);
+	spice_rebuild_release(rb);
+	kfree(rb);
 	kvfree(fd_map);
 	return err ? err : ret;
 }
