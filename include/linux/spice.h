@@ -27,6 +27,9 @@ struct mmap_restore_tables {
 	u32 nr_ws;
 };
 
+/* mm/spice/regions.c */
+bool mmap_restore_advice_ok(u32 flags, bool file);
+
 /* mm/spice/mmap_restore.c */
 struct spice_restore *spice_memory_prepare(const struct mmap_restore_tables *t,
 					   struct file *image,

@@ -26,6 +26,8 @@
 #include <linux/elf-em.h>
 #include <linux/eventpoll.h>
 
+#include <linux/spice.h>
+
 #include "image.h"
 
 /* The highest user address an image may name: x86_64 with 5-level paging. */
@@ -33,8 +35,13 @@
 #define SPICE_IMAGE_PAGE	4096U
 #define SPICE_PROT		(PROT_READ | PROT_WRITE | PROT_EXEC)
 #define SPICE_VMA_FLAGS		(SPICE_VMA_SHARED | SPICE_VMA_GROWSDOWN | \
-				 SPICE_VMA_NORESERVE | SPICE_VMA_HEAP | SPICE_VMA_STACK | \
-				 SPICE_VMA_VDSO | SPICE_VMA_VVAR)
+				 SPICE_VMA_NORESERVE | SPICE_VMA_LOCKED | \
+				 SPICE_VMA_LOCKONFAULT | SPICE_VMA_DONTFORK | \
+				 SPICE_VMA_WIPEONFORK | SPICE_VMA_DONTDUMP | \
+				 SPICE_VMA_HUGEPAGE | SPICE_VMA_NOHUGEPAGE | \
+				 SPICE_VMA_SEQUENTIAL | SPICE_VMA_RANDOM | \
+				 SPICE_VMA_HEAP | SPICE_VMA_STACK | SPICE_VMA_VDSO | \
+				 SPICE_VMA_VVAR | SPICE_VMA_MAYWRITE)
 
 static const struct {
 	u32 entry_size;
@@ -272,6 +279,20 @@ static int spice_check_rlimits(const struct spice_image *img)
 	return 0;
 }
 
+/*
+ * The lock and advice flags as mmap_restore() takes them, and MAYWRITE
+ * only where it means something: on a shared file mapping.
+ */
+static bool spice_vma_flags_agree(const struct spice_image_vma *v)
+{
+	bool file = v->file != SPICE_IMAGE_NONE;
+
+	if ((v->flags & SPICE_VMA_MAYWRITE) &&
+	    (!file || !(v->flags & SPICE_VMA_SHARED)))
+		return false;
+	return mmap_restore_advice_ok(v->flags, file);
+}
+
 static int spice_check_files(const struct spice_image *img)
 {
 	const struct spice_image_file *f = img->files;
@@ -497,6 +518,8 @@ static int spice_check_vmas(const struct spice_image *img)
 	for (i = 0; i < n; i++) {
 		if (v[i].reserved || (v[i].flags & ~SPICE_VMA_FLAGS) ||
 		    (v[i].prot & ~SPICE_PROT))
+			return -EINVAL;
+		if (!spice_vma_flags_agree(&v[i]))
 			return -EINVAL;
 		if (!spice_page_aligned(v[i].start) || !spice_page_aligned(v[i].end) ||
 		    !spice_page_aligned(v[i].pgoff) || v[i].start >= v[i].end ||

@@ -298,13 +298,14 @@ static void tables(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -E2BIG, check(x, T_FILE_SIZE));
 }
 
-/* Process and thread attributes, and resource limits. */
+/* Process, thread and VMA attributes, and resource limits. */
 static void attributes(struct kunit *test)
 {
 	struct test_image *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
 	struct spice_image_process *p;
 	struct spice_image_thread *t;
 	struct spice_image_rlimit *r;
+	struct spice_image_vma *v;
 
 	image_init(x);
 	p = body(x, S_PROC);
@@ -339,6 +340,26 @@ static void attributes(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
 	t->reserved1 = 0;
 	r[RLIMIT_STACK] = (struct spice_image_rlimit) { 2, 1 };	/* soft > hard */
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+
+	image_init(x);
+	v = body(x, S_VMAS);
+	v->flags = SPICE_VMA_LOCKED | SPICE_VMA_LOCKONFAULT | SPICE_VMA_DONTFORK |
+		   SPICE_VMA_WIPEONFORK | SPICE_VMA_DONTDUMP | SPICE_VMA_NOHUGEPAGE |
+		   SPICE_VMA_RANDOM;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, 0, check(x, T_FILE_SIZE));
+	v->flags = SPICE_VMA_LOCKONFAULT;		/* without LOCKED */
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	v->flags = SPICE_VMA_WIPEONFORK | SPICE_VMA_SHARED;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	v->flags = SPICE_VMA_MAYWRITE | SPICE_VMA_SHARED;	/* not a file */
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	v->flags = BIT(21);				/* unknown */
 	reseal(x);
 	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
 

@@ -19,6 +19,7 @@
  */
 
 #include <linux/binfmts.h>
+#include <linux/capability.h>
 #include <linux/cn_proc.h>
 #include <linux/fdtable.h>
 #include <linux/futex.h>
@@ -49,6 +50,9 @@
 #include <uapi/linux/rseq.h>
 
 #include "rebuild.h"
+
+/* The VMA flags that are mmap_restore() region flags (the uapi's bits 0-15). */
+#define SPICE_VMA_REGION_FLAGS	0xffffU
 
 /* The smallest rseq area, as sys_rseq() accepts it (kernel/rseq.c). */
 #define SPICE_RSEQ_MIN_SIZE	32
@@ -144,6 +148,28 @@ static int spice_check_signals(const struct spice_image *img)
 }
 
 /*
+ * Locked mappings as mmap(MAP_LOCKED) counts them (can_do_mlock(),
+ * mlock_future_ok()), against the restored process's RLIMIT_MEMLOCK: the
+ * address space they go into holds nothing locked.
+ */
+static int spice_check_memlock(const struct spice_rebuild *rb)
+{
+	unsigned long limit = rb->rlim[RLIMIT_MEMLOCK].rlim_cur >> PAGE_SHIFT;
+	const struct spice_image *img = &rb->img;
+	unsigned long locked = 0;
+	u64 i;
+
+	for (i = 0; i < img->nr[SPICE_SECT_VMAS]; i++)
+		if (img->vmas[i].flags & SPICE_VMA_LOCKED)
+			locked += (img->vmas[i].end - img->vmas[i].start) >> PAGE_SHIFT;
+	if (!locked || capable(CAP_IPC_LOCK))
+		return 0;
+	if (!limit)
+		return -EPERM;
+	return locked > limit ? -EAGAIN : 0;
+}
+
+/*
  * What mapping the regions would refuse after the point of no return: the
  * map count, RLIMIT_AS and RLIMIT_DATA (the restored process's, set before
  * its memory is mapped), and writable-executable regions under an MDWE
@@ -176,7 +202,7 @@ static int spice_check_limits(const struct spice_rebuild *rb)
 	if (pages > rb->rlim[RLIMIT_AS].rlim_cur >> PAGE_SHIFT ||
 	    data > rb->rlim[RLIMIT_DATA].rlim_cur >> PAGE_SHIFT)
 		return -ENOMEM;
-	return 0;
+	return spice_check_memlock(rb);
 }
 
 /* Build mmap_restore() regions from the image's VMAs, vDSO apart. */
@@ -219,14 +245,18 @@ static int spice_prepare_memory(struct spice_rebuild *rb)
 		r->start = v->start;
 		r->len = v->end - v->start;
 		r->prot = v->prot;
-		r->flags = v->flags & (SPICE_VMA_SHARED | SPICE_VMA_GROWSDOWN |
-				       SPICE_VMA_NORESERVE);
+		r->flags = v->flags & SPICE_VMA_REGION_FLAGS;
 		r->first_interval = v->first_interval;
 		r->nr_intervals = v->nr_intervals;
 		r->fd = -1;
 		if (v->file != SPICE_IMAGE_NONE) {
-			/* A shared writable mapping writes to its file. */
-			flags = (v->flags & SPICE_VMA_SHARED) && (v->prot & PROT_WRITE) ?
+			/*
+			 * A shared mapping that is or may become writable
+			 * writes to its file: opened for writing, it gets
+			 * VM_MAYWRITE, as the dumped process's had.
+			 */
+			flags = (v->flags & SPICE_VMA_SHARED) &&
+				((v->prot & PROT_WRITE) || (v->flags & SPICE_VMA_MAYWRITE)) ?
 				O_RDWR : O_RDONLY;
 			err = spice_open_image_file(rb, v->file, flags,
 						    &rb->region_files[nr]);

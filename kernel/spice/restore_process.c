@@ -229,6 +229,8 @@ static void restore_process_report(struct spice_rebuild *rb)
  *   or a writable and executable mapping under them.
  * - -EACCES: An OOM score below the caller's oom_score_adj_min without
  *   CAP_SYS_RESOURCE.
+ * - -EAGAIN, -EPERM: Locked mappings over the image's RLIMIT_MEMLOCK, or
+ *   with it zero, without CAP_IPC_LOCK.
  * - -EEXIST: A thread id of the image is taken (unless
  *   %RESTORE_PROCESS_NEW_TIDS).
  * - -EPERM, -EINVAL: A thread id of the image needs CAP_CHECKPOINT_RESTORE

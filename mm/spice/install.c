@@ -52,6 +52,32 @@ static unsigned long spice_map_flags(const struct spice_region *sreg)
 	return flags;
 }
 
+/* A region's lock and advice flags as the VMA flags mlock2() and madvise() set. */
+static vm_flags_t spice_region_vm_flags(const struct mmap_restore_region *r)
+{
+	static const struct {
+		u32 region;
+		vm_flags_t vm;
+	} map[] = {
+		{ MMAP_RESTORE_REGION_LOCKED, VM_LOCKED },
+		{ MMAP_RESTORE_REGION_LOCKONFAULT, VM_LOCKONFAULT },
+		{ MMAP_RESTORE_REGION_DONTFORK, VM_DONTCOPY },
+		{ MMAP_RESTORE_REGION_WIPEONFORK, VM_WIPEONFORK },
+		{ MMAP_RESTORE_REGION_DONTDUMP, VM_DONTDUMP },
+		{ MMAP_RESTORE_REGION_HUGEPAGE, VM_HUGEPAGE },
+		{ MMAP_RESTORE_REGION_NOHUGEPAGE, VM_NOHUGEPAGE },
+		{ MMAP_RESTORE_REGION_SEQUENTIAL, VM_SEQ_READ },
+		{ MMAP_RESTORE_REGION_RANDOM, VM_RAND_READ },
+	};
+	vm_flags_t vm_flags = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(map); i++)
+		if (r->flags & map[i].region)
+			vm_flags |= map[i].vm;
+	return vm_flags;
+}
+
 /*
  * What do_mmap() built must be a VMA whose pages we may install as the
  * faults would: not hugetlb, not a raw PFN or I/O mapping.  Some ->mmap()
@@ -87,6 +113,7 @@ static int spice_map_regions(struct spice_restore *sr, struct list_head *uf)
 	struct mm_struct *mm = current->mm;
 	u32 i;
 
+	mmap_assert_write_locked(mm);
 	if (mm->map_count + spice_map_count_needed(sr, mm->map_count) >
 	    sysctl_max_map_count)
 		return -ENOMEM;
@@ -112,12 +139,12 @@ static int spice_map_regions(struct spice_restore *sr, struct list_head *uf)
 		 * anonymous memory (shmem_mmap()), as shmem_zero_setup().
 		 */
 		addr = do_mmap(spice_map_file(sreg), r->start, r->len, r->prot,
-			       spice_map_flags(sreg), 0, r->pgoff >> PAGE_SHIFT,
-			       &populate, uf);
+			       spice_map_flags(sreg), spice_region_vm_flags(r),
+			       r->pgoff >> PAGE_SHIFT, &populate, uf);
 		if (IS_ERR_VALUE(addr))
 			return (int)addr;
 		sreg->mapped = true;
-		/* mlockall(MCL_FUTURE): the whole region is to be resident. */
+		/* Locked: the whole region is to be resident. */
 		sreg->populate = populate;
 		vma = vma_lookup(mm, addr);
 		if (WARN_ON_ONCE(addr != r->start || !vma))

@@ -40,6 +40,13 @@ static bool spice_region_is_shmem(const struct mmap_restore_region *r)
 	return r->fd == -1 && (r->flags & MMAP_RESTORE_REGION_SHARED);
 }
 
+/* Locked, not on fault: every page is to be resident when the call returns. */
+static bool spice_region_is_locked(const struct mmap_restore_region *r)
+{
+	return (r->flags & (MMAP_RESTORE_REGION_LOCKED | MMAP_RESTORE_REGION_LOCKONFAULT)) ==
+	       MMAP_RESTORE_REGION_LOCKED;
+}
+
 /*
  * Classify one page of region @ri; @write is the working-set write bit,
  * @async that the page is in the working set past the synchronous budget.
@@ -80,8 +87,10 @@ static void spice_classify(const struct spice_restore *sr, u32 ri,
 		/*
 		 * Outside the working set, image data waits for first touch;
 		 * past the synchronous budget, for the worker or first touch.
+		 * Locked memory is read now: mlock() promises it resident.
 		 */
 		if (((!ws && !(sr->flags & MMAP_RESTORE_EAGER)) || async) &&
+		    !spice_region_is_locked(r) &&
 		    spice_pending_possible(p->offset >> PAGE_SHIFT))
 			p->kind = SPICE_PAGE_PENDING;
 		else

@@ -11,6 +11,7 @@
 #include <linux/hugetlb.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/overflow.h>
 #include <linux/security.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
@@ -19,6 +20,7 @@
 #include <linux/uaccess.h>
 #include <uapi/linux/spice.h>
 
+#include "../internal.h"
 #include "internal.h"
 
 #define CREATE_TRACE_POINTS
@@ -198,6 +200,31 @@ static int mmap_restore_check_region(struct spice_restore *sr, u32 i,
 	return security_mmap_file(file, r->prot, mflags);
 }
 
+/*
+ * Locked regions count against RLIMIT_MEMLOCK as mmap(MAP_LOCKED) counts
+ * them (can_do_mlock(), mlock_future_ok()), checked before anything is
+ * mapped.  Locked memory the call replaces is counted as if it stayed.
+ */
+static int mmap_restore_check_memlock(const struct spice_restore *sr)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long bytes = 0;
+	bool ok;
+	u32 i;
+
+	for (i = 0; i < sr->t.nr_regions; i++)
+		if (sr->t.regions[i].flags & MMAP_RESTORE_REGION_LOCKED)
+			bytes = size_add(bytes, sr->t.regions[i].len);
+	if (!bytes)
+		return 0;
+	if (!can_do_mlock())
+		return -EPERM;
+	mmap_read_lock(mm);
+	ok = mlock_future_ok(mm, VM_LOCKED, bytes);
+	mmap_read_unlock(mm);
+	return ok ? 0 : -EAGAIN;
+}
+
 /* Take each region's backing file by its fd and check the region. */
 static int mmap_restore_get_files(struct spice_restore *sr)
 {
@@ -286,7 +313,11 @@ static void mmap_restore_free(struct spice_restore *sr)
  *   overlapping, has an unknown flag, protection bit or source, or a source
  *   its region cannot have; image data lies outside the image; a written
  *   working-set page lies in a region without %PROT_WRITE; a region is
- *   both shared or file-backed and %MMAP_RESTORE_REGION_GROWSDOWN.
+ *   both shared or file-backed and %MMAP_RESTORE_REGION_GROWSDOWN; its lock
+ *   and advice flags break a rule of mlock2() or madvise()
+ *   (%MMAP_RESTORE_REGION_LOCKONFAULT without %MMAP_RESTORE_REGION_LOCKED,
+ *   %MMAP_RESTORE_REGION_WIPEONFORK on shared or file memory, opposite
+ *   advice).
  * - -E2BIG: @usize is above %PAGE_SIZE, or the caller's struct is larger
  *   than the kernel's and the extra bytes are not zero; a count is above its
  *   MMAP_RESTORE_MAX_* limit.
@@ -297,7 +328,9 @@ static void mmap_restore_free(struct spice_restore *sr)
  * - -EACCES: A backing file is not open for reading, or a shared writable
  *   region's file is not open for writing or is append-only.
  * - -EPERM: %PROT_EXEC on a file from a noexec mount; a region below
- *   mmap_min_addr; a security module refused the mapping.
+ *   mmap_min_addr; a security module refused the mapping; locked regions
+ *   with a zero RLIMIT_MEMLOCK and no CAP_IPC_LOCK.
+ * - -EAGAIN: Locked regions over RLIMIT_MEMLOCK, without CAP_IPC_LOCK.
  * - -ENODEV: A backing file cannot be memory-mapped, is on hugetlbfs, or
  *   maps as something other than page-cache pages (PFN or I/O memory).
  * - -EOVERFLOW: A region's file offset plus length passes the largest file.
@@ -342,6 +375,8 @@ SYSCALL_DEFINE3(mmap_restore, const struct mmap_restore_args __user *, uargs,
 	if (err)
 		goto out;
 	err = mmap_restore_get_files(&sr);
+	if (!err)
+		err = mmap_restore_check_memlock(&sr);
 	if (err)
 		goto out;
 	/*

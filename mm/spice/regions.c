@@ -19,7 +19,11 @@
 
 #define SPICE_REGION_FLAGS \
 	(MMAP_RESTORE_REGION_SHARED | MMAP_RESTORE_REGION_GROWSDOWN | \
-	 MMAP_RESTORE_REGION_NORESERVE)
+	 MMAP_RESTORE_REGION_NORESERVE | MMAP_RESTORE_REGION_LOCKED | \
+	 MMAP_RESTORE_REGION_LOCKONFAULT | MMAP_RESTORE_REGION_DONTFORK | \
+	 MMAP_RESTORE_REGION_WIPEONFORK | MMAP_RESTORE_REGION_DONTDUMP | \
+	 MMAP_RESTORE_REGION_HUGEPAGE | MMAP_RESTORE_REGION_NOHUGEPAGE | \
+	 MMAP_RESTORE_REGION_SEQUENTIAL | MMAP_RESTORE_REGION_RANDOM)
 #define SPICE_PROT (PROT_READ | PROT_WRITE | PROT_EXEC)
 
 static bool spice_aligned(u64 v)
@@ -37,13 +41,40 @@ static u64 spice_end(u64 addr, u64 len)
 	return end;
 }
 
+/**
+ * mmap_restore_advice_ok - Whether a region's lock and advice flags agree.
+ * @flags: Its MMAP_RESTORE_REGION_* flags.
+ * @file: Whether it is file-backed.
+ *
+ * The rules mlock2() and madvise() apply: MLOCK_ONFAULT locks, so
+ * LOCKONFAULT comes with LOCKED; MADV_WIPEONFORK is for private anonymous
+ * memory; opposite advice cannot hold at once.  restore_process() checks
+ * an image's VMAs with it too.
+ *
+ * Return: true if they do.
+ */
+bool mmap_restore_advice_ok(u32 flags, bool file)
+{
+	if ((flags & MMAP_RESTORE_REGION_LOCKONFAULT) &&
+	    !(flags & MMAP_RESTORE_REGION_LOCKED))
+		return false;
+	if ((flags & MMAP_RESTORE_REGION_WIPEONFORK) &&
+	    (file || (flags & MMAP_RESTORE_REGION_SHARED)))
+		return false;
+	if ((flags & MMAP_RESTORE_REGION_HUGEPAGE) &&
+	    (flags & MMAP_RESTORE_REGION_NOHUGEPAGE))
+		return false;
+	return !((flags & MMAP_RESTORE_REGION_SEQUENTIAL) &&
+		 (flags & MMAP_RESTORE_REGION_RANDOM));
+}
+
 static int spice_check_region(const struct mmap_restore_region *r,
 			      u64 prev_end, unsigned long task_size)
 {
 	u64 end = spice_end(r->start, r->len);
 
 	if (r->reserved || (r->flags & ~SPICE_REGION_FLAGS) ||
-	    (r->prot & ~SPICE_PROT))
+	    (r->prot & ~SPICE_PROT) || !mmap_restore_advice_ok(r->flags, r->fd != -1))
 		return -EINVAL;
 	if (!r->len || !spice_aligned(r->start) || !spice_aligned(r->len) ||
 	    !spice_aligned(r->pgoff))

@@ -135,7 +135,7 @@ static void region_fields(struct kunit *test)
 	x.r[0].prot |= 0x10;
 	KUNIT_EXPECT_EQ(test, -EINVAL, check(&x));
 	tables_init(&x);
-	x.r[0].flags = 1U << 5;
+	x.r[0].flags = 1U << 15;
 	KUNIT_EXPECT_EQ(test, -EINVAL, check(&x));
 	tables_init(&x);
 	x.r[0].reserved = 1;
@@ -150,6 +150,22 @@ static void region_fields(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -EINVAL, check(&x));
 	x.r[0].flags = MMAP_RESTORE_REGION_NORESERVE;
 	KUNIT_EXPECT_EQ(test, 0, check(&x));
+	x.r[0].flags = MMAP_RESTORE_REGION_LOCKED | MMAP_RESTORE_REGION_LOCKONFAULT |
+		       MMAP_RESTORE_REGION_DONTFORK | MMAP_RESTORE_REGION_WIPEONFORK |
+		       MMAP_RESTORE_REGION_DONTDUMP | MMAP_RESTORE_REGION_HUGEPAGE |
+		       MMAP_RESTORE_REGION_SEQUENTIAL;
+	KUNIT_EXPECT_EQ(test, 0, check(&x));
+	x.r[0].flags = MMAP_RESTORE_REGION_LOCKONFAULT;	/* without LOCKED */
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(&x));
+	x.r[0].flags = MMAP_RESTORE_REGION_NOHUGEPAGE | MMAP_RESTORE_REGION_HUGEPAGE;
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(&x));
+	x.r[0].flags = MMAP_RESTORE_REGION_RANDOM | MMAP_RESTORE_REGION_SEQUENTIAL;
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(&x));
+	x.r[0].flags = MMAP_RESTORE_REGION_WIPEONFORK | MMAP_RESTORE_REGION_SHARED;
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(&x));
+	tables_init(&x);
+	x.r[1].flags = MMAP_RESTORE_REGION_WIPEONFORK;	/* a file region */
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(&x));
 	tables_init(&x);
 	x.r[1].fd = -2;
 	KUNIT_EXPECT_EQ(test, -EBADF, check(&x));

@@ -21,7 +21,7 @@ const char usage_inspect[] =
 	"threads, files, fds, mappings and where its pages come from (stored, zero,\n"
 	"backing file, working set).\n"
 	"  --json      print one JSON object (with the resource limits)\n"
-	"  --vmas      list every mapping\n"
+	"  --vmas      list every mapping, with its flags (locked, dontfork, ...)\n"
 	"  --threads   list every thread's main registers and state, timer slack\n"
 	"              and parent-death signal\n"
 	"  --fds       list every fd, and what each epoll fd watches\n"
@@ -97,6 +97,55 @@ static const char *vma_kind(const struct spice_image_vma *v)
 	return "";
 }
 
+/* Each VMA flag by name; in the text listing, those no other column shows. */
+static const struct {
+	uint32_t flag;
+	const char *name;
+} vma_flags[] = {
+	{ SPICE_VMA_SHARED, "shared" },
+	{ SPICE_VMA_GROWSDOWN, "growsdown" },
+	{ SPICE_VMA_NORESERVE, "noreserve" },
+	{ SPICE_VMA_LOCKED, "locked" },
+	{ SPICE_VMA_LOCKONFAULT, "lockonfault" },
+	{ SPICE_VMA_DONTFORK, "dontfork" },
+	{ SPICE_VMA_WIPEONFORK, "wipeonfork" },
+	{ SPICE_VMA_DONTDUMP, "dontdump" },
+	{ SPICE_VMA_HUGEPAGE, "hugepage" },
+	{ SPICE_VMA_NOHUGEPAGE, "nohugepage" },
+	{ SPICE_VMA_SEQUENTIAL, "sequential" },
+	{ SPICE_VMA_RANDOM, "random" },
+	{ SPICE_VMA_HEAP, "heap" },
+	{ SPICE_VMA_STACK, "stack" },
+	{ SPICE_VMA_VDSO, "vdso" },
+	{ SPICE_VMA_VVAR, "vvar" },
+	{ SPICE_VMA_MAYWRITE, "maywrite" },
+};
+
+#define VMA_FLAGS_SHOWN (SPICE_VMA_SHARED | SPICE_VMA_HEAP | SPICE_VMA_STACK | \
+			 SPICE_VMA_VDSO | SPICE_VMA_VVAR)
+
+/* The names of @flags: a JSON array, or comma-separated ("-" for none). */
+static void print_vma_flags(uint32_t flags, int json)
+{
+	const char *sep = "";
+	size_t i;
+
+	if (!json)
+		flags &= ~VMA_FLAGS_SHOWN;
+	printf("%s", json ? "[" : flags ? "" : "-");
+	for (i = 0; i < ARRAY_SIZE(vma_flags); i++) {
+		if (!(flags & vma_flags[i].flag))
+			continue;
+		if (json)
+			printf("%s\"%s\"", sep, vma_flags[i].name);
+		else
+			printf("%s%s", sep, vma_flags[i].name);
+		sep = ",";
+	}
+	if (json)
+		printf("]");
+}
+
 static void print_vmas(const struct spice_image *img, int json)
 {
 	const struct spice_image_vma *v;
@@ -115,6 +164,9 @@ static void print_vmas(const struct spice_image *img, int json)
 			printf("%s{\"start\":%llu,\"end\":%llu,\"prot\":%u,\"flags\":%u,",
 			       i ? "," : "", (unsigned long long)v[i].start,
 			       (unsigned long long)v[i].end, v[i].prot, v[i].flags);
+			printf("\"flag_names\":");
+			print_vma_flags(v[i].flags, 1);
+			printf(",");
 			printf("\"file\":\"%s\",\"pgoff\":%llu,\"intervals\":%u,",
 			       path, (unsigned long long)v[i].pgoff, v[i].nr_intervals);
 			printf("\"image_pages\":%llu,\"zero_pages\":%llu,\"file_pages\":%llu}",
@@ -122,14 +174,16 @@ static void print_vmas(const struct spice_image *img, int json)
 			       (unsigned long long)c.file);
 			continue;
 		}
-		printf("  %012llx-%012llx %c%c%c%c %8llu image %8llu zero %8llu file  %s%s\n",
+		printf("  %012llx-%012llx %c%c%c%c %8llu image %8llu zero %8llu file  ",
 		       (unsigned long long)v[i].start, (unsigned long long)v[i].end,
 		       v[i].prot & PROT_READ ? 'r' : '-',
 		       v[i].prot & PROT_WRITE ? 'w' : '-',
 		       v[i].prot & PROT_EXEC ? 'x' : '-',
 		       v[i].flags & SPICE_VMA_SHARED ? 's' : 'p',
 		       (unsigned long long)c.image, (unsigned long long)c.zero,
-		       (unsigned long long)c.file, vma_kind(&v[i]), path);
+		       (unsigned long long)c.file);
+		print_vma_flags(v[i].flags, 0);
+		printf("  %s%s\n", vma_kind(&v[i]), path);
 	}
 	if (json)
 		printf("]");

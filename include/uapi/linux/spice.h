@@ -81,10 +81,32 @@ struct mmap_restore_interval {
  * - %MMAP_RESTORE_REGION_NORESERVE: No swap space reserved (as
  *   MAP_NORESERVE): the region is not charged to the commit limit unless
  *   vm.overcommit_memory is 2.
+ * - %MMAP_RESTORE_REGION_LOCKED: Locked in memory, as by mlock(2): every
+ *   page is in memory when the call returns (image data the working set
+ *   leaves out is read before it, never left pending), and the region
+ *   counts against RLIMIT_MEMLOCK unless the caller has CAP_IPC_LOCK.
+ * - %MMAP_RESTORE_REGION_LOCKONFAULT: With %MMAP_RESTORE_REGION_LOCKED, as
+ *   mlock2(MLOCK_ONFAULT): pages are locked as they come in, and the
+ *   region is not populated beyond its working set.
+ * - %MMAP_RESTORE_REGION_DONTFORK, %MMAP_RESTORE_REGION_WIPEONFORK,
+ *   %MMAP_RESTORE_REGION_DONTDUMP, %MMAP_RESTORE_REGION_HUGEPAGE,
+ *   %MMAP_RESTORE_REGION_NOHUGEPAGE, %MMAP_RESTORE_REGION_SEQUENTIAL,
+ *   %MMAP_RESTORE_REGION_RANDOM: The madvise(2) advice of the same name,
+ *   with its rules: WIPEONFORK on private anonymous regions only, and not
+ *   HUGEPAGE with NOHUGEPAGE or SEQUENTIAL with RANDOM.
  */
 #define MMAP_RESTORE_REGION_SHARED	(1U << 0)
 #define MMAP_RESTORE_REGION_GROWSDOWN	(1U << 1)
 #define MMAP_RESTORE_REGION_NORESERVE	(1U << 2)
+#define MMAP_RESTORE_REGION_LOCKED	(1U << 3)
+#define MMAP_RESTORE_REGION_LOCKONFAULT	(1U << 4)
+#define MMAP_RESTORE_REGION_DONTFORK	(1U << 5)
+#define MMAP_RESTORE_REGION_WIPEONFORK	(1U << 6)
+#define MMAP_RESTORE_REGION_DONTDUMP	(1U << 7)
+#define MMAP_RESTORE_REGION_HUGEPAGE	(1U << 8)
+#define MMAP_RESTORE_REGION_NOHUGEPAGE	(1U << 9)
+#define MMAP_RESTORE_REGION_SEQUENTIAL	(1U << 10)
+#define MMAP_RESTORE_REGION_RANDOM	(1U << 11)
 
 /**
  * struct mmap_restore_region - One mapping to restore.
@@ -735,23 +757,39 @@ struct spice_image_epoll_watch {
 };
 
 /*
- * VMA flags (&struct spice_image_vma.flags): the first three are those of
+ * VMA flags (&struct spice_image_vma.flags): bits 0 to 15 are those of
  * &struct mmap_restore_region.flags; the others say what a mapping is for.
  *
- * - %SPICE_VMA_SHARED, %SPICE_VMA_GROWSDOWN, %SPICE_VMA_NORESERVE: as
+ * - %SPICE_VMA_SHARED, %SPICE_VMA_GROWSDOWN, %SPICE_VMA_NORESERVE,
+ *   %SPICE_VMA_LOCKED, %SPICE_VMA_LOCKONFAULT, %SPICE_VMA_DONTFORK,
+ *   %SPICE_VMA_WIPEONFORK, %SPICE_VMA_DONTDUMP, %SPICE_VMA_HUGEPAGE,
+ *   %SPICE_VMA_NOHUGEPAGE, %SPICE_VMA_SEQUENTIAL, %SPICE_VMA_RANDOM: as
  *   MMAP_RESTORE_REGION_*.
  * - %SPICE_VMA_HEAP: the [heap] of brk(2).
  * - %SPICE_VMA_STACK: the main thread's [stack].
  * - %SPICE_VMA_VDSO, %SPICE_VMA_VVAR: the kernel's special mappings; they
  *   carry no contents and are placed by the kernel at restore.
+ * - %SPICE_VMA_MAYWRITE: a shared file mapping that mprotect(2) may make
+ *   writable (its file was open for writing); the file is opened for
+ *   writing at restore.
  */
 #define SPICE_VMA_SHARED	MMAP_RESTORE_REGION_SHARED
 #define SPICE_VMA_GROWSDOWN	MMAP_RESTORE_REGION_GROWSDOWN
 #define SPICE_VMA_NORESERVE	MMAP_RESTORE_REGION_NORESERVE
-#define SPICE_VMA_HEAP		(1U << 8)
-#define SPICE_VMA_STACK		(1U << 9)
-#define SPICE_VMA_VDSO		(1U << 10)
-#define SPICE_VMA_VVAR		(1U << 11)
+#define SPICE_VMA_LOCKED	MMAP_RESTORE_REGION_LOCKED
+#define SPICE_VMA_LOCKONFAULT	MMAP_RESTORE_REGION_LOCKONFAULT
+#define SPICE_VMA_DONTFORK	MMAP_RESTORE_REGION_DONTFORK
+#define SPICE_VMA_WIPEONFORK	MMAP_RESTORE_REGION_WIPEONFORK
+#define SPICE_VMA_DONTDUMP	MMAP_RESTORE_REGION_DONTDUMP
+#define SPICE_VMA_HUGEPAGE	MMAP_RESTORE_REGION_HUGEPAGE
+#define SPICE_VMA_NOHUGEPAGE	MMAP_RESTORE_REGION_NOHUGEPAGE
+#define SPICE_VMA_SEQUENTIAL	MMAP_RESTORE_REGION_SEQUENTIAL
+#define SPICE_VMA_RANDOM	MMAP_RESTORE_REGION_RANDOM
+#define SPICE_VMA_HEAP		(1U << 16)
+#define SPICE_VMA_STACK		(1U << 17)
+#define SPICE_VMA_VDSO		(1U << 18)
+#define SPICE_VMA_VVAR		(1U << 19)
+#define SPICE_VMA_MAYWRITE	(1U << 20)
 
 /**
  * struct spice_image_vma - One mapping.

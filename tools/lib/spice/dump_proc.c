@@ -113,6 +113,96 @@ static int parse_vma(struct dump *d, const char *line, struct dump_vma *v)
 	return 0;
 }
 
+/*
+ * The VmFlags tokens of show_smap_vma_flags() and what the dumper does with
+ * each: records it (@flag), refuses the mapping (@refuse), or, with
+ * neither, knows it to be harmless.  A token not listed is refused too, so
+ * that state a newer kernel shows is never dropped silently; "bt" and "mt"
+ * (arm64) and "??" (a bit without a name) are among those.
+ */
+static const struct vm_flag {
+	char name[3];
+	uint32_t flag;
+	const char *refuse;
+} vm_flags[] = {
+#define HARMLESS(n)		{ .name = n }
+#define RECORD(n, f)		{ .name = n, .flag = f }
+#define REFUSE(n, why)		{ .name = n, .refuse = why }
+	/* Protection and sharing: the maps line has them. */
+	HARMLESS("rd"), HARMLESS("wr"), HARMLESS("ex"), HARMLESS("sh"),
+	HARMLESS("ms"),
+	/* May-read and may-exec follow from the file and its mount. */
+	HARMLESS("mr"), HARMLESS("me"),
+	/* Commit accounting, which mmap() derives again; soft-dirty tracking. */
+	HARMLESS("ac"), HARMLESS("sd"),
+	/* Recorded on a shared file mapping only: see dump_vm_flags(). */
+	RECORD("mw", SPICE_VMA_MAYWRITE),
+	RECORD("gd", SPICE_VMA_GROWSDOWN),
+	RECORD("nr", SPICE_VMA_NORESERVE),
+	RECORD("lo", SPICE_VMA_LOCKED),
+	RECORD("lf", SPICE_VMA_LOCKONFAULT),
+	RECORD("dc", SPICE_VMA_DONTFORK),
+	RECORD("wf", SPICE_VMA_WIPEONFORK),
+	RECORD("dd", SPICE_VMA_DONTDUMP),
+	RECORD("hg", SPICE_VMA_HUGEPAGE),
+	RECORD("nh", SPICE_VMA_NOHUGEPAGE),
+	RECORD("sr", SPICE_VMA_SEQUENTIAL),
+	RECORD("rr", SPICE_VMA_RANDOM),
+	REFUSE("mg", "KSM (MADV_MERGEABLE)"),
+	REFUSE("um", "a userfaultfd registration (missing pages)"),
+	REFUSE("uw", "a userfaultfd registration (write-protect)"),
+	REFUSE("ui", "a userfaultfd registration (minor faults)"),
+	REFUSE("ht", "hugetlb memory"),
+	/* A driver's or the kernel's pages, not the process's memory. */
+	REFUSE("pf", "a PFN mapping (VM_PFNMAP)"),
+	REFUSE("io", "an I/O mapping (VM_IO)"),
+	REFUSE("mm", "a mixed mapping (VM_MIXEDMAP)"),
+	REFUSE("de", "a mapping that must not grow (VM_DONTEXPAND)"),
+	/* x86: VM_PAT, the memory type of a driver's PFN mapping. */
+	REFUSE("ar", "a mapping with a memory type (VM_ARCH_1)"),
+	REFUSE("sf", "MAP_SYNC"),
+	REFUSE("ss", "a shadow stack"),
+	REFUSE("dp", "MAP_DROPPABLE"),
+	REFUSE("sl", "a sealed mapping (mseal)"),
+#undef HARMLESS
+#undef RECORD
+#undef REFUSE
+};
+
+/* Record or refuse what the VmFlags line @s says of @v. */
+static int dump_vm_flags(struct dump *d, struct dump_vma *v, const char *s)
+{
+	const struct vm_flag *f;
+	size_t len, i;
+
+	/* The kernel places the vDSO and vvar itself, with their own flags. */
+	if (v->flags & (SPICE_VMA_VDSO | SPICE_VMA_VVAR))
+		return 0;
+	for (s += strspn(s, " "); *s; s += len, s += strspn(s, " ")) {
+		len = strcspn(s, " ");
+		f = NULL;
+		for (i = 0; i < ARRAY_SIZE(vm_flags) && !f; i++)
+			if (len == strlen(vm_flags[i].name) &&
+			    !memcmp(s, vm_flags[i].name, len))
+				f = &vm_flags[i];
+		if (!f)
+			return dump_fail(d, -EOPNOTSUPP,
+					 "vma %llx-%llx: VmFlags \"%.*s\" is not restored",
+					 (unsigned long long)v->start,
+					 (unsigned long long)v->end, (int)len, s);
+		if (f->refuse)
+			return dump_fail(d, -EOPNOTSUPP, "vma %llx-%llx: %s is not restored",
+					 (unsigned long long)v->start,
+					 (unsigned long long)v->end, f->refuse);
+		/* Every private or anonymous mapping shows "mw": no news there. */
+		if (f->flag == SPICE_VMA_MAYWRITE &&
+		    !(v->path && (v->flags & SPICE_VMA_SHARED)))
+			continue;
+		v->flags |= f->flag;
+	}
+	return 0;
+}
+
 int dump_read_maps(struct dump *d)
 {
 	struct dump_vma *v = NULL, *q;
@@ -128,10 +218,9 @@ int dump_read_maps(struct dump *d)
 	while (getline(&line, &cap, f) > 0) {
 		line[strcspn(line, "\n")] = '\0';
 		if (!strncmp(line, "VmFlags:", 8)) {
-			if (!skip && strstr(line, " gd"))
-				v[n - 1].flags |= SPICE_VMA_GROWSDOWN;
-			if (!skip && strstr(line, " nr"))
-				v[n - 1].flags |= SPICE_VMA_NORESERVE;
+			err = skip ? 0 : dump_vm_flags(d, &v[n - 1], line + 8);
+			if (err)
+				break;
 			continue;
 		}
 		/* Pages another mapping maps too (dump_check_shmem()). */

@@ -27,8 +27,13 @@
 #define SPICE_USER_MAX 0x100000000000000ULL
 #define SPICE_PROT (PROT_READ | PROT_WRITE | PROT_EXEC)
 #define SPICE_VMA_FLAGS (SPICE_VMA_SHARED | SPICE_VMA_GROWSDOWN | \
-			 SPICE_VMA_NORESERVE | SPICE_VMA_HEAP | SPICE_VMA_STACK | SPICE_VMA_VDSO | \
-			 SPICE_VMA_VVAR)
+			 SPICE_VMA_NORESERVE | SPICE_VMA_LOCKED | \
+			 SPICE_VMA_LOCKONFAULT | SPICE_VMA_DONTFORK | \
+			 SPICE_VMA_WIPEONFORK | SPICE_VMA_DONTDUMP | \
+			 SPICE_VMA_HUGEPAGE | SPICE_VMA_NOHUGEPAGE | \
+			 SPICE_VMA_SEQUENTIAL | SPICE_VMA_RANDOM | \
+			 SPICE_VMA_HEAP | SPICE_VMA_STACK | SPICE_VMA_VDSO | \
+			 SPICE_VMA_VVAR | SPICE_VMA_MAYWRITE)
 #define SPICE_PROC_FLAGS (SPICE_PROC_UNDUMPABLE | SPICE_PROC_NO_NEW_PRIVS | \
 			  SPICE_PROC_CHILD_SUBREAPER | SPICE_PROC_THP_DISABLE | \
 			  SPICE_PROC_MDWE_REFUSE_EXEC_GAIN | SPICE_PROC_MDWE_NO_INHERIT)
@@ -653,6 +658,32 @@ static int check_interval(const struct spice_image *img, uint64_t vma_index,
 	return 0;
 }
 
+/*
+ * The lock and advice flags under the rules of mlock2() and madvise(), and
+ * MAYWRITE only where it means something: on a shared file mapping.
+ */
+static int check_vma_flags(uint64_t i, const struct spice_image_vma *v,
+			   char *why)
+{
+	int file = v->file != SPICE_IMAGE_NONE;
+	int shared = !!(v->flags & SPICE_VMA_SHARED);
+	const char *what;
+
+	if ((v->flags & SPICE_VMA_LOCKONFAULT) && !(v->flags & SPICE_VMA_LOCKED))
+		what = "LOCKONFAULT without LOCKED";
+	else if ((v->flags & SPICE_VMA_WIPEONFORK) && (shared || file))
+		what = "WIPEONFORK on a shared or file mapping";
+	else if ((v->flags & SPICE_VMA_HUGEPAGE) && (v->flags & SPICE_VMA_NOHUGEPAGE))
+		what = "HUGEPAGE with NOHUGEPAGE";
+	else if ((v->flags & SPICE_VMA_SEQUENTIAL) && (v->flags & SPICE_VMA_RANDOM))
+		what = "SEQUENTIAL with RANDOM";
+	else if ((v->flags & SPICE_VMA_MAYWRITE) && !(shared && file))
+		what = "MAYWRITE on a mapping that is not a shared file mapping";
+	else
+		return 0;
+	return fail(why, -EINVAL, "vma %llu: %s", (unsigned long long)i, what);
+}
+
 static int check_vmas(const struct spice_image *img, char *why)
 {
 	const struct spice_image_vma *v = spice_image_table(img,
@@ -669,6 +700,9 @@ static int check_vmas(const struct spice_image *img, char *why)
 			return fail(why, -EINVAL,
 				    "vma %llu: unknown prot, flags or reserved field set",
 				    (unsigned long long)i);
+		err = check_vma_flags(i, &v[i], why);
+		if (err)
+			return err;
 		if (!aligned(v[i].start) || !aligned(v[i].end) ||
 		    !aligned(v[i].pgoff) || v[i].start >= v[i].end ||
 		    v[i].end > SPICE_USER_MAX || v[i].start < prev_end)

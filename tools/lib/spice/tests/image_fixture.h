@@ -2,7 +2,8 @@
 /*
  * A small image built with the writer, for the reader tests and the
  * fuzzer: two threads, a file, a private file mapping, anonymous memory
- * with zero, repeated and unique pages, a vDSO, a working set and
+ * with zero, repeated and unique pages and madvise() flags, a vDSO, a
+ * shared file mapping that may be made writable, a working set and
  * resource limits.
  */
 #ifndef __LIBSPICE_TEST_IMAGE_FIXTURE_H
@@ -23,6 +24,7 @@
 #define FX_ANON 0x10000000ULL	/* 8 pages of anonymous memory */
 #define FX_FILE 0x20000000ULL	/* 4 pages of a private file mapping */
 #define FX_VDSO 0x30000000ULL
+#define FX_SHARED 0x40000000ULL	/* the file again, shared, read-only */
 
 struct fixture {
 	char dir[64];
@@ -40,6 +42,8 @@ struct fixture {
 #define FX_TIMER_SLACK		123456
 #define FX_PDEATH_SIGNAL	10	/* SIGUSR1 */
 #define FX_NOFILE		7	/* RLIMIT_NOFILE */
+#define FX_ANON_FLAGS		(SPICE_VMA_HEAP | SPICE_VMA_DONTFORK | SPICE_VMA_HUGEPAGE)
+#define FX_SHARED_FLAGS		(SPICE_VMA_SHARED | SPICE_VMA_MAYWRITE | SPICE_VMA_DONTDUMP)
 
 /* CRC-32C written out again, to check libspice's against. */
 static inline uint32_t fx_crc32c(const unsigned char *p, size_t len)
@@ -158,7 +162,7 @@ static inline int fx_build(struct fixture *fx)
 		err = spice_writer_add_epoll_watch(w, &watch);
 	v = (struct spice_image_vma){ .start = FX_ANON,
 		.end = FX_ANON + 8 * FX_PAGE, .prot = PROT_READ | PROT_WRITE,
-		.flags = SPICE_VMA_HEAP, .file = SPICE_IMAGE_NONE };
+		.flags = FX_ANON_FLAGS, .file = SPICE_IMAGE_NONE };
 	if (!err)
 		err = spice_writer_add_vma(w, &v) < 0;
 	v = (struct spice_image_vma){ .start = FX_FILE,
@@ -169,6 +173,11 @@ static inline int fx_build(struct fixture *fx)
 	v = (struct spice_image_vma){ .start = FX_VDSO,
 		.end = FX_VDSO + FX_PAGE, .prot = PROT_READ | PROT_EXEC,
 		.flags = SPICE_VMA_VDSO, .file = SPICE_IMAGE_NONE };
+	if (!err)
+		err = spice_writer_add_vma(w, &v) < 0;
+	v = (struct spice_image_vma){ .start = FX_SHARED,
+		.end = FX_SHARED + 4 * FX_PAGE, .prot = PROT_READ,
+		.flags = FX_SHARED_FLAGS, .file = 0 };
 	if (!err)
 		err = spice_writer_add_vma(w, &v) < 0;
 	if (!err)

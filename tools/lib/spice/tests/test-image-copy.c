@@ -41,10 +41,11 @@ static void test_copy(void)
 	const struct spice_image_epoll_watch *ew;
 	const struct spice_image_thread *t;
 	const struct spice_image_rlimit *lim;
+	const struct spice_image_vma *v, *cv;
 	struct spice_image *img, *copy;
 	char path[128], why[SPICE_IMAGE_WHY_LEN];
 	struct spice_writer_stats st;
-	uint64_t addr, nr, nthreads;
+	uint64_t addr, nr, cnr, nthreads, i;
 	int fd, cfd, out, err, same = 1;
 
 	img = open_image(fx.image, &fd);
@@ -65,6 +66,15 @@ static void test_copy(void)
 		same &= !fx_page_at(&fx, img, fd, addr, a) &&
 			!fx_page_at(&fx, copy, cfd, addr, b) && !memcmp(a, b, FX_PAGE);
 	check(same, "every page reads the same through the copy");
+	v = spice_image_table(img, SPICE_SECT_VMAS, &nr);
+	cv = spice_image_table(copy, SPICE_SECT_VMAS, &cnr);
+	same = nr == cnr && nr == 4 && v[0].flags == FX_ANON_FLAGS &&
+	       v[3].flags == FX_SHARED_FLAGS;
+	for (i = 0; same && i < nr; i++)
+		same = v[i].start == cv[i].start && v[i].end == cv[i].end &&
+		       v[i].prot == cv[i].prot && v[i].flags == cv[i].flags &&
+		       v[i].file == cv[i].file && v[i].pgoff == cv[i].pgoff;
+	check(same, "every vma and its flags are kept");
 
 	got = spice_image_table(copy, SPICE_SECT_WS, &nr);
 	check(nr == 1 && !memcmp(got, &ws, sizeof(ws)), "the copy has the new working set");

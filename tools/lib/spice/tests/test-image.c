@@ -76,6 +76,7 @@ static void test_round_trip(void)
 	const struct spice_image_sigaction *act;
 	const struct spice_image_epoll_watch *watch;
 	const struct spice_image_rlimit *lim;
+	const struct spice_image_vma *v;
 	char why[SPICE_IMAGE_WHY_LEN];
 	struct spice_image *img;
 	unsigned char page[FX_PAGE], zero[FX_PAGE] = { 0 };
@@ -156,6 +157,10 @@ static void test_round_trip(void)
 	watch = spice_image_table(img, SPICE_SECT_EPOLL, &nr);
 	check(nr == 1 && watch->epfd == 5 && watch->tfd == 4 && watch->data == 44,
 	      "epoll watches survive");
+	v = spice_image_table(img, SPICE_SECT_VMAS, &nr);
+	check(nr == 4 && v[0].flags == FX_ANON_FLAGS && !v[1].flags &&
+	      v[3].flags == FX_SHARED_FLAGS && v[3].file == 0 && !v[3].nr_intervals,
+	      "vma flags survive, a shared file mapping has no contents");
 	spice_image_free(img);
 	close(fd);
 }
@@ -695,10 +700,74 @@ static void m_vma_prot(unsigned char *b, size_t *l)
 	VMA(b, 0)->prot |= 0x10;
 }
 
+/* The first bit of neither mmap_restore() nor the image, and the last. */
 static void m_vma_flags(unsigned char *b, size_t *l)
 {
 	(void)l;
-	VMA(b, 0)->flags |= 1U << 20;
+	VMA(b, 0)->flags |= 1U << 12;
+}
+
+static void m_vma_flags_high(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 0)->flags |= 1U << 31;
+}
+
+static void m_lockonfault(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 0)->flags |= SPICE_VMA_LOCKONFAULT;
+}
+
+static void m_wipeonfork_file(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 1)->flags |= SPICE_VMA_WIPEONFORK;
+}
+
+static void m_wipeonfork_shared(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 0)->flags |= SPICE_VMA_SHARED | SPICE_VMA_WIPEONFORK;
+}
+
+/* The fixture's anonymous VMA has HUGEPAGE already. */
+static void m_nohugepage(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 0)->flags |= SPICE_VMA_NOHUGEPAGE;
+}
+
+static void m_seq_random(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 1)->flags |= SPICE_VMA_SEQUENTIAL | SPICE_VMA_RANDOM;
+}
+
+static void m_maywrite_anon(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 0)->flags |= SPICE_VMA_MAYWRITE;
+}
+
+static void m_maywrite_shared_anon(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 0)->flags |= SPICE_VMA_SHARED | SPICE_VMA_MAYWRITE;
+}
+
+static void m_maywrite_private_file(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 3)->flags &= ~SPICE_VMA_SHARED;
+}
+
+/* Two rules broken at once: the first in the documented order says why. */
+static void m_flag_rules_order(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 0)->flags |= SPICE_VMA_MAYWRITE | SPICE_VMA_RANDOM |
+			    SPICE_VMA_SEQUENTIAL | SPICE_VMA_LOCKONFAULT;
 }
 
 static void m_vma_file(unsigned char *b, size_t *l)
@@ -736,6 +805,7 @@ static void m_vma_ivs_left(unsigned char *b, size_t *l)
 	(void)l;
 	VMA(b, 1)->nr_intervals--;
 	VMA(b, 2)->first_interval--;
+	VMA(b, 3)->first_interval--;
 }
 
 static void m_vdso_contents(unsigned char *b, size_t *l)
@@ -912,6 +982,25 @@ static const struct mutation mutations[] = {
 	{ "vma above user space", m_vma_high, 1, -EINVAL, "range" },
 	{ "unknown prot bit", m_vma_prot, 1, -EINVAL, "prot" },
 	{ "unknown vma flag", m_vma_flags, 1, -EINVAL, "flags" },
+	{ "unknown high vma flag", m_vma_flags_high, 1, -EINVAL, "flags" },
+	{ "LOCKONFAULT without LOCKED", m_lockonfault, 1, -EINVAL,
+	  "vma 0: LOCKONFAULT without LOCKED" },
+	{ "WIPEONFORK on a private file mapping", m_wipeonfork_file, 1, -EINVAL,
+	  "vma 1: WIPEONFORK on a shared or file mapping" },
+	{ "WIPEONFORK on shared anonymous memory", m_wipeonfork_shared, 1, -EINVAL,
+	  "vma 0: WIPEONFORK on a shared or file mapping" },
+	{ "HUGEPAGE with NOHUGEPAGE", m_nohugepage, 1, -EINVAL,
+	  "vma 0: HUGEPAGE with NOHUGEPAGE" },
+	{ "SEQUENTIAL with RANDOM", m_seq_random, 1, -EINVAL,
+	  "vma 1: SEQUENTIAL with RANDOM" },
+	{ "MAYWRITE on private anonymous memory", m_maywrite_anon, 1, -EINVAL,
+	  "vma 0: MAYWRITE on a mapping that is not a shared file mapping" },
+	{ "MAYWRITE on shared anonymous memory", m_maywrite_shared_anon, 1, -EINVAL,
+	  "vma 0: MAYWRITE on a mapping that is not a shared file mapping" },
+	{ "MAYWRITE on a private file mapping", m_maywrite_private_file, 1, -EINVAL,
+	  "vma 3: MAYWRITE on a mapping that is not a shared file mapping" },
+	{ "LOCKONFAULT, SEQUENTIAL with RANDOM and MAYWRITE", m_flag_rules_order, 1,
+	  -EINVAL, "vma 0: LOCKONFAULT without LOCKED" },
 	{ "vma file out of range", m_vma_file, 1, -EINVAL, "file 5" },
 	{ "anonymous vma with an offset", m_vma_pgoff, 1, -EINVAL, "offset" },
 	{ "file-backed stack", m_vma_growsdown, 1, -EINVAL, "stack" },
@@ -965,6 +1054,28 @@ static void m_proc_edges(unsigned char *b, size_t *l)
 			 SPICE_PROC_CHILD_SUBREAPER | SPICE_PROC_THP_DISABLE |
 			 SPICE_PROC_MDWE_REFUSE_EXEC_GAIN | SPICE_PROC_MDWE_NO_INHERIT;
 	PROC(b)->oom_score_adj = -1000;
+}
+
+/* Every lock and advice flag madvise() takes on private anonymous memory. */
+static void m_vma_advice(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 0)->flags |= SPICE_VMA_LOCKED | SPICE_VMA_LOCKONFAULT |
+			    SPICE_VMA_DONTFORK | SPICE_VMA_WIPEONFORK |
+			    SPICE_VMA_DONTDUMP | SPICE_VMA_HUGEPAGE |
+			    SPICE_VMA_SEQUENTIAL | SPICE_VMA_NORESERVE;
+}
+
+/* ... and the others elsewhere: all but WIPEONFORK on file and shared memory. */
+static void m_vma_advice_file(unsigned char *b, size_t *l)
+{
+	(void)l;
+	VMA(b, 0)->flags |= SPICE_VMA_SHARED | SPICE_VMA_LOCKED |
+			    SPICE_VMA_DONTDUMP | SPICE_VMA_RANDOM;
+	VMA(b, 1)->flags |= SPICE_VMA_LOCKED | SPICE_VMA_DONTFORK |
+			    SPICE_VMA_NOHUGEPAGE | SPICE_VMA_RANDOM;
+	VMA(b, 3)->flags |= SPICE_VMA_LOCKED | SPICE_VMA_LOCKONFAULT |
+			    SPICE_VMA_SEQUENTIAL | SPICE_VMA_HUGEPAGE;
 }
 
 static void m_thread_edges(unsigned char *b, size_t *l)
@@ -1024,6 +1135,10 @@ static void test_mutations(void)
 	check_accepts(m_proc_edges, "accepts every process flag and oom_score_adj -1000");
 	check_accepts(m_thread_edges,
 		      "accepts pdeath_signal 64 and 0, any timer slack, oom_score_adj 1000");
+	check_accepts(m_vma_advice,
+		      "accepts LOCKED|LOCKONFAULT|DONTFORK|DONTDUMP|HUGEPAGE|SEQUENTIAL|WIPEONFORK on private anonymous memory");
+	check_accepts(m_vma_advice_file,
+		      "accepts lock and advice flags on shared and file mappings");
 }
 
 static void test_short_buffers(void)

@@ -2,7 +2,8 @@
 /*
  * restore_process() keeps what a process holds: resource limits, prctl
  * state, the OOM score, each thread's id, parent-death signal and timer
- * slack, and tens of thousands of mappings.  A dumpee sets the state, is dumped
+ * slack, each mapping's lock and advice, and tens of thousands of
+ * mappings.  A dumpee sets the state, is dumped
  * and restored by a launcher that does not have it, then checks it from
  * inside; the test checks it from /proc too.  A launcher that could not
  * give itself the state with the ordinary calls gets their error, and is
@@ -48,6 +49,8 @@
 #define WITH_OOM_LOW	4	/* an OOM score only CAP_SYS_RESOURCE may set */
 #define WITH_MAPS	8	/* MANY_VMAS mappings */
 #define WITH_TIDS	16	/* a thread holding a robust mutex */
+#define WITH_VMA_STATE	32	/* locked and advised mappings, see vma_state */
+#define WITH_OVER_MEMLOCK 64	/* ... and more locked than RLIMIT_MEMLOCK */
 
 #define CORE_MAX	1048576
 #define MSGQUEUE_CUR	4096
@@ -195,6 +198,115 @@ static int count_maps(pid_t pid)
 	return lines;
 }
 
+/*
+ * One mapping per lock or advice, then a shared mapping of a file opened
+ * for writing but mapped read-only; and the VmFlags each must show.
+ */
+enum {
+	V_LOCKED, V_ONFAULT, V_DONTFORK, V_WIPEONFORK, V_DONTDUMP, V_HUGEPAGE,
+	V_SEQUENTIAL, V_RANDOM, V_SHARED_FILE, V_NR
+};
+
+static const char *const vma_flag[V_NR] = {
+	"lo", "lf", "dc", "wf", "dd", "hg", "sr", "rr", "mw",
+};
+
+static char *vma_state[V_NR];
+static bool have_thp;
+#define SHARED_TEMPLATE	"/tmp/spice-fidelity-shared-XXXXXX"
+static char shared_path[] = SHARED_TEMPLATE;
+#define VMA_PAGES	4
+#define MEMLOCK_LOW	(VMA_PAGES * 4096)	/* below what is locked */
+
+static void set_vma_state(int with)
+{
+	static const int advice[V_NR] = {
+		[V_DONTFORK] = MADV_DONTFORK, [V_WIPEONFORK] = MADV_WIPEONFORK,
+		[V_DONTDUMP] = MADV_DONTDUMP, [V_HUGEPAGE] = MADV_HUGEPAGE,
+		[V_SEQUENTIAL] = MADV_SEQUENTIAL, [V_RANDOM] = MADV_RANDOM,
+	};
+	int i, fd;
+
+	for (i = 0; i < V_SHARED_FILE; i++) {
+		vma_state[i] = mmap(NULL, VMA_PAGES * 4096, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (vma_state[i] == MAP_FAILED)
+			_exit(40);
+		memset(vma_state[i], 'x', 4096);
+	}
+	if (mlock(vma_state[V_LOCKED], VMA_PAGES * 4096) ||
+	    syscall(SYS_mlock2, vma_state[V_ONFAULT], VMA_PAGES * 4096, MLOCK_ONFAULT))
+		_exit(41);
+	for (i = V_DONTFORK; i < V_SHARED_FILE; i++)
+		if (madvise(vma_state[i], VMA_PAGES * 4096, advice[i]) &&
+		    !(i == V_HUGEPAGE && errno == EINVAL))
+			_exit(42);
+	have_thp = !madvise(vma_state[V_HUGEPAGE], VMA_PAGES * 4096, MADV_HUGEPAGE);
+	fd = open(shared_path, O_RDWR);
+	vma_state[V_SHARED_FILE] = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	if (fd < 0 || vma_state[V_SHARED_FILE] == MAP_FAILED)
+		_exit(43);
+	close(fd);
+	/* Root may lock more than its limit says; a launcher without CAP_IPC_LOCK may not. */
+	if ((with & WITH_OVER_MEMLOCK) &&
+	    setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){ MEMLOCK_LOW, MEMLOCK_LOW }))
+		_exit(44);
+}
+
+/* Whether @flag is among the VmFlags of the mapping at @addr. */
+static bool vma_has_flag(void *addr, const char *flag)
+{
+	char line[512], want[32], tok[4];
+	bool in = false, found = false;
+	const char *p;
+	FILE *f = fopen("/proc/self/smaps", "r");
+	int n;
+
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)addr);
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strchr(line, '-') && strchr(line, '-') < strchr(line, ' ')) {
+			in = !strncmp(line, want, strlen(want));
+			continue;
+		}
+		if (!in || strncmp(line, "VmFlags:", 8))
+			continue;
+		for (p = line + 8; sscanf(p, " %3s%n", tok, &n) == 1; p += n)
+			found |= !strcmp(tok, flag);
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * Each mapping has its flag; the locked one is resident and counted; a
+ * child does not get the DONTFORK mapping and sees the WIPEONFORK one
+ * zeroed; the shared mapping can still be made writable.
+ */
+static char check_vma_state(void)
+{
+	int i, status;
+	pid_t child;
+
+	for (i = 0; i < V_NR; i++)
+		if ((i != V_HUGEPAGE || have_thp) && !vma_has_flag(vma_state[i], vma_flag[i]))
+			return 'a' + i;
+	if (!vma_has_flag(vma_state[V_ONFAULT], "lo"))
+		return 'L';
+	child = fork();
+	if (!child)
+		_exit(msync(vma_state[V_DONTFORK], 4096, MS_ASYNC) == 0 ||
+		      vma_state[V_WIPEONFORK][0] != 0);
+	if (child < 0 || waitpid(child, &status, 0) != child || status)
+		return 'F';
+	if (vma_state[V_WIPEONFORK][0] != 'x' || vma_state[V_LOCKED][0] != 'x')
+		return 'W';
+	if (mprotect(vma_state[V_SHARED_FILE], 4096, PROT_READ | PROT_WRITE))
+		return 'M';
+	vma_state[V_SHARED_FILE][0] = 's';
+	return 'A';
+}
+
 static void set_state(int with)
 {
 	struct rlimit r;
@@ -232,6 +344,8 @@ static void set_state(int with)
 		_exit(25);
 	if (with & WITH_TIDS)
 		start_robust_holder();
+	if (with & WITH_VMA_STATE)
+		set_vma_state(with);
 	if (with & WITH_MAPS) {
 		/* Every other page readable: one VMA per page. */
 		p = mmap(NULL, MANY_VMAS * 4096UL, PROT_NONE,
@@ -285,6 +399,8 @@ static char check_state(int with, int nr_maps)
 		return 'v';
 	if (with & WITH_TIDS)
 		return check_tids();
+	if (with & WITH_VMA_STATE)
+		return check_vma_state();
 	return 'A';
 }
 
@@ -329,6 +445,7 @@ FIXTURE(fidelity) {
 FIXTURE_SETUP(fidelity)
 {
 	struct fidelity_ctx *fc = &self->c;
+	int fd;
 
 	fc->dumpee = -1;
 	fc->launcher = -1;
@@ -341,6 +458,11 @@ FIXTURE_SETUP(fidelity)
 		 "/tmp/spice-fidelity-XXXXXX");
 	fc->image_fd = mkstemp(fc->image_path);
 	ASSERT_LE(0, fc->image_fd);
+	memcpy(shared_path, SHARED_TEMPLATE, sizeof(shared_path));
+	fd = mkstemp(shared_path);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 4096));
+	close(fd);
 }
 
 FIXTURE_TEARDOWN(fidelity)
@@ -360,6 +482,7 @@ FIXTURE_TEARDOWN(fidelity)
 		waitpid(fc->squatter, NULL, 0);
 	}
 	unlink(fc->image_path);
+	unlink(shared_path);
 }
 
 /* The highest thread id of @pid. */
@@ -417,17 +540,18 @@ static int dump_with(struct fidelity_ctx *fc, int with)
 #define LAUNCH_LOW_NOFILE	2	/* RLIMIT_NOFILE 64/64 */
 #define LAUNCH_MDWE		4	/* PR_MDWE_REFUSE_EXEC_GAIN, inherited */
 #define LAUNCH_NEW_TIDS		8	/* RESTORE_PROCESS_NEW_TIDS */
+#define LAUNCH_NO_IPC_LOCK	16	/* drops CAP_IPC_LOCK */
 #define LAUNCHER_CHANGED	99	/* its exit status if a failed call changed it */
 
-static int drop_sys_resource(void)
+static int drop_cap(int cap)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2];
 
 	if (syscall(SYS_capget, &hdr, data))
 		return -1;
-	data[0].effective &= ~CAP_TO_MASK(CAP_SYS_RESOURCE);
-	data[0].permitted &= ~CAP_TO_MASK(CAP_SYS_RESOURCE);
+	data[CAP_TO_INDEX(cap)].effective &= ~CAP_TO_MASK(cap);
+	data[CAP_TO_INDEX(cap)].permitted &= ~CAP_TO_MASK(cap);
 	return syscall(SYS_capset, &hdr, data);
 }
 
@@ -469,8 +593,10 @@ static pid_t launch(struct fidelity_ctx *fc, int how)
 		if ((how & LAUNCH_MDWE) &&
 		    prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0))
 			_exit(97);
-		if ((how & LAUNCH_NO_SYS_RESOURCE) && drop_sys_resource())
+		if ((how & LAUNCH_NO_SYS_RESOURCE) && drop_cap(CAP_SYS_RESOURCE))
 			_exit(96);
+		if ((how & LAUNCH_NO_IPC_LOCK) && drop_cap(CAP_IPC_LOCK))
+			_exit(95);
 		map[0] = (struct restore_process_fd){ .image_fd = CMD_FD, .fd = cmd[0] };
 		map[1] = (struct restore_process_fd){ .image_fd = ACK_FD, .fd = ack[1] };
 		args.fd_map = (uintptr_t)map;
@@ -620,14 +746,20 @@ TEST_F(fidelity, low_oom_score_needs_cap_sys_resource)
  * the commit uses: this many mappings restore, they are not refused (or
  * killed) by a stricter count after it.
  */
-TEST_F(fidelity, thirty_thousand_mappings)
+TEST_F_TIMEOUT(fidelity, thirty_thousand_mappings, 300)
 {
 	struct fidelity_ctx *fc = &self->c;
+	struct timespec t0, t1, t2;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ASSERT_EQ(0, dump_with(fc, WITH_MAPS));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ASSERT_LT(MANY_VMAS / 2, fc->dumpee_maps);
 	ASSERT_LT(0, launch(fc, 0));
 	ASSERT_EQ('A', ask(_metadata, fc));
+	clock_gettime(CLOCK_MONOTONIC, &t2);
+	TH_LOG("%d mappings: dump %ld s, restore and answer %ld s", fc->dumpee_maps,
+	       (long)(t1.tv_sec - t0.tv_sec), (long)(t2.tv_sec - t1.tv_sec));
 	EXPECT_EQ(fc->dumpee_maps, count_maps(fc->launcher));
 	end_restored(_metadata, fc);
 }
@@ -680,6 +812,38 @@ TEST_F(fidelity, thread_id_taken)
 	ASSERT_EQ(fc->dumpee_tid, fc->squatter);
 	ASSERT_LT(0, launch(fc, 0));
 	EXPECT_EQ(100 + EEXIST, launcher_status(fc));
+}
+
+TEST_F(fidelity, lock_and_advice_of_each_mapping)
+{
+	struct fidelity_ctx *fc = &self->c;
+	char c;
+	int fd;
+
+	ASSERT_EQ(0, dump_with(fc, WITH_VMA_STATE));
+	ASSERT_LT(0, launch(fc, 0));
+	ASSERT_EQ('A', ask(_metadata, fc));
+	/* The write through the re-protected mapping reached the file. */
+	fd = open(shared_path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, pread(fd, &c, 1, 0));
+	EXPECT_EQ('s', c);
+	close(fd);
+	end_restored(_metadata, fc);
+}
+
+TEST_F(fidelity, locked_over_the_limit)
+{
+	struct fidelity_ctx *fc = &self->c;
+
+	ASSERT_EQ(0, dump_with(fc, WITH_VMA_STATE | WITH_OVER_MEMLOCK));
+	/* As mmap(MAP_LOCKED): CAP_IPC_LOCK may lock past RLIMIT_MEMLOCK... */
+	ASSERT_LT(0, launch(fc, 0));
+	ASSERT_EQ('A', ask(_metadata, fc));
+	end_restored(_metadata, fc);
+	/* ... a launcher without it may not. */
+	ASSERT_LT(0, launch(fc, LAUNCH_NO_IPC_LOCK));
+	EXPECT_EQ(100 + EAGAIN, launcher_status(fc));
 }
 
 TEST_HARNESS_MAIN

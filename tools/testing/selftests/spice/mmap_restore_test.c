@@ -4,15 +4,18 @@
  *
  * Contents from each source (image, zero, backing file) in anonymous and
  * file-backed regions, populated pages that take no fault, the maps view,
- * protections, ordinary-memory behaviour afterwards (fork COW, munmap,
- * mprotect, MADV_DONTNEED), replacement, and the counters.  Images live on
+ * locked and advised regions, protections, ordinary-memory behaviour
+ * afterwards (fork COW, munmap, mprotect, MADV_DONTNEED), replacement, and
+ * the counters.  Images live on
  * tmpfs and, when the guest has it, on the ext4 image disk.
  */
 
 #define _GNU_SOURCE
+#include <linux/capability.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "../kselftest_harness.h"
@@ -390,6 +393,72 @@ TEST_F(restore, noreserve_regions)
 	EXPECT_TRUE(has_vmflag(at + 8 * PS, "nr"));
 	EXPECT_FALSE(has_vmflag(at + 16 * PS, "nr"));
 	EXPECT_TRUE(page_has_pattern(at + 8 * PS, IMAGE_SEED, 3));
+}
+
+/*
+ * Lock and advice come with the mapping; a locked region's image data is
+ * read before the call returns (none pending), its other pages populated.
+ */
+TEST_F(restore, locked_and_advised_regions)
+{
+	char *at = self->at;
+
+	add_region(&self->c, at, 4, PROT_READ | PROT_WRITE, -1, 0,
+		   MMAP_RESTORE_REGION_LOCKED | MMAP_RESTORE_REGION_DONTDUMP);
+	add_interval(&self->c, 0, 2, MMAP_RESTORE_SRC_IMAGE, 3);
+	add_region(&self->c, at + 8 * PS, 4, PROT_READ | PROT_WRITE, -1, 0,
+		   MMAP_RESTORE_REGION_WIPEONFORK | MMAP_RESTORE_REGION_DONTFORK |
+		   MMAP_RESTORE_REGION_RANDOM);
+	add_region(&self->c, at + 16 * PS, 4, PROT_READ | PROT_WRITE, -1, 0,
+		   MMAP_RESTORE_REGION_LOCKED | MMAP_RESTORE_REGION_LOCKONFAULT |
+		   MMAP_RESTORE_REGION_SEQUENTIAL);
+	ASSERT_EQ(0, call_restore(&self->c, 0));
+	EXPECT_EQ(0, self->c.stats.pages_deferred);
+	EXPECT_TRUE(has_vmflag(at, "lo"));
+	EXPECT_TRUE(has_vmflag(at, "dd"));
+	EXPECT_FALSE(has_vmflag(at, "lf"));
+	EXPECT_TRUE(has_vmflag(at + 8 * PS, "wf"));
+	EXPECT_TRUE(has_vmflag(at + 8 * PS, "dc"));
+	EXPECT_TRUE(has_vmflag(at + 8 * PS, "rr"));
+	EXPECT_TRUE(has_vmflag(at + 16 * PS, "lf"));
+	EXPECT_TRUE(has_vmflag(at + 16 * PS, "sr"));
+	/* Every page of the locked region is present, none of the on-fault one. */
+	EXPECT_TRUE(pagemap_entry(at + 3 * PS) & PAGEMAP_PRESENT);
+	EXPECT_FALSE(pagemap_entry(at + 16 * PS) & PAGEMAP_PRESENT);
+	EXPECT_TRUE(page_has_pattern(at + PS, IMAGE_SEED, 4));
+}
+
+/* Locked regions count against RLIMIT_MEMLOCK, checked before any change. */
+TEST_F(restore, locked_regions_over_memlock)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+	char *at = self->at;
+	int status;
+	pid_t pid;
+
+	add_region(&self->c, at, 4, PROT_READ | PROT_WRITE, -1, 0,
+		   MMAP_RESTORE_REGION_LOCKED);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* As mmap(MAP_LOCKED): EAGAIN over the limit, EPERM with none. */
+		if (syscall(SYS_capget, &hdr, data))
+			_exit(1);
+		data[0].effective &= ~CAP_TO_MASK(CAP_IPC_LOCK);
+		if (syscall(SYS_capset, &hdr, data) ||
+		    setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){ 3 * PS, 3 * PS }))
+			_exit(2);
+		if (call_restore(&self->c, 0) != -1 || errno != EAGAIN ||
+		    !all_unmapped(at, 4 * PS))
+			_exit(3);
+		if (setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){ 0, 0 }) ||
+		    call_restore(&self->c, 0) != -1 || errno != EPERM)
+			_exit(4);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
 }
 
 /* With MMAP_RESTORE_ASYNC and no budget, shared pages still come now. */
