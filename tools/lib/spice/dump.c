@@ -316,6 +316,10 @@ static int dump_frozen(struct dump *d, struct spice_image_process *proc)
 		err = dump_proc_flags(d, proc);
 	if (!err)
 		err = dump_rlimits(d);
+	if (!err)
+		err = dump_refuse_pending_signals(d);
+	if (!err)
+		err = dump_refuse_timers(d);
 	for (i = 0; i < d->nr_threads && !err; i++) {
 		err = dump_thread_state(d, &d->threads[i], &it);
 		if (!err)

@@ -99,6 +99,10 @@ int dump_check_shmem(struct dump *d);
 int dump_shmem_pages(struct dump *d, const struct dump_vma *v,
 		     struct dump_ws *ws, char *buf, size_t buf_len);
 
+/* dump_unsupported.c */
+int dump_refuse_pending_signals(struct dump *d);
+int dump_refuse_timers(struct dump *d);
+
 /* dump_channels.c */
 int dump_channels(struct dump *d, struct dump_fd *fds, int n);
 

@@ -24,6 +24,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/file.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -844,6 +846,69 @@ TEST_F(fidelity, locked_over_the_limit)
 	/* ... a launcher without it may not. */
 	ASSERT_LT(0, launch(fc, LAUNCH_NO_IPC_LOCK));
 	EXPECT_EQ(100 + EAGAIN, launcher_status(fc));
+}
+
+/* State no image holds yet, set by a child that then waits. */
+enum { U_PENDING_SIGNAL, U_POSIX_TIMER, U_ITIMER, U_FLOCK, U_POSIX_LOCK, U_OFD_LOCK, U_NR };
+
+static void hold_unsupported(int what, int ready)
+{
+	struct itimerspec its = { .it_value = { 100, 0 } };
+	struct itimerval itv = { .it_value = { 100, 0 } };
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	sigset_t set;
+	timer_t timer;
+	int fd = open(shared_path, O_RDWR);
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	if (fd < 0 ||
+	    (what == U_PENDING_SIGNAL &&
+	     (sigprocmask(SIG_BLOCK, &set, NULL) || raise(SIGUSR1))) ||
+	    (what == U_POSIX_TIMER &&
+	     (timer_create(CLOCK_MONOTONIC, NULL, &timer) ||
+	      timer_settime(timer, 0, &its, NULL))) ||
+	    (what == U_ITIMER && setitimer(ITIMER_REAL, &itv, NULL)) ||
+	    (what == U_FLOCK && flock(fd, LOCK_EX)) ||
+	    (what == U_POSIX_LOCK && fcntl(fd, F_SETLK, &fl)) ||
+	    (what == U_OFD_LOCK && fcntl(fd, F_OFD_SETLK, &fl)))
+		_exit(50);
+	if (write(ready, "R", 1) != 1)
+		_exit(51);
+	for (;;)
+		pause();
+}
+
+/* Each is refused at dump time, by name, and the process goes on. */
+TEST_F(fidelity, unsupported_state_is_refused_by_name)
+{
+	static const char *const names[U_NR] = {
+		"pending signal 10", "POSIX timer", "ITIMER_REAL", "FLOCK", "POSIX",
+		"OFDLCK",
+	};
+	struct fidelity_ctx *fc = &self->c;
+	struct spice_dump_opts opts = {};
+	char why[SPICE_IMAGE_WHY_LEN];
+	int what, ready[2];
+	char c;
+
+	for (what = 0; what < U_NR; what++) {
+		ASSERT_EQ(0, pipe(ready));
+		fc->dumpee = fork();
+		ASSERT_LE(0, fc->dumpee);
+		if (!fc->dumpee)
+			hold_unsupported(what, ready[1]);
+		close(ready[1]);
+		ASSERT_EQ(1, read(ready[0], &c, 1));
+		close(ready[0]);
+		EXPECT_EQ(-EOPNOTSUPP, spice_dump(fc->dumpee, fc->image_fd, &opts, NULL, why));
+		EXPECT_NE(NULL, strstr(why, names[what]))
+			TH_LOG("%s: %s", names[what], why);
+		EXPECT_EQ(0, kill(fc->dumpee, 0));
+		kill(fc->dumpee, SIGKILL);
+		waitpid(fc->dumpee, NULL, 0);
+		fc->dumpee = -1;
+	}
 }
 
 TEST_HARNESS_MAIN
