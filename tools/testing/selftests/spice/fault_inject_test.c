@@ -10,7 +10,7 @@
  * the launchers ran in goes back to its usage after a clean restore.  The
  * debug configuration's kmemleak, KASAN and lockdep watch the rest.
  * Skips without CONFIG_FAULT_INJECTION_DEBUG_FS, FAILSLAB, FAIL_PAGE_ALLOC.
- * The sweep stops after SPICE_FAULT_SECONDS (default 80) and says how far
+ * The sweep stops after SPICE_FAULT_SECONDS (default 200) and says how far
  * it got, so that it fits the kselftest timeout under emulation.
  */
 #define _GNU_SOURCE
@@ -219,10 +219,10 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-TEST_F_TIMEOUT(fault_inject, sweep, 110)
+TEST_F_TIMEOUT(fault_inject, sweep, 240)
 {
 	const char *env = getenv("SPICE_FAULT_SECONDS");
-	double end = now_s() + (env ? atof(env) : 80);
+	double end = now_s() + (env ? atof(env) : 200);
 	unsigned int nth, counts[4] = {}, errs[134] = {};
 	long left, before = -1, after;
 	bool complete = false;
