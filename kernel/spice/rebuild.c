@@ -13,9 +13,9 @@
  *
  * The caller becomes the image's first thread; the others are made with
  * copy_process() and get their state before they first run, with the
- * tids they had (tids.c).  Resource limits, prctl state and the OOM score come from the
- * image (rlimits.c, attrs.c).  Credentials, namespaces, cgroups, timers,
- * pending signals and the parent stay the launcher's.
+ * tids they had (tids.c).  Resource limits, prctl state and the OOM score
+ * come from the image (rlimits.c, attrs.c).  Credentials, namespaces,
+ * cgroups, timers, pending signals and the parent stay the launcher's.
  */
 
 #include <linux/binfmts.h>
@@ -433,9 +433,9 @@ static void spice_set_blocked(struct task_struct *p, const sigset_t *blocked)
 
 /*
  * Every thread but the first, as threads of the caller made by
- * copy_process(), given their state and the tids taken for them.  They are not
- * woken here: spice_rebuild_start() wakes them, after a tracer has seen
- * the exec event, so that none of the restored process runs before it.
+ * copy_process(), given their state and the tids taken for them.  They
+ * are not woken here: spice_rebuild_start() wakes them, after a tracer has
+ * seen the exec event, so that none of the restored process runs before it.
  */
 static int spice_commit_threads(struct spice_rebuild *rb)
 {
