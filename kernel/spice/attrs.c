@@ -11,8 +11,10 @@
  */
 
 #include <linux/capability.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/mutex.h>
 #include <linux/oom.h>
 #include <linux/pid.h>
 #include <linux/prctl.h>
@@ -85,32 +87,36 @@ int spice_prepare_attrs(const struct spice_rebuild *rb)
 	return 0;
 }
 
-/*
- * Past the point of no return, before the memory is mapped: the mm flags
- * a new program would start with.  PR_MDWE_NO_INHERIT ends with the
- * caller's program.
+/**
+ * spice_commit_mm_attrs_early - The mm flags the memory is mapped under.
+ * @p: The image's process entry.
+ *
+ * Past the point of no return, before the memory is mapped: THP disabled
+ * or not as the image says (mapping and populating consult it, and
+ * khugepaged registers regions then), and the MDWE a new program would
+ * start with: PR_MDWE_NO_INHERIT ends with the caller's program.
  */
-void spice_commit_mm_attrs_early(void)
+void spice_commit_mm_attrs_early(const struct spice_image_process *p)
 {
 	struct mm_struct *mm = current->mm;
 
 	mmap_assert_write_locked(mm);
+	if (p->flags & SPICE_PROC_THP_DISABLE)
+		set_bit(MMF_DISABLE_THP, &mm->flags);
+	else
+		clear_bit(MMF_DISABLE_THP, &mm->flags);
 	if (test_bit(MMF_HAS_MDWE_NO_INHERIT, &mm->flags)) {
 		clear_bit(MMF_HAS_MDWE, &mm->flags);
 		clear_bit(MMF_HAS_MDWE_NO_INHERIT, &mm->flags);
 	}
 }
 
-/* The mm's prctl state, once the memory is mapped. */
+/* The image's MDWE, once the memory is mapped as the process had mapped it. */
 static void spice_commit_mm_attrs(const struct spice_image_process *p)
 {
 	struct mm_struct *mm = current->mm;
 
 	mmap_write_lock(mm);
-	if (p->flags & SPICE_PROC_THP_DISABLE)
-		set_bit(MMF_DISABLE_THP, &mm->flags);
-	else
-		clear_bit(MMF_DISABLE_THP, &mm->flags);
 	if (p->flags & SPICE_PROC_MDWE_NO_INHERIT)
 		set_bit(MMF_HAS_MDWE_NO_INHERIT, &mm->flags);
 	if (p->flags & SPICE_PROC_MDWE_REFUSE_EXEC_GAIN)
@@ -127,15 +133,24 @@ static int spice_propagate_subreaper(struct task_struct *p, void *data)
 	return 1;
 }
 
-/* As a write to /proc/self/oom_score_adj, checked by spice_prepare_attrs(). */
+/*
+ * As a write to /proc/self/oom_score_adj (__set_oom_adj()), checked by
+ * spice_prepare_attrs().  A floor a privileged writer raised since then
+ * keeps the score it set, as if its write had come after the restore.
+ */
 static void spice_commit_oom_score_adj(short adj)
 {
 	struct signal_struct *sig = current->signal;
+	bool privileged = has_capability_noaudit(current, CAP_SYS_RESOURCE);
 
-	sig->oom_score_adj = adj;
-	if (has_capability_noaudit(current, CAP_SYS_RESOURCE))
-		sig->oom_score_adj_min = adj;
-	trace_oom_score_adj_update(current);
+	mutex_lock(&oom_adj_mutex);
+	if (adj >= sig->oom_score_adj_min || privileged) {
+		sig->oom_score_adj = adj;
+		if (privileged)
+			sig->oom_score_adj_min = adj;
+		trace_oom_score_adj_update(current);
+	}
+	mutex_unlock(&oom_adj_mutex);
 }
 
 /**
@@ -146,6 +161,7 @@ void spice_commit_attrs(const struct spice_rebuild *rb)
 {
 	const struct spice_image_process *p = rb->img.proc;
 
+	lockdep_assert_held_write(&current->signal->exec_update_lock);
 	spice_commit_mm_attrs(p);
 	if (p->flags & SPICE_PROC_NO_NEW_PRIVS)
 		task_set_no_new_privs(current);
@@ -169,4 +185,7 @@ void spice_commit_thread_attrs(struct task_struct *p,
 	p->pdeath_signal = t->pdeath_signal;
 	if (t->timer_slack_ns && !rt_or_dl_task_policy(p))
 		p->timer_slack_ns = t->timer_slack_ns;
+	/* fork() took the first thread's restored slack as the default. */
+	if (p != current)
+		p->default_timer_slack_ns = current->default_timer_slack_ns;
 }

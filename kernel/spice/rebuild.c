@@ -154,7 +154,7 @@ static int spice_check_signals(const struct spice_image *img)
  */
 static int spice_check_memlock(const struct spice_rebuild *rb)
 {
-	unsigned long limit = rb->rlim[RLIMIT_MEMLOCK].rlim_cur >> PAGE_SHIFT;
+	unsigned long limit = rb->rlim[RLIMIT_MEMLOCK].rlim_cur;
 	const struct spice_image *img = &rb->img;
 	unsigned long locked = 0;
 	u64 i;
@@ -166,7 +166,7 @@ static int spice_check_memlock(const struct spice_rebuild *rb)
 		return 0;
 	if (!limit)
 		return -EPERM;
-	return locked > limit ? -EAGAIN : 0;
+	return locked > limit >> PAGE_SHIFT ? -EAGAIN : 0;
 }
 
 /*
@@ -449,6 +449,15 @@ static int spice_commit_threads(struct spice_rebuild *rb)
 	sigset_t blocked;
 	u64 i;
 
+	if (img->nr[SPICE_SECT_THREADS] < 2)
+		return 0;
+	/*
+	 * copy_process() fails on any signal pending for the caller, which
+	 * the image's handlers may now catch: hold them off until the
+	 * threads are made (a fatal signal still ends it all).
+	 */
+	sigfillset(&blocked);
+	set_current_blocked(&blocked);
 	for (i = 1; i < img->nr[SPICE_SECT_THREADS]; i++) {
 		t = &img->threads[i];
 		args.pid = rb->tids ? rb->tids[i - 1] : NULL;
@@ -466,6 +475,8 @@ static int spice_commit_threads(struct spice_rebuild *rb)
 		spice_set_blocked(p, &blocked);
 		rb->new_threads[rb->nr_new_threads++] = p;
 	}
+	siginitset(&blocked, img->threads[0].sigmask);
+	set_current_blocked(&blocked);
 	return 0;
 }
 
@@ -561,7 +572,7 @@ static void spice_commit_dumpable(const struct spice_rebuild *rb)
  * monitor is told (exec tells none either): it would be waited for here,
  * past the point of no return.
  */
-static int spice_commit_unmap(void)
+static int spice_commit_unmap(const struct spice_image_process *p)
 {
 	struct mm_struct *mm = current->mm;
 	int err;
@@ -572,7 +583,7 @@ static int spice_commit_unmap(void)
 		return -EINTR;
 	err = do_vmi_munmap(&vmi, mm, 0, TASK_SIZE, NULL, false);
 	mm->def_flags &= ~VM_LOCKED_MASK;
-	spice_commit_mm_attrs_early();
+	spice_commit_mm_attrs_early(p);
 	mmap_write_unlock(mm);
 	return err;
 }
@@ -628,7 +639,7 @@ long spice_rebuild_commit(struct spice_rebuild *rb)
 	}
 	spice_commit_exec_resets(p);
 	spice_commit_rlimits(rb);
-	err = spice_commit_unmap();
+	err = spice_commit_unmap(p);
 	if (!err)
 		err = spice_commit_exe(rb->exe);
 	if (!err)

@@ -52,6 +52,7 @@ struct spice_rebuild {
 
 	/* The limits the restored process gets: the image's or the caller's. */
 	struct rlimit rlim[RLIM_NLIMITS];
+	struct rlimit caller_rlim[RLIM_NLIMITS];	/* as checked */
 
 	/* Threads made after the point of no return, not woken yet. */
 	struct task_struct **new_threads;	/* room for all but the first */
@@ -109,7 +110,7 @@ void spice_commit_rlimits(const struct spice_rebuild *rb);
 /* attrs.c */
 bool spice_mdwe_applies(void);
 int spice_prepare_attrs(const struct spice_rebuild *rb);
-void spice_commit_mm_attrs_early(void);
+void spice_commit_mm_attrs_early(const struct spice_image_process *p);
 void spice_commit_attrs(const struct spice_rebuild *rb);
 void spice_commit_thread_attrs(struct task_struct *p,
 			       const struct spice_image_thread *t);

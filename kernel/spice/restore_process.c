@@ -233,10 +233,13 @@ static void restore_process_report(struct spice_rebuild *rb)
  *   with it zero, without CAP_IPC_LOCK.
  * - -EEXIST: A thread id of the image is taken (unless
  *   %RESTORE_PROCESS_NEW_TIDS).
- * - -EPERM, -EINVAL: A thread id of the image needs CAP_CHECKPOINT_RESTORE
- *   over the caller's pid namespace, or is beyond its pid_max, as
- *   clone3()'s set_tid; -EINVAL also for a multi-threaded image when the
- *   caller's children would be in another pid namespace than its own.
+ * - -EPERM, -EINVAL, -EAGAIN: A thread id of the image needs
+ *   CAP_CHECKPOINT_RESTORE over the caller's pid namespace, is beyond its
+ *   pid_max, or an ancestor namespace has no free id, as clone3()'s
+ *   set_tid; -EINVAL also for a multi-threaded image when the caller's
+ *   children would be in another pid namespace than its own, or MDWE on
+ *   an architecture without it.  An LSM may refuse a resource limit with
+ *   its own error.
  * - -E2BIG: @usize is above %PAGE_SIZE, or the caller's struct is larger
  *   than the kernel's and the extra bytes are not zero; @nr_fd_map is above
  *   %RESTORE_PROCESS_MAX_FD_MAP.

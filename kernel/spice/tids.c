@@ -26,11 +26,13 @@
  * @rb: The rebuild; @rb->tids gets one pid per thread after the first,
  *      unless %RESTORE_PROCESS_NEW_TIDS asked for new ids.
  *
- * Return: 0; -EINVAL if the caller's children would be in another pid
- * namespace than its own (after unshare(CLONE_NEWPID), which threads
- * cannot join) or an id is beyond pid_max; -EPERM without
+ * Return: 0, or alloc_pid()'s errors for clone3()'s set_tid: -EINVAL if
+ * the caller's children would be in another pid namespace than its own
+ * (after unshare(CLONE_NEWPID), which threads cannot join), an id is
+ * beyond pid_max or the namespace has no init yet; -EPERM without
  * CAP_CHECKPOINT_RESTORE over the caller's pid namespace; -EEXIST if an
- * id is taken; -ENOMEM.
+ * id is taken; -EAGAIN if an ancestor namespace has no free id; -ENOMEM,
+ * also for a dying namespace.
  */
 int spice_prepare_tids(struct spice_rebuild *rb)
 {
@@ -46,7 +48,7 @@ int spice_prepare_tids(struct spice_rebuild *rb)
 		return -EINVAL;
 	if (rb->flags & RESTORE_PROCESS_NEW_TIDS)
 		return 0;
-	rb->tids = kcalloc(n - 1, sizeof(*rb->tids), GFP_KERNEL);
+	rb->tids = kcalloc(n - 1, sizeof(*rb->tids), GFP_KERNEL_ACCOUNT);
 	if (!rb->tids)
 		return -ENOMEM;
 	for (i = 1; i < n; i++) {

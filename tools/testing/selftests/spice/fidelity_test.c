@@ -111,9 +111,18 @@ static void *robust_holder(void *arg)
 	return NULL;
 }
 
+/* Caught, so that a SIGUSR1 pending for the launcher is not ignored. */
+static void on_usr1(int sig)
+{
+}
+
 static void start_robust_holder(void)
 {
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
 	pthread_mutexattr_t a;
+
+	if (sigaction(SIGUSR1, &sa, NULL))
+		_exit(33);
 
 	if (pthread_mutexattr_init(&a) ||
 	    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) ||
@@ -543,6 +552,7 @@ static int dump_with(struct fidelity_ctx *fc, int with)
 #define LAUNCH_MDWE		4	/* PR_MDWE_REFUSE_EXEC_GAIN, inherited */
 #define LAUNCH_NEW_TIDS		8	/* RESTORE_PROCESS_NEW_TIDS */
 #define LAUNCH_NO_IPC_LOCK	16	/* drops CAP_IPC_LOCK */
+#define LAUNCH_USR1_PENDING	32	/* has SIGUSR1 pending, blocked */
 #define LAUNCHER_CHANGED	99	/* its exit status if a failed call changed it */
 
 static int drop_cap(int cap)
@@ -599,6 +609,14 @@ static pid_t launch(struct fidelity_ctx *fc, int how)
 			_exit(96);
 		if ((how & LAUNCH_NO_IPC_LOCK) && drop_cap(CAP_IPC_LOCK))
 			_exit(95);
+		if (how & LAUNCH_USR1_PENDING) {
+			sigset_t usr1;
+
+			sigemptyset(&usr1);
+			sigaddset(&usr1, SIGUSR1);
+			if (sigprocmask(SIG_BLOCK, &usr1, NULL) || raise(SIGUSR1))
+				_exit(94);
+		}
 		map[0] = (struct restore_process_fd){ .image_fd = CMD_FD, .fd = cmd[0] };
 		map[1] = (struct restore_process_fd){ .image_fd = ACK_FD, .fd = ack[1] };
 		args.fd_map = (uintptr_t)map;
@@ -772,6 +790,21 @@ TEST_F(fidelity, thread_ids)
 
 	ASSERT_EQ(0, dump_with(fc, WITH_TIDS));
 	ASSERT_LT(0, launch(fc, 0));
+	ASSERT_EQ('A', ask(_metadata, fc));
+	end_restored(_metadata, fc);
+}
+
+/*
+ * A signal pending for the launcher, which the image's handler catches,
+ * does not keep the threads from being made: it reaches the restored
+ * process (the caller's pending signals stay).
+ */
+TEST_F(fidelity, threads_made_with_a_signal_pending)
+{
+	struct fidelity_ctx *fc = &self->c;
+
+	ASSERT_EQ(0, dump_with(fc, WITH_TIDS));
+	ASSERT_LT(0, launch(fc, LAUNCH_USR1_PENDING));
 	ASSERT_EQ('A', ask(_metadata, fc));
 	end_restored(_metadata, fc);
 }
