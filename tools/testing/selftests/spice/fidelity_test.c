@@ -33,7 +33,7 @@
 #include <spice/image.h>
 
 #include "../kselftest_harness.h"
-#include "spice_test.h"
+#include "mmap_restore_util.h"
 
 #ifndef PR_SET_MDWE
 #define PR_SET_MDWE			65
@@ -893,6 +893,8 @@ static void hold_unsupported(int what, int ready)
 	timer_t timer;
 	int fd = open(shared_path, O_RDWR);
 
+	/* The harness's shared memory would be refused first. */
+	unmap_shared_anonymous();
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	if (fd < 0 ||
