@@ -32,6 +32,7 @@
 #include <linux/mman.h>
 #include <linux/perf_event.h>
 #include <linux/personality.h>
+#include <linux/posix-timers.h>
 #include <linux/ptrace.h>
 #include <linux/rseq.h>
 #include <linux/sched.h>
@@ -519,8 +520,9 @@ void spice_rebuild_start(struct spice_rebuild *rb)
 /*
  * What exec drops with the old mm and this call does not get for free by
  * unmapping: the robust and PI futexes the caller holds, syscall user
- * dispatch (io_uring requests go before, outside the exec lock).  And what
- * exec resets for a new program: breakpoints a debugger set, perf events
+ * dispatch (io_uring requests go before, outside the exec lock).  Its
+ * POSIX timers and CPU timers, which would fire into the restored program.
+ * And what exec resets for a new program: breakpoints a debugger set, perf events
  * that end at exec (their SIGTRAPs would name old code), user_events
  * enable bits (the kernel would write them into the new memory), the mm's
  * membarrier registrations, the arch's per-program state (x86: CPUID
@@ -533,6 +535,7 @@ static void spice_commit_exec_resets(const struct spice_image_process *p)
 {
 	futex_exec_release(current);
 	clear_syscall_work_syscall_user_dispatch(current);
+	posixtimer_exec(current);
 	flush_ptrace_hw_breakpoint(current);
 	perf_event_exec();
 	user_events_execve(current);

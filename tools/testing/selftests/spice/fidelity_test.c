@@ -3,9 +3,9 @@
  * restore_process() keeps what a process holds: resource limits, prctl
  * state, the OOM score, each thread's id, parent-death signal and timer
  * slack, each mapping's lock and advice, and tens of thousands of
- * mappings.  A dumpee sets the state, is dumped
- * and restored by a launcher that does not have it, then checks it from
- * inside; the test checks it from /proc too.  A launcher that could not
+ * mappings; none of the launcher's POSIX timers.  A dumpee sets the state,
+ * is dumped and restored by a launcher that does not have it, then checks
+ * it from inside; the test checks it from /proc too.  A launcher that could not
  * give itself the state with the ordinary calls gets their error, and is
  * left as it was.
  */
@@ -53,6 +53,7 @@
 #define WITH_TIDS	16	/* a thread holding a robust mutex */
 #define WITH_VMA_STATE	32	/* locked and advised mappings, see vma_state */
 #define WITH_OVER_MEMLOCK 64	/* ... and more locked than RLIMIT_MEMLOCK */
+#define WITH_NO_TIMERS	128	/* none: checks it got none of the launcher's */
 
 #define CORE_MAX	1048576
 #define MSGQUEUE_CUR	4096
@@ -369,6 +370,18 @@ static void set_state(int with)
 	}
 }
 
+/* Whether /proc/self/timers lists no POSIX timer. */
+static bool no_posix_timers(void)
+{
+	char buf[256];
+	int fd = open("/proc/self/timers", O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return n == 0;
+}
+
 /* Its verdict on its own state: 'A', or a letter naming what is wrong. */
 static char check_state(int with, int nr_maps)
 {
@@ -408,6 +421,8 @@ static char check_state(int with, int nr_maps)
 		return 'o';
 	if ((with & WITH_MAPS) && count_maps(getpid()) != nr_maps)
 		return 'v';
+	if ((with & WITH_NO_TIMERS) && !no_posix_timers())
+		return 'x';
 	if (with & WITH_TIDS)
 		return check_tids();
 	if (with & WITH_VMA_STATE)
@@ -553,6 +568,7 @@ static int dump_with(struct fidelity_ctx *fc, int with)
 #define LAUNCH_NEW_TIDS		8	/* RESTORE_PROCESS_NEW_TIDS */
 #define LAUNCH_NO_IPC_LOCK	16	/* drops CAP_IPC_LOCK */
 #define LAUNCH_USR1_PENDING	32	/* has SIGUSR1 pending, blocked */
+#define LAUNCH_TIMERS		64	/* has a POSIX timer armed */
 #define LAUNCHER_CHANGED	99	/* its exit status if a failed call changed it */
 
 static int drop_cap(int cap)
@@ -581,6 +597,19 @@ static bool launcher_unchanged(int how, int oom_score_adj)
 	       prctl(PR_GET_MDWE, 0, 0, 0, 0) ==
 			(how & LAUNCH_MDWE ? PR_MDWE_REFUSE_EXEC_GAIN : 0) &&
 	       read_int_file("/proc/self/oom_score_adj") == oom_score_adj;
+}
+
+/* The launcher's timers, which a restore drops as exec does. */
+static int arm_timers(void)
+{
+	struct itimerspec its = { .it_value = { 100, 0 } };
+	struct sigevent sev = {
+		.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR2,
+	};
+	timer_t timer;
+
+	return timer_create(CLOCK_MONOTONIC, &sev, &timer) ||
+	       timer_settime(timer, 0, &its, NULL);
 }
 
 /*
@@ -617,6 +646,8 @@ static pid_t launch(struct fidelity_ctx *fc, int how)
 			if (sigprocmask(SIG_BLOCK, &usr1, NULL) || raise(SIGUSR1))
 				_exit(94);
 		}
+		if ((how & LAUNCH_TIMERS) && arm_timers())
+			_exit(93);
 		map[0] = (struct restore_process_fd){ .image_fd = CMD_FD, .fd = cmd[0] };
 		map[1] = (struct restore_process_fd){ .image_fd = ACK_FD, .fd = ack[1] };
 		args.fd_map = (uintptr_t)map;
@@ -847,6 +878,16 @@ TEST_F(fidelity, thread_id_taken)
 	ASSERT_EQ(fc->dumpee_tid, fc->squatter);
 	ASSERT_LT(0, launch(fc, 0));
 	EXPECT_EQ(100 + EEXIST, launcher_status(fc));
+}
+
+TEST_F(fidelity, launcher_timers_are_dropped)
+{
+	struct fidelity_ctx *fc = &self->c;
+
+	ASSERT_EQ(0, dump_with(fc, WITH_NO_TIMERS));
+	ASSERT_LT(0, launch(fc, LAUNCH_TIMERS));
+	EXPECT_EQ('A', ask(_metadata, fc));
+	end_restored(_metadata, fc);
 }
 
 TEST_F(fidelity, lock_and_advice_of_each_mapping)
