@@ -14,6 +14,7 @@
 #include <linux/bits.h>
 #include <linux/crc32.h>
 #include <linux/fs.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/oom.h>
@@ -65,6 +66,8 @@ static const struct {
 			       SPICE_IMAGE_MAX_EPOLL_WATCHES },
 	[SPICE_SECT_RLIMITS] = { sizeof(struct spice_image_rlimit),
 				 SPICE_IMAGE_NR_RLIMITS },
+	[SPICE_SECT_ITIMERS] = { sizeof(struct spice_image_itimer),
+				 SPICE_IMAGE_NR_ITIMERS },
 };
 
 #define SPICE_PROC_FLAGS	(SPICE_PROC_UNDUMPABLE | SPICE_PROC_NO_NEW_PRIVS | \
@@ -178,7 +181,9 @@ static int spice_check_sections(struct spice_image *img,
 	    (sect[SPICE_SECT_SIGACTIONS] &&
 	     sect[SPICE_SECT_SIGACTIONS]->nr_entries != 64) ||
 	    (sect[SPICE_SECT_RLIMITS] &&
-	     sect[SPICE_SECT_RLIMITS]->nr_entries != SPICE_IMAGE_NR_RLIMITS))
+	     sect[SPICE_SECT_RLIMITS]->nr_entries != SPICE_IMAGE_NR_RLIMITS) ||
+	    (sect[SPICE_SECT_ITIMERS] &&
+	     sect[SPICE_SECT_ITIMERS]->nr_entries != SPICE_IMAGE_NR_ITIMERS))
 		return -EINVAL;
 	return 0;
 }
@@ -275,6 +280,18 @@ static int spice_check_rlimits(const struct spice_image *img)
 
 	for (i = 0; i < img->nr[SPICE_SECT_RLIMITS]; i++)
 		if (img->rlimits[i].cur > img->rlimits[i].max)
+			return -EINVAL;
+	return 0;
+}
+
+/* Times a ktime_t holds, as setitimer(2) takes them. */
+static int spice_check_itimers(const struct spice_image *img)
+{
+	u64 i;
+
+	for (i = 0; i < img->nr[SPICE_SECT_ITIMERS]; i++)
+		if (img->itimers[i].value_ns > KTIME_MAX ||
+		    img->itimers[i].interval_ns > KTIME_MAX)
 			return -EINVAL;
 	return 0;
 }
@@ -663,12 +680,15 @@ int spice_image_check(struct spice_image *img, void *meta, size_t len,
 	img->blobs = spice_sect_start(img, sect[SPICE_SECT_BLOBS]);
 	img->epoll = spice_sect_start(img, sect[SPICE_SECT_EPOLL]);
 	img->rlimits = spice_sect_start(img, sect[SPICE_SECT_RLIMITS]);
+	img->itimers = spice_sect_start(img, sect[SPICE_SECT_ITIMERS]);
 
 	err = spice_check_process(img);
 	if (!err)
 		err = spice_check_threads(img);
 	if (!err)
 		err = spice_check_rlimits(img);
+	if (!err)
+		err = spice_check_itimers(img);
 	if (!err)
 		err = spice_check_files(img);
 	if (!err)

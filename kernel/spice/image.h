@@ -10,7 +10,7 @@
 
 struct file;
 
-#define SPICE_SECT_MAX	SPICE_SECT_RLIMITS
+#define SPICE_SECT_MAX	SPICE_SECT_ITIMERS
 
 /*
  * The metadata of an image, copied into the kernel and checked: every
@@ -33,6 +33,7 @@ struct spice_image {
 	const char *blobs;
 	const struct spice_image_epoll_watch *epoll;
 	const struct spice_image_rlimit *rlimits;	/* 16 or NULL */
+	const struct spice_image_itimer *itimers;	/* 3 or NULL */
 	u64 nr[SPICE_SECT_MAX + 1];	/* entries per section type */
 };
 

@@ -10,16 +10,19 @@
 #include <linux/crc32.h>
 #include <linux/elf-em.h>
 #include <linux/fcntl.h>
+#include <linux/ktime.h>
 #include <linux/mman.h>
 #include <linux/resource.h>
+#include <linux/time.h>
 
 #include "image.h"
 
-#define T_META		1472
+#define T_META		2048
 #define T_FILE_SIZE	8192
 #define T_VMA		0x10000000ULL
 
-enum { S_PROC, S_THREADS, S_VMAS, S_IV, S_BLOBS, S_FDS, S_EPOLL, S_RLIM, S_NR };
+enum { S_PROC, S_THREADS, S_VMAS, S_IV, S_BLOBS, S_FDS, S_EPOLL, S_RLIM,
+	S_ITIM, S_NR };
 
 struct test_image {
 	u8 buf[T_META];
@@ -53,13 +56,15 @@ static void reseal(struct test_image *x)
 	hdr(x)->metadata_csum = ~crc;
 }
 
-static void add_sect(struct test_image *x, int i, u32 type, u32 esize,
-		     u64 off, u64 nr)
+/* Section @i at @off; returns where the next one goes. */
+static u64 add_sect(struct test_image *x, int i, u32 type, u32 esize,
+		    u64 off, u64 nr)
 {
 	*sect(x, i) = (struct spice_image_section) {
 		.type = type, .entry_size = esize, .offset = off,
 		.nr_entries = nr, .size = nr * esize,
 	};
+	return off + ALIGN(nr * esize, 8);
 }
 
 /*
@@ -99,6 +104,8 @@ static void image_init(struct test_image *x)
 	struct spice_image_thread *t;
 	struct spice_image_vma *v;
 	struct mmap_restore_interval *iv;
+	u64 off = sizeof(struct spice_image_header) +
+		  S_NR * sizeof(struct spice_image_section);
 
 	memset(x, 0, sizeof(*x));
 	memcpy(hdr(x)->magic, SPICE_IMAGE_MAGIC, SPICE_IMAGE_MAGIC_LEN);
@@ -111,16 +118,21 @@ static void image_init(struct test_image *x)
 	hdr(x)->metadata_size = T_META;
 	hdr(x)->data_offset = 4096;
 	hdr(x)->data_size = 4096;
-	add_sect(x, S_PROC, SPICE_SECT_PROCESS, sizeof(*p), 384, 1);
-	add_sect(x, S_THREADS, SPICE_SECT_THREADS, sizeof(*t), 560, 1);
-	add_sect(x, S_VMAS, SPICE_SECT_VMAS, sizeof(*v), 936, 1);
-	add_sect(x, S_IV, SPICE_SECT_INTERVALS, sizeof(*iv), 984, 1);
-	add_sect(x, S_BLOBS, SPICE_SECT_BLOBS, 1, 1016, 4);
-	add_sect(x, S_FDS, SPICE_SECT_FDS, sizeof(struct spice_image_fd), 1024, 3);
-	add_sect(x, S_EPOLL, SPICE_SECT_EPOLL,
-		 sizeof(struct spice_image_epoll_watch), 1168, 2);
-	add_sect(x, S_RLIM, SPICE_SECT_RLIMITS, sizeof(struct spice_image_rlimit),
-		 1216, SPICE_IMAGE_NR_RLIMITS);
+	off = add_sect(x, S_PROC, SPICE_SECT_PROCESS, sizeof(*p), off, 1);
+	off = add_sect(x, S_THREADS, SPICE_SECT_THREADS, sizeof(*t), off, 1);
+	off = add_sect(x, S_VMAS, SPICE_SECT_VMAS, sizeof(*v), off, 1);
+	off = add_sect(x, S_IV, SPICE_SECT_INTERVALS, sizeof(*iv), off, 1);
+	off = add_sect(x, S_BLOBS, SPICE_SECT_BLOBS, 1, off, 4);
+	off = add_sect(x, S_FDS, SPICE_SECT_FDS, sizeof(struct spice_image_fd),
+		       off, 3);
+	off = add_sect(x, S_EPOLL, SPICE_SECT_EPOLL,
+		       sizeof(struct spice_image_epoll_watch), off, 2);
+	off = add_sect(x, S_RLIM, SPICE_SECT_RLIMITS,
+		       sizeof(struct spice_image_rlimit), off,
+		       SPICE_IMAGE_NR_RLIMITS);
+	off = add_sect(x, S_ITIM, SPICE_SECT_ITIMERS,
+		       sizeof(struct spice_image_itimer), off,
+		       SPICE_IMAGE_NR_ITIMERS);
 	p = body(x, S_PROC);
 	p->exe_file = SPICE_IMAGE_NONE;
 	p->cwd.len = 4;
@@ -298,10 +310,11 @@ static void tables(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -E2BIG, check(x, T_FILE_SIZE));
 }
 
-/* Process, thread and VMA attributes, and resource limits. */
+/* Process, thread and VMA attributes, resource limits, interval timers. */
 static void attributes(struct kunit *test)
 {
 	struct test_image *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+	struct spice_image_itimer *it;
 	struct spice_image_process *p;
 	struct spice_image_thread *t;
 	struct spice_image_rlimit *r;
@@ -340,6 +353,24 @@ static void attributes(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
 	t->reserved1 = 0;
 	r[RLIMIT_STACK] = (struct spice_image_rlimit) { 2, 1 };	/* soft > hard */
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+
+	image_init(x);
+	it = body(x, S_ITIM);
+	it[ITIMER_REAL] = (struct spice_image_itimer) { KTIME_MAX, KTIME_MAX };
+	it[ITIMER_PROF] = (struct spice_image_itimer) { 0, 1 };
+	reseal(x);
+	KUNIT_ASSERT_EQ(test, 0, check(x, T_FILE_SIZE));
+	KUNIT_EXPECT_EQ(test, 1, x->img.itimers[ITIMER_PROF].interval_ns);
+	it[ITIMER_VIRTUAL].value_ns = (u64)KTIME_MAX + 1;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	it[ITIMER_VIRTUAL] = (struct spice_image_itimer) { 1, (u64)KTIME_MAX + 1 };
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	sect(x, S_ITIM)->nr_entries = 2;
+	sect(x, S_ITIM)->size = 2 * sizeof(*it);
 	reseal(x);
 	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
 

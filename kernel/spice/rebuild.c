@@ -319,6 +319,7 @@ int spice_rebuild_prepare(struct spice_rebuild *rb,
 		err = spice_prepare_attrs(rb);
 	if (!err)
 		err = spice_check_limits(rb);
+
 	if (err)
 		return err;
 	err = spice_prepare_fds(rb, map, nr_map);
@@ -670,6 +671,7 @@ long spice_rebuild_commit(struct spice_rebuild *rb)
 		force_fatal_sig(SIGKILL);
 		return err;
 	}
+	spice_commit_itimers(img);
 	spice_phase_end(rb, &rb->stats.threads_ns);
 	return spice_arch_set_thread(t, t->xstate.len ?
 				     spice_image_blob(img, t->xstate) : NULL);

@@ -115,6 +115,9 @@ void spice_commit_attrs(const struct spice_rebuild *rb);
 void spice_commit_thread_attrs(struct task_struct *p,
 			       const struct spice_image_thread *t);
 
+/* timers.c */
+void spice_commit_itimers(const struct spice_image *img);
+
 /* tids.c */
 int spice_prepare_tids(struct spice_rebuild *rb);
 void spice_release_tids(struct spice_rebuild *rb);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * spice inspect: what the process set about itself with prctl() and
- * setrlimit(): its process flags, oom_score_adj and resource limits.
+ * spice inspect: what the process set about itself with prctl(),
+ * setrlimit() and setitimer(): its process flags, oom_score_adj, resource
+ * limits and interval timers.
  */
 #include <stdio.h>
 
@@ -85,3 +86,31 @@ void print_rlimits(const struct spice_image *img, int json)
 		       limit_str(lim[i].cur, 0, soft, sizeof(soft)),
 		       limit_str(lim[i].max, 0, hard, sizeof(hard)));
 }
+
+/* The armed interval timers: the time left and the interval. */
+void print_itimers(const struct spice_image *img, int json)
+{
+	static const char *const names[SPICE_IMAGE_NR_ITIMERS] = {
+		"real", "virtual", "prof",
+	};
+	const struct spice_image_itimer *it;
+	uint64_t nr, i;
+
+	it = spice_image_table(img, SPICE_SECT_ITIMERS, &nr);
+	if (json) {
+		printf("\"itimers\":%s", nr ? "{" : "null");
+		for (i = 0; i < nr; i++)
+			printf("%s\"%s\":{\"value_ns\":%llu,\"interval_ns\":%llu}",
+			       i ? "," : "", names[i],
+			       (unsigned long long)it[i].value_ns,
+			       (unsigned long long)it[i].interval_ns);
+		printf("%s,", nr ? "}" : "");
+		return;
+	}
+	for (i = 0; i < nr; i++)
+		if (it[i].value_ns)
+			printf("interval timer ITIMER_%s: %.6f s left, interval %.6f s\n",
+			       i == 0 ? "REAL" : i == 1 ? "VIRTUAL" : "PROF",
+			       it[i].value_ns / 1e9, it[i].interval_ns / 1e9);
+}
+

@@ -384,6 +384,12 @@ enum spice_image_section_type {
 	 * empty: the caller's limits are kept.
 	 */
 	SPICE_SECT_RLIMITS = 11,
+	/**
+	 * @SPICE_SECT_ITIMERS: &struct spice_image_itimer for ITIMER_REAL,
+	 * ITIMER_VIRTUAL and ITIMER_PROF in order (%SPICE_IMAGE_NR_ITIMERS
+	 * entries), or empty: none is armed.
+	 */
+	SPICE_SECT_ITIMERS = 12,
 };
 
 /**
@@ -563,6 +569,25 @@ struct spice_image_rlimit {
 	__u64 cur;
 	/** @max: Hard limit. */
 	__u64 max;
+};
+
+/* Entries of a non-empty %SPICE_SECT_ITIMERS: ITIMER_REAL to ITIMER_PROF. */
+#define SPICE_IMAGE_NR_ITIMERS	3
+
+/**
+ * struct spice_image_itimer - One interval timer, as setitimer(2) sets it.
+ *
+ * Times are in nanoseconds, at most 2^63 - 1: real time for ITIMER_REAL,
+ * the process's CPU time for the others.
+ */
+struct spice_image_itimer {
+	/**
+	 * @value_ns: Time left until the timer expires, counted again from
+	 * the restore; zero: disarmed.
+	 */
+	__u64 value_ns;
+	/** @interval_ns: Reload value after an expiry; zero: once only. */
+	__u64 interval_ns;
 };
 
 /**

@@ -319,7 +319,9 @@ static int dump_frozen(struct dump *d, struct spice_image_process *proc)
 	if (!err)
 		err = dump_refuse_pending_signals(d);
 	if (!err)
-		err = dump_refuse_timers(d);
+		err = dump_refuse_posix_timers(d);
+	if (!err)
+		err = dump_itimers(d);
 	for (i = 0; i < d->nr_threads && !err; i++) {
 		err = dump_thread_state(d, &d->threads[i], &it);
 		if (!err)

@@ -101,7 +101,10 @@ int dump_shmem_pages(struct dump *d, const struct dump_vma *v,
 
 /* dump_unsupported.c */
 int dump_refuse_pending_signals(struct dump *d);
-int dump_refuse_timers(struct dump *d);
+int dump_refuse_posix_timers(struct dump *d);
+
+/* dump_timers.c */
+int dump_itimers(struct dump *d);
 
 /* dump_channels.c */
 int dump_channels(struct dump *d, struct dump_fd *fds, int n);

@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * State a process can hold that an image does not restore yet: pending
- * signals, POSIX timers and interval timers (file locks are found with
- * the fds).  A restore without them would go on as if they had never
- * been, so the dump is refused, naming what was found.
+ * signals and POSIX timers (file locks are found with the fds).  A
+ * restore without them would go on as if they had never been, so the dump
+ * is refused, naming what was found.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <sys/time.h>
 
 #include "dump_internal.h"
 
@@ -60,7 +58,7 @@ int dump_refuse_pending_signals(struct dump *d)
 }
 
 /* POSIX timers, as /proc/PID/timers lists them ("ID: n" first). */
-static int refuse_posix_timers(struct dump *d)
+int dump_refuse_posix_timers(struct dump *d)
 {
 	char timers[4096], *line, *end;
 	int n;
@@ -76,37 +74,4 @@ static int refuse_posix_timers(struct dump *d)
 	if (end)
 		*end = '\0';
 	return dump_fail(d, -EOPNOTSUPP, "POSIX timer %s is not restored", line + 4);
-}
-
-/* ITIMER_REAL, ITIMER_VIRTUAL and ITIMER_PROF, asked of the process. */
-static int refuse_itimers(struct dump *d)
-{
-	static const char *const names[] = {
-		"ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF",
-	};
-	struct dump_thread *t = &d->threads[0];
-	struct { int64_t interval[2], value[2]; } it;
-	uint64_t scratch = dump_scratch(t, sizeof(it));
-	long ret;
-	int which;
-
-	for (which = 0; which < 3; which++) {
-		ret = dump_inject(d, t, SYS_getitimer, which, scratch, 0, 0);
-		if (ret || dump_read_mem(d, scratch, &it, sizeof(it)))
-			return dump_fail(d, ret < 0 ? (int)ret : -EIO,
-					 "getitimer(%s) in the process", names[which]);
-		if (it.value[0] || it.value[1])
-			return dump_fail(d, -EOPNOTSUPP,
-					 "interval timer %s (armed, %lld.%06lld s left) is not restored",
-					 names[which], (long long)it.value[0],
-					 (long long)it.value[1]);
-	}
-	return 0;
-}
-
-int dump_refuse_timers(struct dump *d)
-{
-	int err = refuse_posix_timers(d);
-
-	return err ? err : refuse_itimers(d);
 }

@@ -67,6 +67,8 @@ static const struct {
 			       SPICE_IMAGE_MAX_EPOLL_WATCHES, "epoll" },
 	[SPICE_SECT_RLIMITS] = { sizeof(struct spice_image_rlimit),
 				 SPICE_IMAGE_NR_RLIMITS, "rlimits" },
+	[SPICE_SECT_ITIMERS] = { sizeof(struct spice_image_itimer),
+				 SPICE_IMAGE_NR_ITIMERS, "itimers" },
 };
 
 /* The bits epoll_ctl(2) lets EPOLLEXCLUSIVE be combined with. */
@@ -242,6 +244,11 @@ static int check_sections(struct spice_image *img, char *why)
 		return fail(why, -EINVAL, "rlimits: %llu entries, expected %u",
 			    (unsigned long long)img->sect[SPICE_SECT_RLIMITS]->nr_entries,
 			    SPICE_IMAGE_NR_RLIMITS);
+	if (img->sect[SPICE_SECT_ITIMERS] &&
+	    img->sect[SPICE_SECT_ITIMERS]->nr_entries != SPICE_IMAGE_NR_ITIMERS)
+		return fail(why, -EINVAL, "itimers: %llu entries, expected %u",
+			    (unsigned long long)img->sect[SPICE_SECT_ITIMERS]->nr_entries,
+			    SPICE_IMAGE_NR_ITIMERS);
 	return 0;
 }
 
@@ -357,6 +364,20 @@ static int check_rlimits(const struct spice_image *img, char *why)
 	for (i = 0; i < n; i++)
 		if (r[i].cur > r[i].max)
 			return fail(why, -EINVAL, "rlimit %llu: soft limit above hard limit",
+				    (unsigned long long)i);
+	return 0;
+}
+
+/* Times a ktime_t holds (at most 2^63 - 1 ns), as the kernel requires. */
+static int check_itimers(const struct spice_image *img, char *why)
+{
+	const struct spice_image_itimer *it = spice_image_table(img,
+						SPICE_SECT_ITIMERS, NULL);
+	uint64_t i, n = img->nr[SPICE_SECT_ITIMERS];
+
+	for (i = 0; i < n; i++)
+		if (it[i].value_ns > INT64_MAX || it[i].interval_ns > INT64_MAX)
+			return fail(why, -EINVAL, "itimer %llu: time over 2^63 - 1 ns",
 				    (unsigned long long)i);
 	return 0;
 }
@@ -876,6 +897,8 @@ int spice_image_parse(const void *buf, size_t len, uint64_t file_size,
 		err = check_threads(img, why);
 	if (!err)
 		err = check_rlimits(img, why);
+	if (!err)
+		err = check_itimers(img, why);
 	if (!err)
 		err = check_files(img, why);
 	if (!err)

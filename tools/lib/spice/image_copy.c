@@ -44,6 +44,7 @@ static int copy_process(const struct spice_image *img, struct spice_writer *w,
 	const struct spice_image_process *p = spice_image_process(img);
 	const struct spice_image_sigaction *act;
 	const struct spice_image_rlimit *lim;
+	const struct spice_image_itimer *it;
 	const struct spice_image_thread *t;
 	char what[SPICE_IMAGE_WHY_LEN];
 	const struct spice_image_file *f;
@@ -83,6 +84,9 @@ static int copy_process(const struct spice_image *img, struct spice_writer *w,
 	lim = spice_image_table(img, SPICE_SECT_RLIMITS, &nr);
 	if (!err && nr)
 		err = spice_writer_set_rlimits(w, lim);
+	it = spice_image_table(img, SPICE_SECT_ITIMERS, &nr);
+	if (!err && nr)
+		err = spice_writer_set_itimers(w, it);
 	return err;
 }
 

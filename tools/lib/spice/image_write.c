@@ -44,6 +44,8 @@ struct spice_writer {
 	int have_act;
 	struct spice_image_rlimit rlim[SPICE_IMAGE_NR_RLIMITS];
 	int have_rlim;
+	struct spice_image_itimer itimers[SPICE_IMAGE_NR_ITIMERS];
+	int have_itimers;
 	struct spice_image_thread *threads;
 	uint32_t nr_threads;
 	struct spice_image_file *files;
@@ -202,6 +204,14 @@ int spice_writer_set_rlimits(struct spice_writer *w,
 {
 	memcpy(w->rlim, lim, sizeof(w->rlim));
 	w->have_rlim = 1;
+	return 0;
+}
+
+int spice_writer_set_itimers(struct spice_writer *w,
+			     const struct spice_image_itimer it[SPICE_IMAGE_NR_ITIMERS])
+{
+	memcpy(w->itimers, it, sizeof(w->itimers));
+	w->have_itimers = 1;
 	return 0;
 }
 
@@ -737,6 +747,8 @@ int spice_writer_write(struct spice_writer *w, int fd,
 	add_section(&l, SPICE_SECT_EPOLL, sizeof(*w->epoll), w->epoll, w->nr_epoll);
 	add_section(&l, SPICE_SECT_RLIMITS, sizeof(w->rlim[0]), w->rlim,
 		    w->have_rlim ? SPICE_IMAGE_NR_RLIMITS : 0);
+	add_section(&l, SPICE_SECT_ITIMERS, sizeof(w->itimers[0]), w->itimers,
+		    w->have_itimers ? SPICE_IMAGE_NR_ITIMERS : 0);
 	for (i = 0; i < l.nr; i++)
 		l.sect[i].offset += l.nr * sizeof(l.sect[0]);
 	l.end += l.nr * sizeof(l.sect[0]);

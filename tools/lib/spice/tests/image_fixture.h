@@ -34,6 +34,7 @@ struct fixture {
 	unsigned char mapped[4][FX_PAGE];
 	unsigned char ondisk[4][FX_PAGE];
 	struct spice_image_rlimit rlim[SPICE_IMAGE_NR_RLIMITS];
+	struct spice_image_itimer itimers[SPICE_IMAGE_NR_ITIMERS];
 	struct spice_writer_stats stats;
 };
 
@@ -132,6 +133,10 @@ static inline int fx_build(struct fixture *fx)
 	}
 	fx->rlim[FX_NOFILE].cur = 1024;
 	fx->rlim[FX_NOFILE].max = 4096;
+	/* ITIMER_REAL periodic, ITIMER_VIRTUAL disarmed, ITIMER_PROF once. */
+	fx->itimers[0] = (struct spice_image_itimer){ 2500000000ULL, 1000000 };
+	fx->itimers[1] = (struct spice_image_itimer){ 0, 0 };
+	fx->itimers[2] = (struct spice_image_itimer){ INT64_MAX, 0 };
 
 	w = spice_writer_new(fx->dir);
 	if (!w)
@@ -152,6 +157,8 @@ static inline int fx_build(struct fixture *fx)
 		err = spice_writer_set_sigactions(w, act);
 	if (!err)
 		err = spice_writer_set_rlimits(w, fx->rlim);
+	if (!err)
+		err = spice_writer_set_itimers(w, fx->itimers);
 	if (!err)
 		err = spice_writer_add_fd(w, &fd0);
 	if (!err)

@@ -41,6 +41,7 @@ static void test_copy(void)
 	const struct spice_image_epoll_watch *ew;
 	const struct spice_image_thread *t;
 	const struct spice_image_rlimit *lim;
+	const struct spice_image_itimer *it;
 	const struct spice_image_vma *v, *cv;
 	struct spice_image *img, *copy;
 	char path[128], why[SPICE_IMAGE_WHY_LEN];
@@ -90,6 +91,10 @@ static void test_copy(void)
 	lim = spice_image_table(copy, SPICE_SECT_RLIMITS, &nr);
 	check(nr == SPICE_IMAGE_NR_RLIMITS && !memcmp(lim, fx.rlim, sizeof(fx.rlim)),
 	      "resource limits are kept");
+	it = spice_image_table(copy, SPICE_SECT_ITIMERS, &nr);
+	check(nr == SPICE_IMAGE_NR_ITIMERS &&
+	      !memcmp(it, fx.itimers, sizeof(fx.itimers)),
+	      "interval timers copied");
 	t = spice_image_table(copy, SPICE_SECT_THREADS, NULL);
 	check(spice_image_process(copy)->flags == FX_PROC_FLAGS &&
 	      spice_image_process(copy)->oom_score_adj == FX_OOM_SCORE_ADJ &&

@@ -76,6 +76,7 @@ static void test_round_trip(void)
 	const struct spice_image_sigaction *act;
 	const struct spice_image_epoll_watch *watch;
 	const struct spice_image_rlimit *lim;
+	const struct spice_image_itimer *it;
 	const struct spice_image_vma *v;
 	char why[SPICE_IMAGE_WHY_LEN];
 	struct spice_image *img;
@@ -142,6 +143,10 @@ static void test_round_trip(void)
 	lim = spice_image_table(img, SPICE_SECT_RLIMITS, &nr);
 	check(nr == SPICE_IMAGE_NR_RLIMITS && !memcmp(lim, fx.rlim, sizeof(fx.rlim)),
 	      "resource limits survive");
+	it = spice_image_table(img, SPICE_SECT_ITIMERS, &nr);
+	check(nr == SPICE_IMAGE_NR_ITIMERS &&
+	      !memcmp(it, fx.itimers, sizeof(fx.itimers)),
+	      "interval timers survive");
 	f = spice_image_table(img, SPICE_SECT_FILES, &nr);
 	check(nr == 1 && f->size == 4 * FX_PAGE && S_ISREG(f->mode) &&
 	      f->path.len == strlen(fx.file) &&
@@ -184,6 +189,7 @@ struct mutation {
 #define EPFD(b) ((struct spice_image_fd *)entry(b, SPICE_SECT_FDS, 2))
 #define WATCH(b) ((struct spice_image_epoll_watch *)entry(b, SPICE_SECT_EPOLL, 0))
 #define RLIM(b, i) ((struct spice_image_rlimit *)entry(b, SPICE_SECT_RLIMITS, i))
+#define ITIMER(b, i) ((struct spice_image_itimer *)entry(b, SPICE_SECT_ITIMERS, i))
 
 static void m_magic(unsigned char *b, size_t *l)
 {
@@ -514,6 +520,27 @@ static void m_rlimit_finite_hard(unsigned char *b, size_t *l)
 {
 	(void)l;
 	RLIM(b, 0)->max = 0;	/* soft unlimited */
+}
+
+static void m_itimers_2(unsigned char *b, size_t *l)
+{
+	struct spice_image_section *s = section(b, SPICE_SECT_ITIMERS);
+
+	(void)l;
+	s->nr_entries = 2;
+	s->size = 2 * s->entry_size;
+}
+
+static void m_itimer_value(unsigned char *b, size_t *l)
+{
+	(void)l;
+	ITIMER(b, 1)->value_ns = (uint64_t)INT64_MAX + 1;
+}
+
+static void m_itimer_interval(unsigned char *b, size_t *l)
+{
+	(void)l;
+	ITIMER(b, 2)->interval_ns = ~0ULL;
 }
 
 static void m_dir_hash(unsigned char *b, size_t *l)
@@ -956,6 +983,11 @@ static const struct mutation mutations[] = {
 	  "rlimit 7: soft limit above hard limit" },
 	{ "an unlimited soft limit under a hard one", m_rlimit_finite_hard, 1, -EINVAL,
 	  "rlimit 0: soft limit above hard limit" },
+	{ "2 interval timers", m_itimers_2, 1, -EINVAL, "itimers: 2 entries, expected 3" },
+	{ "an interval timer's value over 2^63 - 1 ns", m_itimer_value, 1, -EINVAL,
+	  "itimer 1: time over 2^63 - 1 ns" },
+	{ "an interval timer's interval over 2^63 - 1 ns", m_itimer_interval, 1,
+	  -EINVAL, "itimer 2: time over 2^63 - 1 ns" },
 	{ "hash of a directory", m_dir_hash, 1, -EINVAL, "not regular" },
 	{ "negative fd", m_fd_neg, 1, -EINVAL, "range" },
 	{ "unknown fd type", m_fd_type, 1, -EINVAL, "type" },

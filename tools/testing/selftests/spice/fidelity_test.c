@@ -3,7 +3,7 @@
  * restore_process() keeps what a process holds: resource limits, prctl
  * state, the OOM score, each thread's id, parent-death signal and timer
  * slack, each mapping's lock and advice, and tens of thousands of
- * mappings; none of the launcher's POSIX timers.  A dumpee sets the state,
+ * mappings, the interval timers; none of the launcher's timers.  A dumpee sets the state,
  * is dumped and restored by a launcher that does not have it, then checks
  * it from inside; the test checks it from /proc too.  A launcher that could not
  * give itself the state with the ordinary calls gets their error, and is
@@ -54,6 +54,7 @@
 #define WITH_VMA_STATE	32	/* locked and advised mappings, see vma_state */
 #define WITH_OVER_MEMLOCK 64	/* ... and more locked than RLIMIT_MEMLOCK */
 #define WITH_NO_TIMERS	128	/* none: checks it got none of the launcher's */
+#define WITH_ITIMERS	256	/* the three interval timers armed */
 
 #define CORE_MAX	1048576
 #define MSGQUEUE_CUR	4096
@@ -64,6 +65,12 @@
 #define OOM_LOW		-500
 #define MDWE_BITS	(PR_MDWE_REFUSE_EXEC_GAIN | PR_MDWE_NO_INHERIT)
 #define MANY_VMAS	30000
+/* Interval timers, in seconds: far enough that none fires during a test. */
+#define REAL_LEFT	1000
+#define REAL_EVERY	500
+#define VIRTUAL_LEFT	200
+#define PROF_LEFT	300
+#define PROF_EVERY	7
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
@@ -358,6 +365,14 @@ static void set_state(int with)
 		start_robust_holder();
 	if (with & WITH_VMA_STATE)
 		set_vma_state(with);
+	if ((with & WITH_ITIMERS) &&
+	    (setitimer(ITIMER_REAL, &(struct itimerval){
+			{ REAL_EVERY, 0 }, { REAL_LEFT, 0 } }, NULL) ||
+	     setitimer(ITIMER_VIRTUAL, &(struct itimerval){
+			{ 0, 0 }, { VIRTUAL_LEFT, 0 } }, NULL) ||
+	     setitimer(ITIMER_PROF, &(struct itimerval){
+			{ PROF_EVERY, 0 }, { PROF_LEFT, 0 } }, NULL)))
+		_exit(30);
 	if (with & WITH_MAPS) {
 		/* Every other page readable: one VMA per page. */
 		p = mmap(NULL, MANY_VMAS * 4096UL, PROT_NONE,
@@ -380,6 +395,24 @@ static bool no_posix_timers(void)
 	if (fd >= 0)
 		close(fd);
 	return n == 0;
+}
+
+/*
+ * Whether interval timer @which has an interval of @every s and at most
+ * @left s left, and has not lost more than half of that (the dump and
+ * restore take seconds, of real time more than of CPU time).  Zero and
+ * zero for a disarmed one.
+ */
+static bool itimer_is(int which, long left, long every)
+{
+	struct itimerval v;
+
+	if (!left)
+		return !getitimer(which, &v) && !v.it_value.tv_sec &&
+		       !v.it_value.tv_usec && !v.it_interval.tv_sec;
+	return !getitimer(which, &v) && v.it_interval.tv_sec == every &&
+	       !v.it_interval.tv_usec && v.it_value.tv_sec <= left &&
+	       v.it_value.tv_sec >= left / 2;
 }
 
 /* Its verdict on its own state: 'A', or a letter naming what is wrong. */
@@ -421,8 +454,14 @@ static char check_state(int with, int nr_maps)
 		return 'o';
 	if ((with & WITH_MAPS) && count_maps(getpid()) != nr_maps)
 		return 'v';
-	if ((with & WITH_NO_TIMERS) && !no_posix_timers())
+	if ((with & WITH_NO_TIMERS) &&
+	    (!no_posix_timers() || !itimer_is(ITIMER_REAL, 0, 0)))
 		return 'x';
+	if ((with & WITH_ITIMERS) &&
+	    (!itimer_is(ITIMER_REAL, REAL_LEFT, REAL_EVERY) ||
+	     !itimer_is(ITIMER_VIRTUAL, VIRTUAL_LEFT, 0) ||
+	     !itimer_is(ITIMER_PROF, PROF_LEFT, PROF_EVERY)))
+		return 'i';
 	if (with & WITH_TIDS)
 		return check_tids();
 	if (with & WITH_VMA_STATE)
@@ -592,6 +631,7 @@ static bool launcher_unchanged(int how, int oom_score_adj)
 	if ((how & LAUNCH_LOW_NOFILE) &&
 	    (getrlimit(RLIMIT_NOFILE, &r) || r.rlim_cur != 64 || r.rlim_max != 64))
 		return false;
+
 	return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 0 &&
 	       !prctl(PR_GET_CHILD_SUBREAPER, &v) && v == 0 &&
 	       prctl(PR_GET_MDWE, 0, 0, 0, 0) ==
@@ -599,9 +639,13 @@ static bool launcher_unchanged(int how, int oom_score_adj)
 	       read_int_file("/proc/self/oom_score_adj") == oom_score_adj;
 }
 
-/* The launcher's timers, which a restore drops as exec does. */
+/*
+ * The launcher's timers: a POSIX timer, which a restore drops as exec
+ * does, and ITIMER_REAL, which the image's value replaces.
+ */
 static int arm_timers(void)
 {
+	struct itimerval itv = { .it_value = { 100, 0 } };
 	struct itimerspec its = { .it_value = { 100, 0 } };
 	struct sigevent sev = {
 		.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR2,
@@ -609,7 +653,8 @@ static int arm_timers(void)
 	timer_t timer;
 
 	return timer_create(CLOCK_MONOTONIC, &sev, &timer) ||
-	       timer_settime(timer, 0, &its, NULL);
+	       timer_settime(timer, 0, &its, NULL) ||
+	       setitimer(ITIMER_REAL, &itv, NULL);
 }
 
 /*
@@ -648,6 +693,7 @@ static pid_t launch(struct fidelity_ctx *fc, int how)
 		}
 		if ((how & LAUNCH_TIMERS) && arm_timers())
 			_exit(93);
+
 		map[0] = (struct restore_process_fd){ .image_fd = CMD_FD, .fd = cmd[0] };
 		map[1] = (struct restore_process_fd){ .image_fd = ACK_FD, .fd = ack[1] };
 		args.fd_map = (uintptr_t)map;
@@ -890,6 +936,16 @@ TEST_F(fidelity, launcher_timers_are_dropped)
 	end_restored(_metadata, fc);
 }
 
+TEST_F(fidelity, interval_timers)
+{
+	struct fidelity_ctx *fc = &self->c;
+
+	ASSERT_EQ(0, dump_with(fc, WITH_ITIMERS));
+	ASSERT_LT(0, launch(fc, LAUNCH_TIMERS));
+	EXPECT_EQ('A', ask(_metadata, fc));
+	end_restored(_metadata, fc);
+}
+
 TEST_F(fidelity, lock_and_advice_of_each_mapping)
 {
 	struct fidelity_ctx *fc = &self->c;
@@ -923,12 +979,11 @@ TEST_F(fidelity, locked_over_the_limit)
 }
 
 /* State no image holds yet, set by a child that then waits. */
-enum { U_PENDING_SIGNAL, U_POSIX_TIMER, U_ITIMER, U_FLOCK, U_POSIX_LOCK, U_OFD_LOCK, U_NR };
+enum { U_PENDING_SIGNAL, U_POSIX_TIMER, U_FLOCK, U_POSIX_LOCK, U_OFD_LOCK, U_NR };
 
 static void hold_unsupported(int what, int ready)
 {
 	struct itimerspec its = { .it_value = { 100, 0 } };
-	struct itimerval itv = { .it_value = { 100, 0 } };
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	sigset_t set;
 	timer_t timer;
@@ -944,7 +999,6 @@ static void hold_unsupported(int what, int ready)
 	    (what == U_POSIX_TIMER &&
 	     (timer_create(CLOCK_MONOTONIC, NULL, &timer) ||
 	      timer_settime(timer, 0, &its, NULL))) ||
-	    (what == U_ITIMER && setitimer(ITIMER_REAL, &itv, NULL)) ||
 	    (what == U_FLOCK && flock(fd, LOCK_EX)) ||
 	    (what == U_POSIX_LOCK && fcntl(fd, F_SETLK, &fl)) ||
 	    (what == U_OFD_LOCK && fcntl(fd, F_OFD_SETLK, &fl)))
@@ -959,8 +1013,7 @@ static void hold_unsupported(int what, int ready)
 TEST_F(fidelity, unsupported_state_is_refused_by_name)
 {
 	static const char *const names[U_NR] = {
-		"pending signal 10", "POSIX timer", "ITIMER_REAL", "FLOCK", "POSIX",
-		"OFDLCK",
+		"pending signal 10", "POSIX timer", "FLOCK", "POSIX", "OFDLCK",
 	};
 	struct fidelity_ctx *fc = &self->c;
 	struct spice_dump_opts opts = {};

@@ -85,7 +85,8 @@ LIBSPICE_API const void *spice_image_blob(const struct spice_image *img,
  *	w = spice_writer_new(dir)
  *	spice_writer_set_process(w, &proc)
  *	spice_writer_add_thread(w, &thread, xstate, xstate_len)   (each)
- *	spice_writer_set_sigactions(w, act), _set_rlimits(w, lim) (optional)
+ *	spice_writer_set_sigactions(w, act), _set_rlimits(w, lim),
+ *	_set_itimers(w, it) (optional)
  *	spice_writer_add_file(w, path, &st) -> file index         (each)
  *	spice_writer_add_fd(w, &fd) or _add_fd_data()            (each)
  *	spice_writer_add_epoll_watch(w, &watch)   (each; after its fds)
@@ -131,6 +132,13 @@ LIBSPICE_API int spice_writer_set_sigactions(struct spice_writer *w,
 LIBSPICE_API int
 spice_writer_set_rlimits(struct spice_writer *w,
 			 const struct spice_image_rlimit lim[SPICE_IMAGE_NR_RLIMITS]);
+/*
+ * The interval timers, indexed by ITIMER_*; an image written without them
+ * has no itimers section, and its restore leaves none armed.
+ */
+LIBSPICE_API int
+spice_writer_set_itimers(struct spice_writer *w,
+			 const struct spice_image_itimer it[SPICE_IMAGE_NR_ITIMERS]);
 /*
  * Returns the file's index; @path is opened to compare pages with it.
  * @flags: 0, or SPICE_FILE_HAS_SHA256 to record the SHA-256 of a regular
