@@ -68,6 +68,8 @@ static const struct {
 				 SPICE_IMAGE_NR_RLIMITS },
 	[SPICE_SECT_ITIMERS] = { sizeof(struct spice_image_itimer),
 				 SPICE_IMAGE_NR_ITIMERS },
+	[SPICE_SECT_SIGNALS] = { sizeof(struct spice_image_signal),
+				 SPICE_IMAGE_MAX_SIGNALS },
 };
 
 #define SPICE_PROC_FLAGS	(SPICE_PROC_UNDUMPABLE | SPICE_PROC_NO_NEW_PRIVS | \
@@ -293,6 +295,42 @@ static int spice_check_itimers(const struct spice_image *img)
 		if (img->itimers[i].value_ns > KTIME_MAX ||
 		    img->itimers[i].interval_ns > KTIME_MAX)
 			return -EINVAL;
+	return 0;
+}
+
+/*
+ * Pending signals: each for a thread of the image or for the process,
+ * sorted by it; a signal that can be pending (not SIGKILL or SIGSTOP,
+ * which end or stop the process as they are sent), a standard one at most
+ * once per queue; nothing past the kernel's siginfo.
+ */
+static int spice_check_pending_signals(const struct spice_image *img)
+{
+	const struct spice_image_signal *s = img->signals;
+	const size_t tail = sizeof(s->info) - sizeof(kernel_siginfo_t);
+	u64 standard = 0, i;
+	int sig;
+
+	BUILD_BUG_ON(sizeof(kernel_siginfo_t) > sizeof(s->info));
+	BUILD_BUG_ON(offsetof(kernel_siginfo_t, si_signo) != 0);
+	for (i = 0; i < img->nr[SPICE_SECT_SIGNALS]; i++, s++) {
+		if (s->reserved ||
+		    (s->thread != SPICE_IMAGE_NONE &&
+		     s->thread >= img->nr[SPICE_SECT_THREADS]) ||
+		    (i && s->thread < s[-1].thread) ||
+		    memchr_inv(s->info + sizeof(kernel_siginfo_t), 0, tail))
+			return -EINVAL;
+		if (i && s->thread != s[-1].thread)
+			standard = 0;
+		memcpy(&sig, s->info, sizeof(sig));
+		if (sig < 1 || sig > _NSIG || sig_kernel_only(sig))
+			return -EINVAL;
+		if (sig < SIGRTMIN) {
+			if (standard & BIT_ULL(sig))
+				return -EINVAL;
+			standard |= BIT_ULL(sig);
+		}
+	}
 	return 0;
 }
 
@@ -681,6 +719,7 @@ int spice_image_check(struct spice_image *img, void *meta, size_t len,
 	img->epoll = spice_sect_start(img, sect[SPICE_SECT_EPOLL]);
 	img->rlimits = spice_sect_start(img, sect[SPICE_SECT_RLIMITS]);
 	img->itimers = spice_sect_start(img, sect[SPICE_SECT_ITIMERS]);
+	img->signals = spice_sect_start(img, sect[SPICE_SECT_SIGNALS]);
 
 	err = spice_check_process(img);
 	if (!err)
@@ -689,6 +728,8 @@ int spice_image_check(struct spice_image *img, void *meta, size_t len,
 		err = spice_check_rlimits(img);
 	if (!err)
 		err = spice_check_itimers(img);
+	if (!err)
+		err = spice_check_pending_signals(img);
 	if (!err)
 		err = spice_check_files(img);
 	if (!err)

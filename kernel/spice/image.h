@@ -10,7 +10,7 @@
 
 struct file;
 
-#define SPICE_SECT_MAX	SPICE_SECT_ITIMERS
+#define SPICE_SECT_MAX	SPICE_SECT_SIGNALS
 
 /*
  * The metadata of an image, copied into the kernel and checked: every
@@ -34,6 +34,7 @@ struct spice_image {
 	const struct spice_image_epoll_watch *epoll;
 	const struct spice_image_rlimit *rlimits;	/* 16 or NULL */
 	const struct spice_image_itimer *itimers;	/* 3 or NULL */
+	const struct spice_image_signal *signals;
 	u64 nr[SPICE_SECT_MAX + 1];	/* entries per section type */
 };
 

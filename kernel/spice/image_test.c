@@ -22,7 +22,7 @@
 #define T_VMA		0x10000000ULL
 
 enum { S_PROC, S_THREADS, S_VMAS, S_IV, S_BLOBS, S_FDS, S_EPOLL, S_RLIM,
-	S_ITIM, S_NR };
+	S_ITIM, S_SIG, S_NR };
 
 struct test_image {
 	u8 buf[T_META];
@@ -94,9 +94,20 @@ static void image_init_fds(struct test_image *x)
 	w[1] = (struct spice_image_epoll_watch) { .epfd = 4, .tfd = 5, .events = 1 };
 }
 
+/* Pending signal @i: @sig, for thread @thread. */
+static void set_signal(struct test_image *x, int i, u32 thread, int sig)
+{
+	struct spice_image_signal *s = (struct spice_image_signal *)body(x, S_SIG) + i;
+
+	memset(s, 0, sizeof(*s));
+	s->thread = thread;
+	memcpy(s->info, &sig, sizeof(sig));
+}
+
 /*
- * One thread, one anonymous VMA of 2 pages, its first page stored, and the
- * fds of image_init_fds().
+ * One thread, one anonymous VMA of 2 pages, its first page stored, the
+ * fds of image_init_fds(), and a signal pending for the thread and one for
+ * the process.
  */
 static void image_init(struct test_image *x)
 {
@@ -133,12 +144,16 @@ static void image_init(struct test_image *x)
 	off = add_sect(x, S_ITIM, SPICE_SECT_ITIMERS,
 		       sizeof(struct spice_image_itimer), off,
 		       SPICE_IMAGE_NR_ITIMERS);
+	off = add_sect(x, S_SIG, SPICE_SECT_SIGNALS,
+		       sizeof(struct spice_image_signal), off, 2);
 	p = body(x, S_PROC);
 	p->exe_file = SPICE_IMAGE_NONE;
 	p->cwd.len = 4;
 	strscpy(p->comm, "test", sizeof(p->comm));
 	t = body(x, S_THREADS);
 	t->tid = 1;
+	set_signal(x, 0, 0, SIGUSR1);
+	set_signal(x, 1, SPICE_IMAGE_NONE, 34);
 	v = body(x, S_VMAS);
 	v->start = T_VMA;
 	v->end = T_VMA + 2 * 4096;
@@ -308,6 +323,43 @@ static void tables(struct kunit *test)
 		SPICE_IMAGE_MAX_XSTATE + 1;
 	reseal(x);
 	KUNIT_EXPECT_EQ(test, -E2BIG, check(x, T_FILE_SIZE));
+}
+
+#define EXPECT_SIGNALS(test, image, want, what) do {			\
+	struct test_image *__x = (image);				\
+									\
+	image_init(__x);						\
+	what;								\
+	reseal(__x);							\
+	KUNIT_EXPECT_EQ(test, want, check(__x, T_FILE_SIZE));		\
+} while (0)
+
+/* Pending signals: for a thread of the image or the process, in order. */
+static void pending_signals(struct kunit *test)
+{
+	struct test_image *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+	struct spice_image_signal *s;
+
+	image_init(x);
+	KUNIT_ASSERT_EQ(test, 0, check(x, T_FILE_SIZE));
+	KUNIT_EXPECT_EQ(test, 2, x->img.nr[SPICE_SECT_SIGNALS]);
+	KUNIT_EXPECT_EQ(test, SPICE_IMAGE_NONE, x->img.signals[1].thread);
+	s = body(x, S_SIG);
+	/* The same standard signal in two queues; a real-time one twice. */
+	EXPECT_SIGNALS(test, x, 0, set_signal(x, 1, SPICE_IMAGE_NONE, SIGUSR1));
+	EXPECT_SIGNALS(test, x, 0, { set_signal(x, 0, 0, 64);
+				     set_signal(x, 1, 0, 64); });
+	EXPECT_SIGNALS(test, x, -EINVAL, set_signal(x, 1, 0, SIGUSR1));
+	EXPECT_SIGNALS(test, x, -EINVAL, set_signal(x, 0, 1, SIGUSR1));
+	EXPECT_SIGNALS(test, x, -EINVAL, { set_signal(x, 0, SPICE_IMAGE_NONE, 1);
+					   set_signal(x, 1, 0, 2); });
+	EXPECT_SIGNALS(test, x, -EINVAL, set_signal(x, 0, 0, SIGKILL));
+	EXPECT_SIGNALS(test, x, -EINVAL, set_signal(x, 0, 0, SIGSTOP));
+	EXPECT_SIGNALS(test, x, -EINVAL, set_signal(x, 0, 0, 0));
+	EXPECT_SIGNALS(test, x, -EINVAL, set_signal(x, 0, 0, 65));
+	EXPECT_SIGNALS(test, x, -EINVAL, s[1].info[48] = 1);
+	EXPECT_SIGNALS(test, x, -EINVAL, s[1].info[127] = 1);
+	EXPECT_SIGNALS(test, x, -EINVAL, s[0].reserved = 1);
 }
 
 /* Process, thread and VMA attributes, resource limits, interval timers. */
@@ -542,6 +594,7 @@ static struct kunit_case spice_image_cases[] = {
 	KUNIT_CASE(event_fds),
 	KUNIT_CASE(channel_fds),
 	KUNIT_CASE(attributes),
+	KUNIT_CASE(pending_signals),
 	{}
 };
 

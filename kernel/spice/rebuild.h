@@ -60,6 +60,9 @@ struct spice_rebuild {
 	struct pid **tids;		/* their ids, taken beforehand, or NULL */
 	unsigned int flags;		/* RESTORE_PROCESS_* */
 
+	/* Per pending signal of the image, its queue entry until queued. */
+	struct sigqueue **sigqueues;
+
 	/* Where the time went; sent with RESTORE_PROCESS_STATS. */
 	struct restore_process_stats stats;
 	u64 phase_start;		/* ktime_get_ns() at the current phase */
@@ -117,6 +120,11 @@ void spice_commit_thread_attrs(struct task_struct *p,
 
 /* timers.c */
 void spice_commit_itimers(const struct spice_image *img);
+
+/* sigpending.c */
+int spice_prepare_sigpending(struct spice_rebuild *rb);
+void spice_commit_sigpending(struct spice_rebuild *rb);
+void spice_release_sigpending(struct spice_rebuild *rb);
 
 /* tids.c */
 int spice_prepare_tids(struct spice_rebuild *rb);

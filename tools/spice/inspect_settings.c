@@ -2,9 +2,10 @@
 /*
  * spice inspect: what the process set about itself with prctl(),
  * setrlimit() and setitimer(): its process flags, oom_score_adj, resource
- * limits and interval timers.
+ * limits and interval timers; and the signals pending for it.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <spice/image.h>
 
@@ -114,3 +115,31 @@ void print_itimers(const struct spice_image *img, int json)
 			       it[i].value_ns / 1e9, it[i].interval_ns / 1e9);
 }
 
+/* The pending signals: their numbers and codes, the thread's or the process's. */
+void print_signals(const struct spice_image *img, int json)
+{
+	const struct spice_image_signal *s;
+	int32_t info[3];
+	uint64_t nr, i;
+
+	s = spice_image_table(img, SPICE_SECT_SIGNALS, &nr);
+	if (json)
+		printf("\"signals\":[");
+	for (i = 0; i < nr; i++) {
+		memcpy(info, s[i].info, sizeof(info));	/* signo, errno, code */
+		if (json && s[i].thread == SPICE_IMAGE_NONE)
+			printf("%s{\"thread\":null,\"signo\":%d,\"code\":%d}",
+			       i ? "," : "", info[0], info[2]);
+		else if (json)
+			printf("%s{\"thread\":%u,\"signo\":%d,\"code\":%d}",
+			       i ? "," : "", s[i].thread, info[0], info[2]);
+		else if (s[i].thread == SPICE_IMAGE_NONE)
+			printf("pending signal %d (code %d) for the process\n",
+			       info[0], info[2]);
+		else
+			printf("pending signal %d (code %d) for thread %u\n",
+			       info[0], info[2], s[i].thread);
+	}
+	if (json)
+		printf("],");
+}

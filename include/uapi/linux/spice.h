@@ -390,6 +390,12 @@ enum spice_image_section_type {
 	 * entries), or empty: none is armed.
 	 */
 	SPICE_SECT_ITIMERS = 12,
+	/**
+	 * @SPICE_SECT_SIGNALS: &struct spice_image_signal, the signals
+	 * pending for each thread and for the process, sorted by @thread;
+	 * those of one queue in the order they were sent.
+	 */
+	SPICE_SECT_SIGNALS = 13,
 };
 
 /**
@@ -588,6 +594,26 @@ struct spice_image_itimer {
 	__u64 value_ns;
 	/** @interval_ns: Reload value after an expiry; zero: once only. */
 	__u64 interval_ns;
+};
+
+/**
+ * struct spice_image_signal - A pending signal and its information.
+ */
+struct spice_image_signal {
+	/**
+	 * @thread: Index in %SPICE_SECT_THREADS of the thread it is pending
+	 * for (tgkill(2), a fault), or %SPICE_IMAGE_NONE for the process as a
+	 * whole (kill(2)).
+	 */
+	__u32 thread;
+	/** @reserved: Must be zero. */
+	__u32 reserved;
+	/**
+	 * @info: Its siginfo_t as PTRACE_PEEKSIGINFO reads it: si_signo from
+	 * 1 to 64, neither SIGKILL nor SIGSTOP, and a standard signal (below
+	 * SIGRTMIN) at most once per queue; bytes 48 to 127 zero.
+	 */
+	__u8 info[128];
 };
 
 /**
@@ -853,6 +879,7 @@ struct spice_image_vma {
 #define SPICE_IMAGE_MAX_FDS		65536
 #define SPICE_IMAGE_MAX_FD		(1 << 20)
 #define SPICE_IMAGE_MAX_EPOLL_WATCHES	65536
+#define SPICE_IMAGE_MAX_SIGNALS		65536
 #define SPICE_IMAGE_MAX_PIPE_DATA	65536
 #define SPICE_IMAGE_MAX_VMAS		MMAP_RESTORE_MAX_REGIONS
 #define SPICE_IMAGE_MAX_INTERVALS	MMAP_RESTORE_MAX_INTERVALS

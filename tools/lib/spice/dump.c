@@ -317,7 +317,7 @@ static int dump_frozen(struct dump *d, struct spice_image_process *proc)
 	if (!err)
 		err = dump_rlimits(d);
 	if (!err)
-		err = dump_refuse_pending_signals(d);
+		err = dump_pending_signals(d);
 	if (!err)
 		err = dump_refuse_posix_timers(d);
 	if (!err)

@@ -17,6 +17,7 @@ struct dump_thread {
 	pid_t tid;
 	int seized;
 	int pending_signal;	/* a signal it stopped for, handed back */
+	siginfo_t pending_info;	/* and its information */
 	struct user_regs_struct regs;
 	void *xstate;
 	size_t xstate_len;
@@ -100,8 +101,10 @@ int dump_shmem_pages(struct dump *d, const struct dump_vma *v,
 		     struct dump_ws *ws, char *buf, size_t buf_len);
 
 /* dump_unsupported.c */
-int dump_refuse_pending_signals(struct dump *d);
 int dump_refuse_posix_timers(struct dump *d);
+
+/* dump_sigpending.c */
+int dump_pending_signals(struct dump *d);
 
 /* dump_timers.c */
 int dump_itimers(struct dump *d);

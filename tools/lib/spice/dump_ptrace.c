@@ -84,9 +84,13 @@ static int known(const struct dump *d, pid_t tid)
 	return 0;
 }
 
-/* Wait for @tid's interrupt stop, keeping a signal it stopped for instead. */
-static int wait_stop(pid_t tid, int *pending)
+/*
+ * Wait for @t's interrupt stop, keeping a signal it stopped for instead,
+ * with its information: the thread had taken it from its queue.
+ */
+static int wait_stop(struct dump_thread *t)
 {
+	pid_t tid = t->tid;
 	int status;
 
 	for (;;) {
@@ -98,10 +102,15 @@ static int wait_stop(pid_t tid, int *pending)
 			return 0;
 		/*
 		 * A signal-delivery stop came first: hold the signal back
-		 * (it is handed back at detach) and wait for the interrupt.
+		 * (it is handed back at detach, and the image has it
+		 * pending) and wait for the interrupt.  Only one can be
+		 * handed back.
 		 */
-		*pending = WSTOPSIG(status);
-		if (ptrace(PTRACE_CONT, tid, NULL, NULL))
+		if (t->pending_signal)
+			return -EAGAIN;
+		t->pending_signal = WSTOPSIG(status);
+		if (ptrace(PTRACE_GETSIGINFO, tid, NULL, &t->pending_info) ||
+		    ptrace(PTRACE_CONT, tid, NULL, NULL))
 			return -errno;
 	}
 }
@@ -138,11 +147,14 @@ int dump_seize(struct dump *d)
 			t->tid = tids[i];
 			t->seized = 1;
 			again = 1;
-			if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) ||
-			    wait_stop(t->tid, &t->pending_signal)) {
+			err = ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) ?
+			      -ESRCH : wait_stop(t);
+			if (err) {
 				free(tids);
-				return dump_fail(d, -ESRCH, "thread %d exited during the dump",
-						 t->tid);
+				return dump_fail(d, err == -EAGAIN ? err : -ESRCH,
+						 err == -EAGAIN ?
+						 "thread %d: two signals arrived during the dump" :
+						 "thread %d exited during the dump", t->tid);
 			}
 		}
 		free(tids);

@@ -69,6 +69,8 @@ static const struct {
 				 SPICE_IMAGE_NR_RLIMITS, "rlimits" },
 	[SPICE_SECT_ITIMERS] = { sizeof(struct spice_image_itimer),
 				 SPICE_IMAGE_NR_ITIMERS, "itimers" },
+	[SPICE_SECT_SIGNALS] = { sizeof(struct spice_image_signal),
+				 SPICE_IMAGE_MAX_SIGNALS, "signals" },
 };
 
 /* The bits epoll_ctl(2) lets EPOLLEXCLUSIVE be combined with. */
@@ -379,6 +381,48 @@ static int check_itimers(const struct spice_image *img, char *why)
 		if (it[i].value_ns > INT64_MAX || it[i].interval_ns > INT64_MAX)
 			return fail(why, -EINVAL, "itimer %llu: time over 2^63 - 1 ns",
 				    (unsigned long long)i);
+	return 0;
+}
+
+/*
+ * Pending signals, as restore_process() takes them: for a thread of the
+ * image or the process, sorted by it; a signal that can be pending, a
+ * standard one once per queue; nothing after the kernel's 48-byte siginfo.
+ */
+static int check_signals(const struct spice_image *img, char *why)
+{
+	const struct spice_image_signal *s = spice_image_table(img,
+						SPICE_SECT_SIGNALS, NULL);
+	uint64_t i, n = img->nr[SPICE_SECT_SIGNALS], standard = 0;
+	static const uint8_t zero[sizeof(s->info) - 48];
+	int32_t sig;
+
+	for (i = 0; i < n; i++, s++) {
+		if (s->reserved)
+			return fail(why, -EINVAL, "signal %llu: reserved field set",
+				    (unsigned long long)i);
+		if (s->thread != SPICE_IMAGE_NONE &&
+		    s->thread >= img->nr[SPICE_SECT_THREADS])
+			return fail(why, -EINVAL, "signal %llu: no thread %u",
+				    (unsigned long long)i, s->thread);
+		if (i && s->thread < s[-1].thread)
+			return fail(why, -EINVAL, "signal %llu: not sorted by thread",
+				    (unsigned long long)i);
+		if (memcmp(s->info + 48, zero, sizeof(zero)))
+			return fail(why, -EINVAL, "signal %llu: bytes set after the siginfo",
+				    (unsigned long long)i);
+		if (i && s->thread != s[-1].thread)
+			standard = 0;
+		memcpy(&sig, s->info, sizeof(sig));
+		if (sig < 1 || sig > 64 || sig == SIGKILL || sig == SIGSTOP)
+			return fail(why, -EINVAL, "signal %llu: signal %d cannot be pending",
+				    (unsigned long long)i, sig);
+		if (sig < 32 && (standard & 1ULL << sig))
+			return fail(why, -EINVAL, "signal %llu: signal %d twice in one queue",
+				    (unsigned long long)i, sig);
+		if (sig < 32)
+			standard |= 1ULL << sig;
+	}
 	return 0;
 }
 
@@ -899,6 +943,8 @@ int spice_image_parse(const void *buf, size_t len, uint64_t file_size,
 		err = check_rlimits(img, why);
 	if (!err)
 		err = check_itimers(img, why);
+	if (!err)
+		err = check_signals(img, why);
 	if (!err)
 		err = check_files(img, why);
 	if (!err)

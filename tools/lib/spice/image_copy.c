@@ -45,6 +45,7 @@ static int copy_process(const struct spice_image *img, struct spice_writer *w,
 	const struct spice_image_sigaction *act;
 	const struct spice_image_rlimit *lim;
 	const struct spice_image_itimer *it;
+	const struct spice_image_signal *sig;
 	const struct spice_image_thread *t;
 	char what[SPICE_IMAGE_WHY_LEN];
 	const struct spice_image_file *f;
@@ -87,6 +88,9 @@ static int copy_process(const struct spice_image *img, struct spice_writer *w,
 	it = spice_image_table(img, SPICE_SECT_ITIMERS, &nr);
 	if (!err && nr)
 		err = spice_writer_set_itimers(w, it);
+	sig = spice_image_table(img, SPICE_SECT_SIGNALS, &nr);
+	for (i = 0; i < nr && !err; i++)
+		err = spice_writer_add_signal(w, &sig[i]);
 	return err;
 }
 

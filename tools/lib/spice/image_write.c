@@ -55,6 +55,8 @@ struct spice_writer {
 	uint32_t nr_fds;
 	struct spice_image_epoll_watch *epoll;
 	uint32_t nr_epoll;
+	struct spice_image_signal *signals;
+	uint32_t nr_signals;
 	struct spice_image_vma *vmas;
 	uint32_t nr_vmas;
 	struct page_rec *pages;
@@ -145,6 +147,7 @@ void spice_writer_free(struct spice_writer *w)
 	free(w->file_fds);
 	free(w->fds);
 	free(w->epoll);
+	free(w->signals);
 	free(w->vmas);
 	free(w->pages);
 	free(w->ws);
@@ -338,6 +341,20 @@ int spice_writer_add_epoll_watch(struct spice_writer *w,
 	if (err)
 		return err;
 	w->epoll[w->nr_epoll++] = *ew;
+	return 0;
+}
+
+int spice_writer_add_signal(struct spice_writer *w,
+			    const struct spice_image_signal *s)
+{
+	int err;
+
+	if (w->nr_signals >= SPICE_IMAGE_MAX_SIGNALS)
+		return -E2BIG;
+	err = grow(&w->signals, w->nr_signals, sizeof(*s));
+	if (err)
+		return err;
+	w->signals[w->nr_signals++] = *s;
 	return 0;
 }
 
@@ -749,6 +766,8 @@ int spice_writer_write(struct spice_writer *w, int fd,
 		    w->have_rlim ? SPICE_IMAGE_NR_RLIMITS : 0);
 	add_section(&l, SPICE_SECT_ITIMERS, sizeof(w->itimers[0]), w->itimers,
 		    w->have_itimers ? SPICE_IMAGE_NR_ITIMERS : 0);
+	add_section(&l, SPICE_SECT_SIGNALS, sizeof(*w->signals), w->signals,
+		    w->nr_signals);
 	for (i = 0; i < l.nr; i++)
 		l.sect[i].offset += l.nr * sizeof(l.sect[0]);
 	l.end += l.nr * sizeof(l.sect[0]);

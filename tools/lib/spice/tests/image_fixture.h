@@ -35,6 +35,7 @@ struct fixture {
 	unsigned char ondisk[4][FX_PAGE];
 	struct spice_image_rlimit rlim[SPICE_IMAGE_NR_RLIMITS];
 	struct spice_image_itimer itimers[SPICE_IMAGE_NR_ITIMERS];
+	struct spice_image_signal signals[4];
 	struct spice_writer_stats stats;
 };
 
@@ -58,6 +59,17 @@ static inline uint32_t fx_crc32c(const unsigned char *p, size_t len)
 			crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78 : crc >> 1;
 	}
 	return ~crc;
+}
+
+/* A pending signal for @thread: its number, code and a sender's pid. */
+static inline void fx_signal(struct spice_image_signal *s, uint32_t thread,
+			     int32_t sig, int32_t code)
+{
+	int32_t info[4] = { sig, 0, code, 4242 };
+
+	memset(s, 0, sizeof(*s));
+	s->thread = thread;
+	memcpy(s->info, info, sizeof(info));
 }
 
 static inline void fx_fill(unsigned char *p, int c)
@@ -137,6 +149,11 @@ static inline int fx_build(struct fixture *fx)
 	fx->itimers[0] = (struct spice_image_itimer){ 2500000000ULL, 1000000 };
 	fx->itimers[1] = (struct spice_image_itimer){ 0, 0 };
 	fx->itimers[2] = (struct spice_image_itimer){ INT64_MAX, 0 };
+	/* SIGUSR1 for the first thread, SIGRTMIN+6 twice for the second, SIGTERM. */
+	fx_signal(&fx->signals[0], 0, 10, -6);
+	fx_signal(&fx->signals[1], 1, 40, -1);
+	fx_signal(&fx->signals[2], 1, 40, -1);
+	fx_signal(&fx->signals[3], SPICE_IMAGE_NONE, 15, 0);
 
 	w = spice_writer_new(fx->dir);
 	if (!w)
@@ -159,6 +176,8 @@ static inline int fx_build(struct fixture *fx)
 		err = spice_writer_set_rlimits(w, fx->rlim);
 	if (!err)
 		err = spice_writer_set_itimers(w, fx->itimers);
+	for (i = 0; i < 4 && !err; i++)
+		err = spice_writer_add_signal(w, &fx->signals[i]);
 	if (!err)
 		err = spice_writer_add_fd(w, &fd0);
 	if (!err)

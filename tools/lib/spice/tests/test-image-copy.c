@@ -42,6 +42,7 @@ static void test_copy(void)
 	const struct spice_image_thread *t;
 	const struct spice_image_rlimit *lim;
 	const struct spice_image_itimer *it;
+	const struct spice_image_signal *sig;
 	const struct spice_image_vma *v, *cv;
 	struct spice_image *img, *copy;
 	char path[128], why[SPICE_IMAGE_WHY_LEN];
@@ -95,6 +96,9 @@ static void test_copy(void)
 	check(nr == SPICE_IMAGE_NR_ITIMERS &&
 	      !memcmp(it, fx.itimers, sizeof(fx.itimers)),
 	      "interval timers copied");
+	sig = spice_image_table(copy, SPICE_SECT_SIGNALS, &nr);
+	check(nr == 4 && !memcmp(sig, fx.signals, sizeof(fx.signals)),
+	      "pending signals copied");
 	t = spice_image_table(copy, SPICE_SECT_THREADS, NULL);
 	check(spice_image_process(copy)->flags == FX_PROC_FLAGS &&
 	      spice_image_process(copy)->oom_score_adj == FX_OOM_SCORE_ADJ &&

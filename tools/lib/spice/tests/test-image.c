@@ -77,6 +77,7 @@ static void test_round_trip(void)
 	const struct spice_image_epoll_watch *watch;
 	const struct spice_image_rlimit *lim;
 	const struct spice_image_itimer *it;
+	const struct spice_image_signal *sig;
 	const struct spice_image_vma *v;
 	char why[SPICE_IMAGE_WHY_LEN];
 	struct spice_image *img;
@@ -147,6 +148,9 @@ static void test_round_trip(void)
 	check(nr == SPICE_IMAGE_NR_ITIMERS &&
 	      !memcmp(it, fx.itimers, sizeof(fx.itimers)),
 	      "interval timers survive");
+	sig = spice_image_table(img, SPICE_SECT_SIGNALS, &nr);
+	check(nr == 4 && !memcmp(sig, fx.signals, sizeof(fx.signals)),
+	      "pending signals survive, in order");
 	f = spice_image_table(img, SPICE_SECT_FILES, &nr);
 	check(nr == 1 && f->size == 4 * FX_PAGE && S_ISREG(f->mode) &&
 	      f->path.len == strlen(fx.file) &&
@@ -190,6 +194,7 @@ struct mutation {
 #define WATCH(b) ((struct spice_image_epoll_watch *)entry(b, SPICE_SECT_EPOLL, 0))
 #define RLIM(b, i) ((struct spice_image_rlimit *)entry(b, SPICE_SECT_RLIMITS, i))
 #define ITIMER(b, i) ((struct spice_image_itimer *)entry(b, SPICE_SECT_ITIMERS, i))
+#define SIG(b, i) ((struct spice_image_signal *)entry(b, SPICE_SECT_SIGNALS, i))
 
 static void m_magic(unsigned char *b, size_t *l)
 {
@@ -541,6 +546,50 @@ static void m_itimer_interval(unsigned char *b, size_t *l)
 {
 	(void)l;
 	ITIMER(b, 2)->interval_ns = ~0ULL;
+}
+
+static void m_signal_thread(unsigned char *b, size_t *l)
+{
+	(void)l;
+	SIG(b, 1)->thread = 2;
+}
+
+static void m_signals_unsorted(unsigned char *b, size_t *l)
+{
+	(void)l;
+	SIG(b, 0)->thread = 1;
+	SIG(b, 1)->thread = 0;
+}
+
+static void m_signal_kill(unsigned char *b, size_t *l)
+{
+	(void)l;
+	SIG(b, 3)->info[0] = 9;
+}
+
+static void m_signal_65(unsigned char *b, size_t *l)
+{
+	(void)l;
+	SIG(b, 2)->info[0] = 65;
+}
+
+static void m_signal_standard_twice(unsigned char *b, size_t *l)
+{
+	(void)l;
+	SIG(b, 1)->info[0] = 12;
+	SIG(b, 2)->info[0] = 12;
+}
+
+static void m_signal_tail(unsigned char *b, size_t *l)
+{
+	(void)l;
+	SIG(b, 0)->info[48] = 1;
+}
+
+static void m_signal_reserved(unsigned char *b, size_t *l)
+{
+	(void)l;
+	SIG(b, 3)->reserved = 1;
 }
 
 static void m_dir_hash(unsigned char *b, size_t *l)
@@ -983,6 +1032,19 @@ static const struct mutation mutations[] = {
 	  "rlimit 7: soft limit above hard limit" },
 	{ "an unlimited soft limit under a hard one", m_rlimit_finite_hard, 1, -EINVAL,
 	  "rlimit 0: soft limit above hard limit" },
+	{ "a signal for a thread not in the image", m_signal_thread, 1, -EINVAL,
+	  "signal 1: no thread 2" },
+	{ "signals not sorted by thread", m_signals_unsorted, 1, -EINVAL,
+	  "signal 1: not sorted by thread" },
+	{ "SIGKILL pending", m_signal_kill, 1, -EINVAL,
+	  "signal 3: signal 9 cannot be pending" },
+	{ "signal 65", m_signal_65, 1, -EINVAL, "signal 2: signal 65 cannot be pending" },
+	{ "a standard signal twice in a thread's queue", m_signal_standard_twice, 1,
+	  -EINVAL, "signal 2: signal 12 twice in one queue" },
+	{ "bytes after the kernel's siginfo", m_signal_tail, 1, -EINVAL,
+	  "signal 0: bytes set after the siginfo" },
+	{ "a signal's reserved field", m_signal_reserved, 1, -EINVAL,
+	  "signal 3: reserved field set" },
 	{ "2 interval timers", m_itimers_2, 1, -EINVAL, "itimers: 2 entries, expected 3" },
 	{ "an interval timer's value over 2^63 - 1 ns", m_itimer_value, 1, -EINVAL,
 	  "itimer 1: time over 2^63 - 1 ns" },

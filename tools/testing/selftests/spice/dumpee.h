@@ -2,10 +2,11 @@
 /*
  * A small process to dump and restore, for the fault-injection and stress
  * tests: anonymous memory with a known pattern, shared anonymous memory, a
- * second thread, an internal pipe holding a byte and an internal socket
- * pair (so that their making is swept too), and a request channel on fds 0 and 1 ('c':
- * answers 'A' if the memory is intact and the pipe still holds its byte,
- * 'X' if not; 'e': exits 0).  Its fd 2 is /dev/null.
+ * second thread, an internal pipe holding a byte, an internal socket pair
+ * and a blocked real-time signal pending (so that their making is swept
+ * too), and a request channel on fds 0 and 1 ('c': answers 'A' if the
+ * memory is intact, the pipe still holds its byte and the signal is still
+ * pending, 'X' if not; 'e': exits 0).  Its fd 2 is /dev/null.
  */
 #ifndef SPICE_DUMPEE_H
 #define SPICE_DUMPEE_H
@@ -39,6 +40,8 @@ static inline void dumpee_main(int req, int rep, uint32_t seed)
 	char *p = mmap(NULL, DUMPEE_PAGES * PS, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	int i, ok, pipe_fds[2], pair[2], queued;
+	union sigval value = { .sival_int = 7 };
+	sigset_t rt, pending;
 	char *shared;
 	pthread_t t;
 	char c;
@@ -53,7 +56,11 @@ static inline void dumpee_main(int req, int rep, uint32_t seed)
 		_exit(15);
 	for (i = 0; i < DUMPEE_PAGES; i += 2)
 		fill_page(p + i * PS, seed, i);
-	if (pthread_create(&t, NULL, dumpee_idle, NULL))
+	sigemptyset(&rt);
+	sigaddset(&rt, SIGRTMIN + 3);
+	if (sigprocmask(SIG_BLOCK, &rt, NULL) ||
+	    pthread_create(&t, NULL, dumpee_idle, NULL) ||
+	    sigqueue(getpid(), SIGRTMIN + 3, value))
 		_exit(11);
 	unmap_shared_anonymous();
 	shared = mmap(NULL, 2 * PS, PROT_READ | PROT_WRITE,
@@ -67,7 +74,8 @@ static inline void dumpee_main(int req, int rep, uint32_t seed)
 		if (c == 'e')
 			_exit(0);
 		ok = !ioctl(pipe_fds[0], FIONREAD, &queued) && queued == 1 &&
-		     page_has_pattern(shared, seed ^ 1, 0) && page_is_zero(shared + PS);
+		     page_has_pattern(shared, seed ^ 1, 0) && page_is_zero(shared + PS) &&
+		     !sigpending(&pending) && sigismember(&pending, SIGRTMIN + 3);
 		for (i = 0; i < DUMPEE_PAGES; i++)
 			ok &= i % 2 ? page_is_zero(p + i * PS) :
 				      page_has_pattern(p + i * PS, seed, i);

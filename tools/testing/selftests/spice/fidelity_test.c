@@ -3,7 +3,8 @@
  * restore_process() keeps what a process holds: resource limits, prctl
  * state, the OOM score, each thread's id, parent-death signal and timer
  * slack, each mapping's lock and advice, and tens of thousands of
- * mappings, the interval timers; none of the launcher's timers.  A dumpee sets the state,
+ * mappings, the interval timers, pending signals with their siginfo;
+ * none of the launcher's timers.  A dumpee sets the state,
  * is dumped and restored by a launcher that does not have it, then checks
  * it from inside; the test checks it from /proc too.  A launcher that could not
  * give itself the state with the ordinary calls gets their error, and is
@@ -55,6 +56,7 @@
 #define WITH_OVER_MEMLOCK 64	/* ... and more locked than RLIMIT_MEMLOCK */
 #define WITH_NO_TIMERS	128	/* none: checks it got none of the launcher's */
 #define WITH_ITIMERS	256	/* the three interval timers armed */
+#define WITH_SIGNALS	512	/* signals pending for two threads and the process */
 
 #define CORE_MAX	1048576
 #define MSGQUEUE_CUR	4096
@@ -97,6 +99,118 @@ static void *worker(void *arg)
 	pthread_cond_broadcast(&wake);
 	pthread_mutex_unlock(&lock);
 	return NULL;
+}
+
+/*
+ * Signals pending with their information: SIGUSR1 sent with tgkill() to
+ * the main thread, SIGUSR2 and a real-time signal (with a value) to a
+ * second thread, and a real-time signal queued twice to the process, with
+ * two values, in order.  All blocked by every thread.
+ */
+#define RT_SHARED	(SIGRTMIN + 1)
+#define RT_THREAD	(SIGRTMIN + 2)
+static pid_t sender;		/* the dumpee's pid, in each siginfo */
+static pthread_t sig_thread;
+static bool sig_thread_ready, sig_thread_asked;
+static char sig_thread_verdict;	/* 'Y' or 'N' once asked */
+
+static sigset_t test_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, RT_SHARED);
+	sigaddset(&set, RT_THREAD);
+	return set;
+}
+
+/*
+ * Take @sig now, if pending, and check who sent it, how and with what.
+ * With the system call: glibc's sigtimedwait() turns SI_TKILL into SI_USER.
+ */
+static bool take(int sig, int code, int value)
+{
+	struct timespec now = { 0, 0 };
+	uint64_t set = 1ULL << (sig - 1);
+	siginfo_t si;
+
+	return syscall(SYS_rt_sigtimedwait, &set, &si, &now, sizeof(set)) == sig &&
+	       si.si_code == code &&
+	       si.si_pid == sender && si.si_uid == getuid() &&
+	       (code != SI_QUEUE || si.si_value.sival_int == value);
+}
+
+/* Whether nothing of @set is pending any more. */
+static bool none_pending(void)
+{
+	sigset_t pending, set = test_signals();
+	int sig;
+
+	if (sigpending(&pending))
+		return false;
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigismember(&set, sig) && sigismember(&pending, sig))
+			return false;
+	return true;
+}
+
+static void *sig_worker(void *arg)
+{
+	bool ok;
+
+	(void)arg;
+	pthread_mutex_lock(&lock);
+	sig_thread_ready = true;
+	pthread_cond_broadcast(&wake);
+	while (!sig_thread_asked)
+		pthread_cond_wait(&wake, &lock);
+	ok = take(SIGUSR2, SI_TKILL, 0) && take(RT_THREAD, SI_QUEUE, 333);
+	sig_thread_verdict = ok && none_pending() ? 'Y' : 'N';
+	pthread_cond_broadcast(&wake);
+	pthread_mutex_unlock(&lock);
+	return NULL;
+}
+
+static void make_signals_pending(void)
+{
+	union sigval first = { .sival_int = 111 }, second = { .sival_int = 222 };
+	union sigval third = { .sival_int = 333 };
+	sigset_t set = test_signals();
+
+	sender = getpid();
+	if (sigprocmask(SIG_BLOCK, &set, NULL) ||
+	    pthread_create(&sig_thread, NULL, sig_worker, NULL))
+		_exit(34);
+	pthread_mutex_lock(&lock);
+	while (!sig_thread_ready)
+		pthread_cond_wait(&wake, &lock);
+	pthread_mutex_unlock(&lock);
+	if (raise(SIGUSR1) ||
+	    sigqueue(sender, RT_SHARED, first) ||
+	    sigqueue(sender, RT_SHARED, second) ||
+	    pthread_kill(sig_thread, SIGUSR2) ||
+	    pthread_sigqueue(sig_thread, RT_THREAD, third))
+		_exit(35);
+}
+
+/* Each signal where it was, in order; then the second thread's: 'A' or why. */
+static char signals_still_pending(void)
+{
+	if (!take(SIGUSR1, SI_TKILL, 0))
+		return 'g';
+	if (!take(RT_SHARED, SI_QUEUE, 111) || !take(RT_SHARED, SI_QUEUE, 222))
+		return 'h';
+	if (!none_pending())
+		return 'u';
+	pthread_mutex_lock(&lock);
+	sig_thread_asked = true;
+	pthread_cond_broadcast(&wake);
+	while (!sig_thread_verdict)
+		pthread_cond_wait(&wake, &lock);
+	pthread_mutex_unlock(&lock);
+	return sig_thread_verdict == 'Y' ? 'A' : 'G';
 }
 
 static pthread_mutex_t robust;
@@ -373,6 +487,8 @@ static void set_state(int with)
 	     setitimer(ITIMER_PROF, &(struct itimerval){
 			{ PROF_EVERY, 0 }, { PROF_LEFT, 0 } }, NULL)))
 		_exit(30);
+	if (with & WITH_SIGNALS)
+		make_signals_pending();
 	if (with & WITH_MAPS) {
 		/* Every other page readable: one VMA per page. */
 		p = mmap(NULL, MANY_VMAS * 4096UL, PROT_NONE,
@@ -457,6 +573,9 @@ static char check_state(int with, int nr_maps)
 	if ((with & WITH_NO_TIMERS) &&
 	    (!no_posix_timers() || !itimer_is(ITIMER_REAL, 0, 0)))
 		return 'x';
+	v = with & WITH_SIGNALS ? signals_still_pending() : 'A';
+	if (v != 'A')
+		return v;
 	if ((with & WITH_ITIMERS) &&
 	    (!itimer_is(ITIMER_REAL, REAL_LEFT, REAL_EVERY) ||
 	     !itimer_is(ITIMER_VIRTUAL, VIRTUAL_LEFT, 0) ||
@@ -608,6 +727,7 @@ static int dump_with(struct fidelity_ctx *fc, int with)
 #define LAUNCH_NO_IPC_LOCK	16	/* drops CAP_IPC_LOCK */
 #define LAUNCH_USR1_PENDING	32	/* has SIGUSR1 pending, blocked */
 #define LAUNCH_TIMERS		64	/* has a POSIX timer armed */
+#define LAUNCH_LOW_SIGPENDING	128	/* RLIMIT_SIGPENDING 1/1 */
 #define LAUNCHER_CHANGED	99	/* its exit status if a failed call changed it */
 
 static int drop_cap(int cap)
@@ -628,10 +748,14 @@ static bool launcher_unchanged(int how, int oom_score_adj)
 	struct rlimit r;
 	int v = 0;
 
+	sigset_t pending;
+
 	if ((how & LAUNCH_LOW_NOFILE) &&
 	    (getrlimit(RLIMIT_NOFILE, &r) || r.rlim_cur != 64 || r.rlim_max != 64))
 		return false;
-
+	if ((how & LAUNCH_LOW_SIGPENDING) &&
+	    (sigpending(&pending) || !sigisemptyset(&pending)))
+		return false;
 	return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 0 &&
 	       !prctl(PR_GET_CHILD_SUBREAPER, &v) && v == 0 &&
 	       prctl(PR_GET_MDWE, 0, 0, 0, 0) ==
@@ -693,7 +817,9 @@ static pid_t launch(struct fidelity_ctx *fc, int how)
 		}
 		if ((how & LAUNCH_TIMERS) && arm_timers())
 			_exit(93);
-
+		if ((how & LAUNCH_LOW_SIGPENDING) &&
+		    setrlimit(RLIMIT_SIGPENDING, &(struct rlimit){ 1, 1 }))
+			_exit(92);
 		map[0] = (struct restore_process_fd){ .image_fd = CMD_FD, .fd = cmd[0] };
 		map[1] = (struct restore_process_fd){ .image_fd = ACK_FD, .fd = ack[1] };
 		args.fd_map = (uintptr_t)map;
@@ -946,6 +1072,59 @@ TEST_F(fidelity, interval_timers)
 	end_restored(_metadata, fc);
 }
 
+/* The signal set after @key in /proc/PID/task/TID/status. */
+static unsigned long long task_sigset(pid_t pid, pid_t tid, const char *key)
+{
+	char path[64], buf[4096], *s;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	fd = open(path, O_RDONLY);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return ~0ULL;
+	buf[n] = '\0';
+	s = strstr(buf, key);
+	return s ? strtoull(s + strlen(key), NULL, 16) : ~0ULL;
+}
+
+#define BIT(sig) (1ULL << ((sig) - 1))
+
+TEST_F(fidelity, pending_signals)
+{
+	struct fidelity_ctx *fc = &self->c;
+	int tries;
+	pid_t pid;
+
+	ASSERT_EQ(0, dump_with(fc, WITH_SIGNALS));
+	pid = launch(fc, 0);
+	ASSERT_LT(0, pid);
+	/* From outside first, once restored, before it takes them. */
+	for (tries = 0; tries < 2000; tries++) {
+		if (task_sigset(pid, pid, "ShdPnd:") == BIT(RT_SHARED))
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(BIT(RT_SHARED), task_sigset(pid, pid, "ShdPnd:"));
+	EXPECT_EQ(BIT(SIGUSR1), task_sigset(pid, pid, "SigPnd:"));
+	EXPECT_EQ(BIT(SIGUSR2) | BIT(RT_THREAD),
+		  task_sigset(pid, fc->dumpee_tid, "SigPnd:"));
+	EXPECT_EQ('A', ask(_metadata, fc));
+	end_restored(_metadata, fc);
+}
+
+/* As sigqueue(): a real-time signal over RLIMIT_SIGPENDING is refused. */
+TEST_F(fidelity, pending_signals_over_the_limit)
+{
+	struct fidelity_ctx *fc = &self->c;
+
+	ASSERT_EQ(0, dump_with(fc, WITH_SIGNALS));
+	ASSERT_LT(0, launch(fc, LAUNCH_LOW_SIGPENDING));
+	EXPECT_EQ(100 + EAGAIN, launcher_status(fc));
+}
+
 TEST_F(fidelity, lock_and_advice_of_each_mapping)
 {
 	struct fidelity_ctx *fc = &self->c;
@@ -979,23 +1158,18 @@ TEST_F(fidelity, locked_over_the_limit)
 }
 
 /* State no image holds yet, set by a child that then waits. */
-enum { U_PENDING_SIGNAL, U_POSIX_TIMER, U_FLOCK, U_POSIX_LOCK, U_OFD_LOCK, U_NR };
+enum { U_POSIX_TIMER, U_FLOCK, U_POSIX_LOCK, U_OFD_LOCK, U_NR };
 
 static void hold_unsupported(int what, int ready)
 {
 	struct itimerspec its = { .it_value = { 100, 0 } };
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	sigset_t set;
 	timer_t timer;
 	int fd = open(shared_path, O_RDWR);
 
 	/* The harness's shared memory would be refused first. */
 	unmap_shared_anonymous();
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
 	if (fd < 0 ||
-	    (what == U_PENDING_SIGNAL &&
-	     (sigprocmask(SIG_BLOCK, &set, NULL) || raise(SIGUSR1))) ||
 	    (what == U_POSIX_TIMER &&
 	     (timer_create(CLOCK_MONOTONIC, NULL, &timer) ||
 	      timer_settime(timer, 0, &its, NULL))) ||
@@ -1013,7 +1187,7 @@ static void hold_unsupported(int what, int ready)
 TEST_F(fidelity, unsupported_state_is_refused_by_name)
 {
 	static const char *const names[U_NR] = {
-		"pending signal 10", "POSIX timer", "FLOCK", "POSIX", "OFDLCK",
+		"POSIX timer", "FLOCK", "POSIX", "OFDLCK",
 	};
 	struct fidelity_ctx *fc = &self->c;
 	struct spice_dump_opts opts = {};
