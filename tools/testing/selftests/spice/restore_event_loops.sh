@@ -24,10 +24,13 @@ dir=$(mktemp -d -p /host/mnt)	# also under / in the chroot: /mnt/...
 cdir=${dir#/host}
 spice() { host-run /mnt/spice/spice "$@"; }
 
-# replies FILE N: wait up to 30 s until FILE holds N replies.
+# replies FILE N: wait up to 30 s until FILE holds N replies (FILE may
+# not exist yet: the restore opens it once its input FIFO is open).
 replies() {
 	i=0
-	while [ "$(grep -c checksum "$1" 2>/dev/null)" -lt "$2" ] && [ $i -lt 300 ]; do
+	while [ $i -lt 300 ]; do
+		got=$(grep -c checksum "$1" 2>/dev/null)
+		[ "${got:-0}" -ge "$2" ] && return
 		sleep 0.1
 		i=$((i + 1))
 	done
