@@ -14,8 +14,10 @@
  * The caller becomes the image's first thread; the others are made with
  * copy_process() and get their state before they first run, with the
  * tids they had (tids.c).  Resource limits, prctl state and the OOM score
- * come from the image (rlimits.c, attrs.c).  Credentials, namespaces,
- * cgroups, timers, pending signals and the parent stay the launcher's.
+ * come from the image (rlimits.c, attrs.c), and so do the pending signals
+ * (sigpending.c) and the timers (timers.c).  Credentials, namespaces,
+ * cgroups and the parent stay the launcher's, and so do its own pending
+ * signals, which the image's join.
  */
 
 #include <linux/binfmts.h>
@@ -523,7 +525,8 @@ void spice_rebuild_start(struct spice_rebuild *rb)
  * What exec drops with the old mm and this call does not get for free by
  * unmapping: the robust and PI futexes the caller holds, syscall user
  * dispatch (io_uring requests go before, outside the exec lock).  Its
- * POSIX timers and CPU timers, which would fire into the restored program.
+ * POSIX timers and CPU timers, which would fire into the restored program,
+ * and its interval timers, which exec keeps but the image replaces.
  * And what exec resets for a new program: breakpoints a debugger set, perf events
  * that end at exec (their SIGTRAPs would name old code), user_events
  * enable bits (the kernel would write them into the new memory), the mm's
@@ -538,6 +541,7 @@ static void spice_commit_exec_resets(const struct spice_image_process *p)
 	futex_exec_release(current);
 	clear_syscall_work_syscall_user_dispatch(current);
 	posixtimer_exec(current);
+	spice_stop_itimers();
 	flush_ptrace_hw_breakpoint(current);
 	perf_event_exec();
 	user_events_execve(current);

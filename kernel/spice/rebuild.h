@@ -119,6 +119,7 @@ void spice_commit_thread_attrs(struct task_struct *p,
 			       const struct spice_image_thread *t);
 
 /* timers.c */
+void spice_stop_itimers(void);
 void spice_commit_itimers(const struct spice_image *img);
 
 /* sigpending.c */

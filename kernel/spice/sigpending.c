@@ -39,9 +39,6 @@ int spice_prepare_sigpending(struct spice_rebuild *rb)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		memcpy(&info, img->signals[i].info, sizeof(info));
-		/* The kernel's own use of a timer signal: not the image's. */
-		if (info.si_code == SI_TIMER)
-			info.si_sys_private = 0;
 		rb->sigqueues[i] = sigqueue_alloc_info(&info);
 		if (!rb->sigqueues[i])
 			return -EAGAIN;

@@ -317,8 +317,6 @@ static int dump_frozen(struct dump *d, struct spice_image_process *proc)
 	if (!err)
 		err = dump_rlimits(d);
 	if (!err)
-		err = dump_pending_signals(d);
-	if (!err)
 		err = dump_refuse_posix_timers(d);
 	if (!err)
 		err = dump_itimers(d);
@@ -328,6 +326,9 @@ static int dump_frozen(struct dump *d, struct spice_image_process *proc)
 			err = spice_writer_add_thread(d->w, &it, d->threads[i].xstate,
 						      d->threads[i].xstate_len);
 	}
+	/* After the last injected call, which may have held a signal back. */
+	if (!err)
+		err = dump_pending_signals(d);
 	d->stats->threads = d->nr_threads;
 	if (err)
 		return err;

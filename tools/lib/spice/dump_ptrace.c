@@ -273,12 +273,25 @@ long dump_inject(struct dump *d, struct dump_thread *t, long nr, long a1,
 	regs.rip = d->syscall_insn;
 	if (ptrace(PTRACE_SETREGSET, t->tid, (void *)NT_PRSTATUS, &iov))
 		return -errno;
-	if (ptrace(PTRACE_SINGLESTEP, t->tid, NULL, NULL))
-		return -errno;
-	if (waitpid(t->tid, &status, __WALL) < 0)
-		return -errno;
-	if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP)
-		return -ESRCH;
+	for (;;) {
+		if (ptrace(PTRACE_SINGLESTEP, t->tid, NULL, NULL))
+			return -errno;
+		if (waitpid(t->tid, &status, __WALL) < 0)
+			return -errno;
+		if (!WIFSTOPPED(status))
+			return -ESRCH;
+		if (WSTOPSIG(status) == SIGTRAP)
+			break;
+		/*
+		 * The thread took a signal before the instruction: held
+		 * back as wait_stop() holds one, and stepped again.
+		 */
+		if (t->pending_signal)
+			return -EAGAIN;
+		t->pending_signal = WSTOPSIG(status);
+		if (ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &t->pending_info))
+			return -errno;
+	}
 	if (ptrace(PTRACE_GETREGSET, t->tid, (void *)NT_PRSTATUS, &iov))
 		return -errno;
 	ret = regs.rax;

@@ -5,8 +5,8 @@
  * after the signal a thread had already taken when it stopped for the
  * dump (held back from it, so it is still to be delivered).  A standard
  * signal that the kernel marked pending without an entry (it had no
- * memory for one) is recorded as the kernel would deliver it: SI_USER,
- * with no sender.
+ * memory for one, or a real-time signal was over RLIMIT_SIGPENDING) is
+ * recorded as the kernel would deliver it: SI_USER, with no sender.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,6 +29,7 @@ struct queue {
 	uint32_t thread;	/* index, or SPICE_IMAGE_NONE */
 	pid_t tid;		/* for messages; 0 for the process */
 	uint64_t standard;	/* bit n - 1 for signal n */
+	uint64_t seen;		/* every signal recorded, the same way */
 };
 
 static int add(struct dump *d, struct queue *q, const siginfo_t *si)
@@ -49,6 +50,7 @@ static int add(struct dump *d, struct queue *q, const siginfo_t *si)
 			return 0;
 		q->standard |= 1ULL << (sig - 1);
 	}
+	q->seen |= 1ULL << (sig - 1);
 	memcpy(s.info, si, sizeof(s.info));
 	return spice_writer_add_signal(d->w, &s);
 }
@@ -79,14 +81,18 @@ static int peek_queue(struct dump *d, struct queue *q, pid_t tid, int shared)
 	return 0;
 }
 
-/* Standard signals in the pending set @set with no entry in the queue. */
+/*
+ * Signals in the pending set @set with no entry in the queue: sent when
+ * the kernel had no entry to give them (over RLIMIT_SIGPENDING, for a
+ * real-time one sent with kill()).
+ */
 static int add_unqueued(struct dump *d, struct queue *q, uint64_t set)
 {
 	siginfo_t si;
 	int sig, err;
 
-	for (sig = 1; sig < FIRST_RT_SIGNAL; sig++) {
-		if (!(set & 1ULL << (sig - 1)) || q->standard & 1ULL << (sig - 1))
+	for (sig = 1; sig <= 64; sig++) {
+		if (!(set & 1ULL << (sig - 1)) || q->seen & 1ULL << (sig - 1))
 			continue;
 		memset(&si, 0, sizeof(si));
 		si.si_signo = sig;
