@@ -70,6 +70,8 @@ static const struct {
 				 SPICE_IMAGE_NR_ITIMERS },
 	[SPICE_SECT_SIGNALS] = { sizeof(struct spice_image_signal),
 				 SPICE_IMAGE_MAX_SIGNALS },
+	[SPICE_SECT_POSIX_TIMERS] = { sizeof(struct spice_image_posix_timer),
+				      SPICE_IMAGE_MAX_POSIX_TIMERS },
 };
 
 #define SPICE_PROC_FLAGS	(SPICE_PROC_UNDUMPABLE | SPICE_PROC_NO_NEW_PRIVS | \
@@ -330,6 +332,51 @@ static int spice_check_pending_signals(const struct spice_image *img)
 				return -EINVAL;
 			standard |= BIT_ULL(sig);
 		}
+	}
+	return 0;
+}
+
+/* A clock whose timers hold no reference to a thread (not CPU time). */
+static bool spice_timer_clock_ok(s32 clock)
+{
+	switch (clock) {
+	case CLOCK_REALTIME:
+	case CLOCK_MONOTONIC:
+	case CLOCK_BOOTTIME:
+	case CLOCK_REALTIME_ALARM:
+	case CLOCK_BOOTTIME_ALARM:
+	case CLOCK_TAI:
+		return true;
+	}
+	return false;
+}
+
+/*
+ * POSIX timers, as timer_create() would make them: ids in order, each
+ * once; a clock above; a signal for the kinds that send one (SIGEV_NONE
+ * keeps the one it was given, unsent), and a thread of the image for
+ * SIGEV_THREAD_ID; times a ktime_t holds.
+ */
+static int spice_check_posix_timers(const struct spice_image *img)
+{
+	const struct spice_image_posix_timer *t = img->posix_timers;
+	u64 i;
+
+	for (i = 0; i < img->nr[SPICE_SECT_POSIX_TIMERS]; i++, t++) {
+		bool to_thread = t->notify == (SIGEV_SIGNAL | SIGEV_THREAD_ID);
+		bool sends = to_thread || t->notify == SIGEV_SIGNAL ||
+			     t->notify == SIGEV_THREAD;
+
+		if (t->id < 0 || (i && t->id <= t[-1].id) || t->reserved ||
+		    !spice_timer_clock_ok(t->clock) ||
+		    t->value_ns > KTIME_MAX || t->interval_ns > KTIME_MAX)
+			return -EINVAL;
+		if ((!sends && t->notify != SIGEV_NONE) || t->signo < sends ||
+		    t->signo > _NSIG)
+			return -EINVAL;
+		if (to_thread ? t->thread >= img->nr[SPICE_SECT_THREADS] :
+		    t->thread != SPICE_IMAGE_NONE)
+			return -EINVAL;
 	}
 	return 0;
 }
@@ -720,6 +767,7 @@ int spice_image_check(struct spice_image *img, void *meta, size_t len,
 	img->rlimits = spice_sect_start(img, sect[SPICE_SECT_RLIMITS]);
 	img->itimers = spice_sect_start(img, sect[SPICE_SECT_ITIMERS]);
 	img->signals = spice_sect_start(img, sect[SPICE_SECT_SIGNALS]);
+	img->posix_timers = spice_sect_start(img, sect[SPICE_SECT_POSIX_TIMERS]);
 
 	err = spice_check_process(img);
 	if (!err)
@@ -730,6 +778,8 @@ int spice_image_check(struct spice_image *img, void *meta, size_t len,
 		err = spice_check_itimers(img);
 	if (!err)
 		err = spice_check_pending_signals(img);
+	if (!err)
+		err = spice_check_posix_timers(img);
 	if (!err)
 		err = spice_check_files(img);
 	if (!err)

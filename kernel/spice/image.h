@@ -10,7 +10,7 @@
 
 struct file;
 
-#define SPICE_SECT_MAX	SPICE_SECT_SIGNALS
+#define SPICE_SECT_MAX	SPICE_SECT_POSIX_TIMERS
 
 /*
  * The metadata of an image, copied into the kernel and checked: every
@@ -35,6 +35,7 @@ struct spice_image {
 	const struct spice_image_rlimit *rlimits;	/* 16 or NULL */
 	const struct spice_image_itimer *itimers;	/* 3 or NULL */
 	const struct spice_image_signal *signals;
+	const struct spice_image_posix_timer *posix_timers;
 	u64 nr[SPICE_SECT_MAX + 1];	/* entries per section type */
 };
 

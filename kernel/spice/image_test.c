@@ -17,12 +17,12 @@
 
 #include "image.h"
 
-#define T_META		2048
+#define T_META		2048	/* the sections of image_init() fit */
 #define T_FILE_SIZE	8192
 #define T_VMA		0x10000000ULL
 
 enum { S_PROC, S_THREADS, S_VMAS, S_IV, S_BLOBS, S_FDS, S_EPOLL, S_RLIM,
-	S_ITIM, S_SIG, S_NR };
+	S_ITIM, S_SIG, S_TIMERS, S_NR };
 
 struct test_image {
 	u8 buf[T_META];
@@ -106,8 +106,8 @@ static void set_signal(struct test_image *x, int i, u32 thread, int sig)
 
 /*
  * One thread, one anonymous VMA of 2 pages, its first page stored, the
- * fds of image_init_fds(), and a signal pending for the thread and one for
- * the process.
+ * fds of image_init_fds(), a signal pending for the thread and one for
+ * the process, and two POSIX timers.
  */
 static void image_init(struct test_image *x)
 {
@@ -115,6 +115,7 @@ static void image_init(struct test_image *x)
 	struct spice_image_thread *t;
 	struct spice_image_vma *v;
 	struct mmap_restore_interval *iv;
+	struct spice_image_posix_timer *tm;
 	u64 off = sizeof(struct spice_image_header) +
 		  S_NR * sizeof(struct spice_image_section);
 
@@ -146,6 +147,8 @@ static void image_init(struct test_image *x)
 		       SPICE_IMAGE_NR_ITIMERS);
 	off = add_sect(x, S_SIG, SPICE_SECT_SIGNALS,
 		       sizeof(struct spice_image_signal), off, 2);
+	off = add_sect(x, S_TIMERS, SPICE_SECT_POSIX_TIMERS,
+		       sizeof(struct spice_image_posix_timer), off, 2);
 	p = body(x, S_PROC);
 	p->exe_file = SPICE_IMAGE_NONE;
 	p->cwd.len = 4;
@@ -154,6 +157,16 @@ static void image_init(struct test_image *x)
 	t->tid = 1;
 	set_signal(x, 0, 0, SIGUSR1);
 	set_signal(x, 1, SPICE_IMAGE_NONE, 34);
+	tm = body(x, S_TIMERS);
+	tm[0] = (struct spice_image_posix_timer) {
+		.id = 0, .clock = CLOCK_MONOTONIC, .notify = SIGEV_NONE,
+		.thread = SPICE_IMAGE_NONE,
+	};
+	tm[1] = (struct spice_image_posix_timer) {
+		.id = 5, .clock = CLOCK_BOOTTIME,
+		.notify = SIGEV_SIGNAL | SIGEV_THREAD_ID, .signo = 64, .thread = 0,
+		.value_ns = KTIME_MAX, .interval_ns = 1,
+	};
 	v = body(x, S_VMAS);
 	v->start = T_VMA;
 	v->end = T_VMA + 2 * 4096;
@@ -325,7 +338,7 @@ static void tables(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -E2BIG, check(x, T_FILE_SIZE));
 }
 
-#define EXPECT_SIGNALS(test, image, want, what) do {			\
+#define EXPECT_CHECK(test, image, want, what) do {			\
 	struct test_image *__x = (image);				\
 									\
 	image_init(__x);						\
@@ -346,20 +359,50 @@ static void pending_signals(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, SPICE_IMAGE_NONE, x->img.signals[1].thread);
 	s = body(x, S_SIG);
 	/* The same standard signal in two queues; a real-time one twice. */
-	EXPECT_SIGNALS(test, x, 0, set_signal(x, 1, SPICE_IMAGE_NONE, SIGUSR1));
-	EXPECT_SIGNALS(test, x, 0, { set_signal(x, 0, 0, 64);
+	EXPECT_CHECK(test, x, 0, set_signal(x, 1, SPICE_IMAGE_NONE, SIGUSR1));
+	EXPECT_CHECK(test, x, 0, { set_signal(x, 0, 0, 64);
 				     set_signal(x, 1, 0, 64); });
-	EXPECT_SIGNALS(test, x, -EINVAL, set_signal(x, 1, 0, SIGUSR1));
-	EXPECT_SIGNALS(test, x, -EINVAL, set_signal(x, 0, 1, SIGUSR1));
-	EXPECT_SIGNALS(test, x, -EINVAL, { set_signal(x, 0, SPICE_IMAGE_NONE, 1);
+	EXPECT_CHECK(test, x, -EINVAL, set_signal(x, 1, 0, SIGUSR1));
+	EXPECT_CHECK(test, x, -EINVAL, set_signal(x, 0, 1, SIGUSR1));
+	EXPECT_CHECK(test, x, -EINVAL, { set_signal(x, 0, SPICE_IMAGE_NONE, 1);
 					   set_signal(x, 1, 0, 2); });
-	EXPECT_SIGNALS(test, x, -EINVAL, set_signal(x, 0, 0, SIGKILL));
-	EXPECT_SIGNALS(test, x, -EINVAL, set_signal(x, 0, 0, SIGSTOP));
-	EXPECT_SIGNALS(test, x, -EINVAL, set_signal(x, 0, 0, 0));
-	EXPECT_SIGNALS(test, x, -EINVAL, set_signal(x, 0, 0, 65));
-	EXPECT_SIGNALS(test, x, -EINVAL, s[1].info[48] = 1);
-	EXPECT_SIGNALS(test, x, -EINVAL, s[1].info[127] = 1);
-	EXPECT_SIGNALS(test, x, -EINVAL, s[0].reserved = 1);
+	EXPECT_CHECK(test, x, -EINVAL, set_signal(x, 0, 0, SIGKILL));
+	EXPECT_CHECK(test, x, -EINVAL, set_signal(x, 0, 0, SIGSTOP));
+	EXPECT_CHECK(test, x, -EINVAL, set_signal(x, 0, 0, 0));
+	EXPECT_CHECK(test, x, -EINVAL, set_signal(x, 0, 0, 65));
+	EXPECT_CHECK(test, x, -EINVAL, s[1].info[48] = 1);
+	EXPECT_CHECK(test, x, -EINVAL, s[1].info[127] = 1);
+	EXPECT_CHECK(test, x, -EINVAL, s[0].reserved = 1);
+}
+
+/* POSIX timers: ids in order, clocks with timers, whom they signal. */
+static void posix_timers(struct kunit *test)
+{
+	struct test_image *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+	struct spice_image_posix_timer *t;
+
+	image_init(x);
+	KUNIT_ASSERT_EQ(test, 0, check(x, T_FILE_SIZE));
+	KUNIT_EXPECT_EQ(test, 5, x->img.posix_timers[1].id);
+	t = body(x, S_TIMERS);
+	EXPECT_CHECK(test, x, 0, t[0].signo = 64);	/* kept, never sent */
+	EXPECT_CHECK(test, x, 0, { t[0].notify = SIGEV_SIGNAL; t[0].signo = 1; });
+	EXPECT_CHECK(test, x, 0, t[0].clock = CLOCK_TAI);
+	EXPECT_CHECK(test, x, 0, t[0].clock = CLOCK_REALTIME_ALARM);
+	EXPECT_CHECK(test, x, -EINVAL, t[1].id = 0);
+	EXPECT_CHECK(test, x, -EINVAL, t[0].id = -1);
+	EXPECT_CHECK(test, x, -EINVAL, t[0].clock = CLOCK_PROCESS_CPUTIME_ID);
+	EXPECT_CHECK(test, x, -EINVAL, t[0].clock = CLOCK_MONOTONIC_RAW);
+	EXPECT_CHECK(test, x, 0, { t[0].notify = SIGEV_THREAD; t[0].signo = 2; });
+	EXPECT_CHECK(test, x, -EINVAL, t[0].notify = SIGEV_THREAD);	/* signal 0 */
+	EXPECT_CHECK(test, x, -EINVAL, t[0].notify = 3);
+	EXPECT_CHECK(test, x, -EINVAL, t[0].notify = SIGEV_SIGNAL);	/* signal 0 */
+	EXPECT_CHECK(test, x, -EINVAL, t[0].signo = 65);
+	EXPECT_CHECK(test, x, -EINVAL, t[0].thread = 0);
+	EXPECT_CHECK(test, x, -EINVAL, t[1].thread = 1);
+	EXPECT_CHECK(test, x, -EINVAL, t[1].thread = SPICE_IMAGE_NONE);
+	EXPECT_CHECK(test, x, -EINVAL, t[1].interval_ns = (u64)KTIME_MAX + 1);
+	EXPECT_CHECK(test, x, -EINVAL, t[1].reserved = 1);
 }
 
 /* Process, thread and VMA attributes, resource limits, interval timers. */
@@ -595,6 +638,7 @@ static struct kunit_case spice_image_cases[] = {
 	KUNIT_CASE(channel_fds),
 	KUNIT_CASE(attributes),
 	KUNIT_CASE(pending_signals),
+	KUNIT_CASE(posix_timers),
 	{}
 };
 

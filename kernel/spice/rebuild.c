@@ -323,6 +323,8 @@ int spice_rebuild_prepare(struct spice_rebuild *rb,
 		err = spice_check_limits(rb);
 	if (!err)
 		err = spice_prepare_sigpending(rb);
+	if (!err)
+		err = spice_prepare_posix_timers(rb);
 	if (err)
 		return err;
 	err = spice_prepare_fds(rb, map, nr_map);
@@ -678,6 +680,7 @@ long spice_rebuild_commit(struct spice_rebuild *rb)
 	}
 	spice_commit_sigpending(rb);
 	spice_commit_itimers(img);
+	spice_commit_posix_timers(rb);
 	spice_phase_end(rb, &rb->stats.threads_ns);
 	return spice_arch_set_thread(t, t->xstate.len ?
 				     spice_image_blob(img, t->xstate) : NULL);
@@ -692,6 +695,7 @@ void spice_rebuild_release(struct spice_rebuild *rb)
 	kfree(rb->new_threads);
 	spice_release_tids(rb);
 	spice_release_sigpending(rb);
+	spice_release_posix_timers(rb);
 	spice_memory_free(rb->mem);
 	for (i = 0; rb->region_files && i < rb->img.nr[SPICE_SECT_VMAS]; i++)
 		if (rb->region_files[i])

@@ -18,6 +18,7 @@
 
 #include "image.h"
 
+struct k_itimer;
 struct restore_process_fd;
 struct spice_channel;
 
@@ -62,6 +63,8 @@ struct spice_rebuild {
 
 	/* Per pending signal of the image, its queue entry until queued. */
 	struct sigqueue **sigqueues;
+	/* Per POSIX timer of the image, the timer until installed. */
+	struct k_itimer **posix_timers;
 
 	/* Where the time went; sent with RESTORE_PROCESS_STATS. */
 	struct restore_process_stats stats;
@@ -121,6 +124,9 @@ void spice_commit_thread_attrs(struct task_struct *p,
 /* timers.c */
 void spice_stop_itimers(void);
 void spice_commit_itimers(const struct spice_image *img);
+int spice_prepare_posix_timers(struct spice_rebuild *rb);
+void spice_commit_posix_timers(struct spice_rebuild *rb);
+void spice_release_posix_timers(struct spice_rebuild *rb);
 
 /* sigpending.c */
 int spice_prepare_sigpending(struct spice_rebuild *rb);

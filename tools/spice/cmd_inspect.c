@@ -359,6 +359,7 @@ int cmd_inspect(int argc, char **argv)
 		       (unsigned long long)c.ws_write);
 		print_itimers(img, 1);
 		print_signals(img, 1);
+		print_posix_timers(img, 1);
 		print_rlimits(img, 1);
 		if (vmas)
 			print_vmas(img, 1);
@@ -378,6 +379,7 @@ int cmd_inspect(int argc, char **argv)
 		print_proc_settings(img, 0);
 		print_itimers(img, 0);
 		print_signals(img, 0);
+		print_posix_timers(img, 0);
 		printf("pages: %llu mapped = %llu image (%llu stored) + ",
 		       (unsigned long long)c.total, (unsigned long long)c.image,
 		       (unsigned long long)(h->data_size / 4096));

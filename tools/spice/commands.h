@@ -33,5 +33,6 @@ void print_proc_settings(const struct spice_image *img, int json);
 void print_rlimits(const struct spice_image *img, int json);
 void print_itimers(const struct spice_image *img, int json);
 void print_signals(const struct spice_image *img, int json);
+void print_posix_timers(const struct spice_image *img, int json);
 
 #endif /* __SPICE_COMMANDS_H */

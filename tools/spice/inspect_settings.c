@@ -2,7 +2,7 @@
 /*
  * spice inspect: what the process set about itself with prctl(),
  * setrlimit() and setitimer(): its process flags, oom_score_adj, resource
- * limits and interval timers; and the signals pending for it.
+ * limits, interval timers and POSIX timers; and the signals pending for it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -139,6 +139,39 @@ void print_signals(const struct spice_image *img, int json)
 		else
 			printf("pending signal %d (code %d) for thread %u\n",
 			       info[0], info[2], s[i].thread);
+	}
+	if (json)
+		printf("],");
+}
+
+/* The POSIX timers: id, clock, whom they signal, time left and interval. */
+void print_posix_timers(const struct spice_image *img, int json)
+{
+	const struct spice_image_posix_timer *t;
+	uint64_t nr, i;
+
+	t = spice_image_table(img, SPICE_SECT_POSIX_TIMERS, &nr);
+	if (json)
+		printf("\"posix_timers\":[");
+	for (i = 0; i < nr; i++, t++) {
+		if (json) {
+			printf("%s{\"id\":%d,\"clock\":%d,\"notify\":%d,\"signo\":%d,",
+			       i ? "," : "", t->id, t->clock, t->notify, t->signo);
+			if (t->thread == SPICE_IMAGE_NONE)
+				printf("\"thread\":null,");
+			else
+				printf("\"thread\":%u,", t->thread);
+			printf("\"value_ns\":%llu,\"interval_ns\":%llu}",
+			       (unsigned long long)t->value_ns,
+			       (unsigned long long)t->interval_ns);
+			continue;
+		}
+		printf("POSIX timer %d: clock %d, notify %d, signal %d", t->id,
+		       t->clock, t->notify, t->signo);
+		if (t->thread != SPICE_IMAGE_NONE)
+			printf(" to thread %u", t->thread);
+		printf(", %.6f s left, interval %.6f s\n", t->value_ns / 1e9,
+		       t->interval_ns / 1e9);
 	}
 	if (json)
 		printf("],");

@@ -396,6 +396,11 @@ enum spice_image_section_type {
 	 * those of one queue in the order they were sent.
 	 */
 	SPICE_SECT_SIGNALS = 13,
+	/**
+	 * @SPICE_SECT_POSIX_TIMERS: &struct spice_image_posix_timer, sorted
+	 * by @id.
+	 */
+	SPICE_SECT_POSIX_TIMERS = 14,
 };
 
 /**
@@ -593,6 +598,46 @@ struct spice_image_itimer {
 	 */
 	__u64 value_ns;
 	/** @interval_ns: Reload value after an expiry; zero: once only. */
+	__u64 interval_ns;
+};
+
+/**
+ * struct spice_image_posix_timer - A POSIX timer, as timer_create(2) made it.
+ *
+ * Times are in nanoseconds, at most 2^63 - 1, counted again from the
+ * restore.
+ */
+struct spice_image_posix_timer {
+	/** @id: Its id, from 0 to 2^31 - 1. */
+	__s32 id;
+	/**
+	 * @clock: CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME,
+	 * CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM or CLOCK_TAI.
+	 */
+	__s32 clock;
+	/**
+	 * @notify: SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD (a signal to the
+	 * process, for the kernel) or SIGEV_SIGNAL | SIGEV_THREAD_ID (which
+	 * glibc's SIGEV_THREAD timers are).
+	 */
+	__s32 notify;
+	/**
+	 * @signo: The signal it sends, 1 to 64; for SIGEV_NONE, the one it
+	 * was given (0 to 64), never sent.
+	 */
+	__s32 signo;
+	/**
+	 * @thread: Index in %SPICE_SECT_THREADS of the thread its signal goes
+	 * to, for SIGEV_THREAD_ID; else %SPICE_IMAGE_NONE.
+	 */
+	__u32 thread;
+	/** @reserved: Must be zero. */
+	__u32 reserved;
+	/** @value: The sigev_value its signal carries. */
+	__u64 value;
+	/** @value_ns: Time left until it expires; zero: disarmed. */
+	__u64 value_ns;
+	/** @interval_ns: Its reload value after an expiry; zero: once only. */
 	__u64 interval_ns;
 };
 
@@ -880,6 +925,7 @@ struct spice_image_vma {
 #define SPICE_IMAGE_MAX_FD		(1 << 20)
 #define SPICE_IMAGE_MAX_EPOLL_WATCHES	65536
 #define SPICE_IMAGE_MAX_SIGNALS		65536
+#define SPICE_IMAGE_MAX_POSIX_TIMERS	65536
 #define SPICE_IMAGE_MAX_PIPE_DATA	65536
 #define SPICE_IMAGE_MAX_VMAS		MMAP_RESTORE_MAX_REGIONS
 #define SPICE_IMAGE_MAX_INTERVALS	MMAP_RESTORE_MAX_INTERVALS

@@ -317,7 +317,7 @@ static int dump_frozen(struct dump *d, struct spice_image_process *proc)
 	if (!err)
 		err = dump_rlimits(d);
 	if (!err)
-		err = dump_refuse_posix_timers(d);
+		err = dump_posix_timers(d);
 	if (!err)
 		err = dump_itimers(d);
 	for (i = 0; i < d->nr_threads && !err; i++) {
@@ -409,6 +409,7 @@ int spice_dump(pid_t pid, int fd, const struct spice_dump_opts *opts,
 	for (i = 0; i < d->nr_vmas; i++)
 		free(d->vmas[i].path);
 	free(d->vmas);
+	free(d->timer_ids);
 	spice_writer_free(d->w);
 	if (d->mem_fd >= 0)
 		close(d->mem_fd);

@@ -17,6 +17,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <spice/image.h>
 #include "internal.h"
@@ -71,6 +72,8 @@ static const struct {
 				 SPICE_IMAGE_NR_ITIMERS, "itimers" },
 	[SPICE_SECT_SIGNALS] = { sizeof(struct spice_image_signal),
 				 SPICE_IMAGE_MAX_SIGNALS, "signals" },
+	[SPICE_SECT_POSIX_TIMERS] = { sizeof(struct spice_image_posix_timer),
+				      SPICE_IMAGE_MAX_POSIX_TIMERS, "posix_timers" },
 };
 
 /* The bits epoll_ctl(2) lets EPOLLEXCLUSIVE be combined with. */
@@ -422,6 +425,52 @@ static int check_signals(const struct spice_image *img, char *why)
 				    (unsigned long long)i, sig);
 		if (sig < 32)
 			standard |= 1ULL << sig;
+	}
+	return 0;
+}
+
+/* A clock whose timers restore_process() makes: not a CPU-time clock. */
+static int timer_clock_ok(int32_t clock)
+{
+	return clock == CLOCK_REALTIME || clock == CLOCK_MONOTONIC ||
+	       clock == CLOCK_BOOTTIME || clock == CLOCK_REALTIME_ALARM ||
+	       clock == CLOCK_BOOTTIME_ALARM || clock == CLOCK_TAI;
+}
+
+/*
+ * POSIX timers, as restore_process() takes them: ids in order, each once;
+ * a clock above; a signal for the kinds that send one, a thread of the
+ * image for SIGEV_THREAD_ID; times of at most 2^63 - 1 ns.
+ */
+static int check_posix_timers(const struct spice_image *img, char *why)
+{
+	const struct spice_image_posix_timer *t = spice_image_table(img,
+						SPICE_SECT_POSIX_TIMERS, NULL);
+	uint64_t i, n = img->nr[SPICE_SECT_POSIX_TIMERS];
+	int to_thread, sends;
+
+	for (i = 0; i < n; i++, t++) {
+		to_thread = t->notify == (SIGEV_SIGNAL | SIGEV_THREAD_ID);
+		sends = t->notify == SIGEV_SIGNAL || t->notify == SIGEV_THREAD ||
+			to_thread;
+		if (t->id < 0 || (i && t->id <= t[-1].id))
+			return fail(why, -EINVAL, "posix timer %llu: id %d out of order",
+				    (unsigned long long)i, t->id);
+		if (t->reserved)
+			return fail(why, -EINVAL, "posix timer %d: reserved field set", t->id);
+		if (!timer_clock_ok(t->clock))
+			return fail(why, -EINVAL, "posix timer %d: clock %d", t->id, t->clock);
+		if ((!sends && t->notify != SIGEV_NONE) || t->signo < !!sends ||
+		    t->signo > 64)
+			return fail(why, -EINVAL, "posix timer %d: notify %d with signal %d",
+				    t->id, t->notify, t->signo);
+		if (to_thread ? t->thread >= img->nr[SPICE_SECT_THREADS] :
+		    t->thread != SPICE_IMAGE_NONE)
+			return fail(why, -EINVAL, "posix timer %d: thread %u", t->id,
+				    t->thread);
+		if (t->value_ns > INT64_MAX || t->interval_ns > INT64_MAX)
+			return fail(why, -EINVAL, "posix timer %d: time over 2^63 - 1 ns",
+				    t->id);
 	}
 	return 0;
 }
@@ -945,6 +994,8 @@ int spice_image_parse(const void *buf, size_t len, uint64_t file_size,
 		err = check_itimers(img, why);
 	if (!err)
 		err = check_signals(img, why);
+	if (!err)
+		err = check_posix_timers(img, why);
 	if (!err)
 		err = check_files(img, why);
 	if (!err)

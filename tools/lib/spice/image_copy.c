@@ -46,6 +46,7 @@ static int copy_process(const struct spice_image *img, struct spice_writer *w,
 	const struct spice_image_rlimit *lim;
 	const struct spice_image_itimer *it;
 	const struct spice_image_signal *sig;
+	const struct spice_image_posix_timer *timer;
 	const struct spice_image_thread *t;
 	char what[SPICE_IMAGE_WHY_LEN];
 	const struct spice_image_file *f;
@@ -91,6 +92,9 @@ static int copy_process(const struct spice_image *img, struct spice_writer *w,
 	sig = spice_image_table(img, SPICE_SECT_SIGNALS, &nr);
 	for (i = 0; i < nr && !err; i++)
 		err = spice_writer_add_signal(w, &sig[i]);
+	timer = spice_image_table(img, SPICE_SECT_POSIX_TIMERS, &nr);
+	for (i = 0; i < nr && !err; i++)
+		err = spice_writer_add_posix_timer(w, &timer[i]);
 	return err;
 }
 

@@ -57,6 +57,8 @@ struct spice_writer {
 	uint32_t nr_epoll;
 	struct spice_image_signal *signals;
 	uint32_t nr_signals;
+	struct spice_image_posix_timer *timers;
+	uint32_t nr_timers;
 	struct spice_image_vma *vmas;
 	uint32_t nr_vmas;
 	struct page_rec *pages;
@@ -148,6 +150,7 @@ void spice_writer_free(struct spice_writer *w)
 	free(w->fds);
 	free(w->epoll);
 	free(w->signals);
+	free(w->timers);
 	free(w->vmas);
 	free(w->pages);
 	free(w->ws);
@@ -355,6 +358,20 @@ int spice_writer_add_signal(struct spice_writer *w,
 	if (err)
 		return err;
 	w->signals[w->nr_signals++] = *s;
+	return 0;
+}
+
+int spice_writer_add_posix_timer(struct spice_writer *w,
+				 const struct spice_image_posix_timer *t)
+{
+	int err;
+
+	if (w->nr_timers >= SPICE_IMAGE_MAX_POSIX_TIMERS)
+		return -E2BIG;
+	err = grow(&w->timers, w->nr_timers, sizeof(*t));
+	if (err)
+		return err;
+	w->timers[w->nr_timers++] = *t;
 	return 0;
 }
 
@@ -768,6 +785,8 @@ int spice_writer_write(struct spice_writer *w, int fd,
 		    w->have_itimers ? SPICE_IMAGE_NR_ITIMERS : 0);
 	add_section(&l, SPICE_SECT_SIGNALS, sizeof(*w->signals), w->signals,
 		    w->nr_signals);
+	add_section(&l, SPICE_SECT_POSIX_TIMERS, sizeof(*w->timers), w->timers,
+		    w->nr_timers);
 	for (i = 0; i < l.nr; i++)
 		l.sect[i].offset += l.nr * sizeof(l.sect[0]);
 	l.end += l.nr * sizeof(l.sect[0]);

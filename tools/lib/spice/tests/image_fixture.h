@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <spice/image.h>
@@ -36,6 +38,7 @@ struct fixture {
 	struct spice_image_rlimit rlim[SPICE_IMAGE_NR_RLIMITS];
 	struct spice_image_itimer itimers[SPICE_IMAGE_NR_ITIMERS];
 	struct spice_image_signal signals[4];
+	struct spice_image_posix_timer timers[2];
 	struct spice_writer_stats stats;
 };
 
@@ -154,6 +157,17 @@ static inline int fx_build(struct fixture *fx)
 	fx_signal(&fx->signals[1], 1, 40, -1);
 	fx_signal(&fx->signals[2], 1, 40, -1);
 	fx_signal(&fx->signals[3], SPICE_IMAGE_NONE, 15, 0);
+	/* Timer 0 signals the process; timer 3, the second thread. */
+	fx->timers[0] = (struct spice_image_posix_timer){
+		.id = 0, .clock = CLOCK_MONOTONIC, .notify = SIGEV_SIGNAL,
+		.signo = 14, .thread = SPICE_IMAGE_NONE, .value = 0x1234,
+		.value_ns = 5000000000ULL,
+	};
+	fx->timers[1] = (struct spice_image_posix_timer){
+		.id = 3, .clock = CLOCK_REALTIME,
+		.notify = SIGEV_SIGNAL | SIGEV_THREAD_ID, .signo = 34,
+		.thread = 1, .value_ns = 1000, .interval_ns = 1000,
+	};
 
 	w = spice_writer_new(fx->dir);
 	if (!w)
@@ -178,6 +192,8 @@ static inline int fx_build(struct fixture *fx)
 		err = spice_writer_set_itimers(w, fx->itimers);
 	for (i = 0; i < 4 && !err; i++)
 		err = spice_writer_add_signal(w, &fx->signals[i]);
+	for (i = 0; i < 2 && !err; i++)
+		err = spice_writer_add_posix_timer(w, &fx->timers[i]);
 	if (!err)
 		err = spice_writer_add_fd(w, &fd0);
 	if (!err)

@@ -43,6 +43,7 @@ static void test_copy(void)
 	const struct spice_image_rlimit *lim;
 	const struct spice_image_itimer *it;
 	const struct spice_image_signal *sig;
+	const struct spice_image_posix_timer *timer;
 	const struct spice_image_vma *v, *cv;
 	struct spice_image *img, *copy;
 	char path[128], why[SPICE_IMAGE_WHY_LEN];
@@ -99,6 +100,9 @@ static void test_copy(void)
 	sig = spice_image_table(copy, SPICE_SECT_SIGNALS, &nr);
 	check(nr == 4 && !memcmp(sig, fx.signals, sizeof(fx.signals)),
 	      "pending signals copied");
+	timer = spice_image_table(copy, SPICE_SECT_POSIX_TIMERS, &nr);
+	check(nr == 2 && !memcmp(timer, fx.timers, sizeof(fx.timers)),
+	      "POSIX timers copied");
 	t = spice_image_table(copy, SPICE_SECT_THREADS, NULL);
 	check(spice_image_process(copy)->flags == FX_PROC_FLAGS &&
 	      spice_image_process(copy)->oom_score_adj == FX_OOM_SCORE_ADJ &&

@@ -78,6 +78,7 @@ static void test_round_trip(void)
 	const struct spice_image_rlimit *lim;
 	const struct spice_image_itimer *it;
 	const struct spice_image_signal *sig;
+	const struct spice_image_posix_timer *timer;
 	const struct spice_image_vma *v;
 	char why[SPICE_IMAGE_WHY_LEN];
 	struct spice_image *img;
@@ -151,6 +152,9 @@ static void test_round_trip(void)
 	sig = spice_image_table(img, SPICE_SECT_SIGNALS, &nr);
 	check(nr == 4 && !memcmp(sig, fx.signals, sizeof(fx.signals)),
 	      "pending signals survive, in order");
+	timer = spice_image_table(img, SPICE_SECT_POSIX_TIMERS, &nr);
+	check(nr == 2 && !memcmp(timer, fx.timers, sizeof(fx.timers)),
+	      "POSIX timers survive");
 	f = spice_image_table(img, SPICE_SECT_FILES, &nr);
 	check(nr == 1 && f->size == 4 * FX_PAGE && S_ISREG(f->mode) &&
 	      f->path.len == strlen(fx.file) &&
@@ -195,6 +199,8 @@ struct mutation {
 #define RLIM(b, i) ((struct spice_image_rlimit *)entry(b, SPICE_SECT_RLIMITS, i))
 #define ITIMER(b, i) ((struct spice_image_itimer *)entry(b, SPICE_SECT_ITIMERS, i))
 #define SIG(b, i) ((struct spice_image_signal *)entry(b, SPICE_SECT_SIGNALS, i))
+#define TIMER(b, i) \
+	((struct spice_image_posix_timer *)entry(b, SPICE_SECT_POSIX_TIMERS, i))
 
 static void m_magic(unsigned char *b, size_t *l)
 {
@@ -590,6 +596,49 @@ static void m_signal_reserved(unsigned char *b, size_t *l)
 {
 	(void)l;
 	SIG(b, 3)->reserved = 1;
+}
+
+static void m_timer_id_order(unsigned char *b, size_t *l)
+{
+	(void)l;
+	TIMER(b, 1)->id = 0;
+}
+
+static void m_timer_cpu_clock(unsigned char *b, size_t *l)
+{
+	(void)l;
+	TIMER(b, 0)->clock = CLOCK_PROCESS_CPUTIME_ID;
+}
+
+static void m_timer_thread_none(unsigned char *b, size_t *l)
+{
+	(void)l;
+	TIMER(b, 1)->thread = SPICE_IMAGE_NONE;
+}
+
+static void m_timer_thread_kind(unsigned char *b, size_t *l)
+{
+	(void)l;
+	TIMER(b, 0)->thread = 0;
+}
+
+static void m_timer_signal_65(unsigned char *b, size_t *l)
+{
+	(void)l;
+	TIMER(b, 0)->notify = SIGEV_NONE;
+	TIMER(b, 0)->signo = 65;
+}
+
+static void m_timer_notify(unsigned char *b, size_t *l)
+{
+	(void)l;
+	TIMER(b, 0)->notify = 3;
+}
+
+static void m_timer_time(unsigned char *b, size_t *l)
+{
+	(void)l;
+	TIMER(b, 1)->interval_ns = ~0ULL;
 }
 
 static void m_dir_hash(unsigned char *b, size_t *l)
@@ -1045,6 +1094,20 @@ static const struct mutation mutations[] = {
 	  "signal 0: bytes set after the siginfo" },
 	{ "a signal's reserved field", m_signal_reserved, 1, -EINVAL,
 	  "signal 3: reserved field set" },
+	{ "POSIX timer ids out of order", m_timer_id_order, 1, -EINVAL,
+	  "posix timer 1: id 0 out of order" },
+	{ "a POSIX timer on a CPU-time clock", m_timer_cpu_clock, 1, -EINVAL,
+	  "posix timer 0: clock 2" },
+	{ "a SIGEV_THREAD_ID timer without a thread", m_timer_thread_none, 1, -EINVAL,
+	  "posix timer 3: thread 4294967295" },
+	{ "a process timer naming a thread", m_timer_thread_kind, 1, -EINVAL,
+	  "posix timer 0: thread 0" },
+	{ "a SIGEV_NONE timer with signal 65", m_timer_signal_65, 1, -EINVAL,
+	  "posix timer 0: notify 1 with signal 65" },
+	{ "a timer's unknown notify", m_timer_notify, 1, -EINVAL,
+	  "posix timer 0: notify 3 with signal 14" },
+	{ "a POSIX timer's interval over 2^63 - 1 ns", m_timer_time, 1, -EINVAL,
+	  "posix timer 3: time over 2^63 - 1 ns" },
 	{ "2 interval timers", m_itimers_2, 1, -EINVAL, "itimers: 2 entries, expected 3" },
 	{ "an interval timer's value over 2^63 - 1 ns", m_itimer_value, 1, -EINVAL,
 	  "itimer 1: time over 2^63 - 1 ns" },

@@ -3,8 +3,8 @@
  * restore_process() keeps what a process holds: resource limits, prctl
  * state, the OOM score, each thread's id, parent-death signal and timer
  * slack, each mapping's lock and advice, and tens of thousands of
- * mappings, the interval timers, pending signals with their siginfo;
- * none of the launcher's timers.  A dumpee sets the state,
+ * mappings, the interval timers, pending signals with their siginfo,
+ * POSIX timers with their ids; none of the launcher's timers.  A dumpee sets the state,
  * is dumped and restored by a launcher that does not have it, then checks
  * it from inside; the test checks it from /proc too.  A launcher that could not
  * give itself the state with the ordinary calls gets their error, and is
@@ -57,6 +57,7 @@
 #define WITH_NO_TIMERS	128	/* none: checks it got none of the launcher's */
 #define WITH_ITIMERS	256	/* the three interval timers armed */
 #define WITH_SIGNALS	512	/* signals pending for two threads and the process */
+#define WITH_POSIX_TIMERS 1024	/* POSIX timers of each kind, one firing soon */
 
 #define CORE_MAX	1048576
 #define MSGQUEUE_CUR	4096
@@ -211,6 +212,126 @@ static char signals_still_pending(void)
 		pthread_cond_wait(&wake, &lock);
 	pthread_mutex_unlock(&lock);
 	return sig_thread_verdict == 'Y' ? 'A' : 'G';
+}
+
+/*
+ * POSIX timers: one that fires FIRE_SOON s after it is made (after the
+ * restore), one SIGEV_NONE, a deleted one leaving a hole in the ids, one
+ * signalling a second thread, and one made without a sigevent (SIGALRM,
+ * its id as value); each on its own clock.
+ */
+#define FIRE_SOON	10
+#define RT_TIMER	(SIGRTMIN + 5)
+#define RT_TIMER_THREAD	(SIGRTMIN + 6)
+enum { T_SOON, T_NONE, T_THREAD, T_DEFAULT, T_NR };
+static timer_t timer_ids[T_NR];
+static char timers_before[2048];	/* /proc/self/timers, pids left out */
+static pid_t timer_thread_tid;
+
+/* /proc/self/timers without the process's pid, which a restore changes. */
+static void read_timers(char *buf, size_t len)
+{
+	int fd = open("/proc/self/timers", O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
+	char *s, *e;
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	for (s = strstr(buf, "pid."); s; s = strstr(s, "pid.")) {
+		e = s + 4 + strspn(s + 4, "0123456789");
+		memmove(s + 3, e, strlen(e) + 1);
+		s += 3;
+	}
+}
+
+static void *timer_thread(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&lock);
+	timer_thread_tid = syscall(SYS_gettid);
+	pthread_cond_broadcast(&wake);
+	pthread_mutex_unlock(&lock);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static int make_timer(int which, clockid_t clock, struct sigevent *sev,
+		      long left, long every)
+{
+	struct itimerspec its = { { every, 0 }, { left, 0 } };
+
+	return timer_create(clock, sev, &timer_ids[which]) ||
+	       timer_settime(timer_ids[which], 0, &its, NULL);
+}
+
+static void make_posix_timers(void)
+{
+	struct sigevent soon = { .sigev_notify = SIGEV_SIGNAL,
+				 .sigev_signo = RT_TIMER,
+				 .sigev_value.sival_int = 41 };
+	struct sigevent none = { .sigev_notify = SIGEV_NONE };
+	struct sigevent to_thread = { .sigev_notify = SIGEV_THREAD_ID,
+				      .sigev_signo = RT_TIMER_THREAD,
+				      .sigev_value.sival_int = 43 };
+	sigset_t set;
+	timer_t hole;
+	pthread_t t;
+
+	sigemptyset(&set);
+	sigaddset(&set, RT_TIMER);
+	sigaddset(&set, RT_TIMER_THREAD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) ||
+	    pthread_create(&t, NULL, timer_thread, NULL))
+		_exit(36);
+	pthread_mutex_lock(&lock);
+	while (!timer_thread_tid)
+		pthread_cond_wait(&wake, &lock);
+	pthread_mutex_unlock(&lock);
+	to_thread._sigev_un._tid = timer_thread_tid;
+	if (make_timer(T_SOON, CLOCK_MONOTONIC, &soon, FIRE_SOON, 0) ||
+	    make_timer(T_NONE, CLOCK_REALTIME, &none, 500, 250) ||
+	    timer_create(CLOCK_MONOTONIC, NULL, &hole) || timer_delete(hole) ||
+	    make_timer(T_THREAD, CLOCK_BOOTTIME, &to_thread, 400, 7) ||
+	    make_timer(T_DEFAULT, CLOCK_TAI, NULL, 300, 0))
+		_exit(37);
+	read_timers(timers_before, sizeof(timers_before));
+}
+
+/*
+ * Whether timer @which has at most @left s left (and more than half) and
+ * an interval of @every s.
+ */
+static bool posix_timer_is(int which, long left, long every)
+{
+	struct itimerspec its;
+
+	return !timer_gettime(timer_ids[which], &its) &&
+	       its.it_interval.tv_sec == every && !its.it_interval.tv_nsec &&
+	       its.it_value.tv_sec <= left && its.it_value.tv_sec >= left / 2;
+}
+
+/* The same timers, with their times; then the first one fires. */
+static char posix_timers_kept(void)
+{
+	struct timespec wait = { 60, 0 };
+	char now[sizeof(timers_before)];
+	siginfo_t si;
+	sigset_t set;
+
+	read_timers(now, sizeof(now));
+	if (strcmp(now, timers_before))
+		return 'T';
+	if (!posix_timer_is(T_NONE, 500, 250) || !posix_timer_is(T_THREAD, 400, 7) ||
+	    !posix_timer_is(T_DEFAULT, 300, 0))
+		return 'U';
+	sigemptyset(&set);
+	sigaddset(&set, RT_TIMER);
+	if (sigtimedwait(&set, &si, &wait) != RT_TIMER || si.si_code != SI_TIMER ||
+	    si.si_timerid != (long)timer_ids[T_SOON] || si.si_value.sival_int != 41)
+		return 'F';
+	return 'A';
 }
 
 static pthread_mutex_t robust;
@@ -489,6 +610,8 @@ static void set_state(int with)
 		_exit(30);
 	if (with & WITH_SIGNALS)
 		make_signals_pending();
+	if (with & WITH_POSIX_TIMERS)
+		make_posix_timers();
 	if (with & WITH_MAPS) {
 		/* Every other page readable: one VMA per page. */
 		p = mmap(NULL, MANY_VMAS * 4096UL, PROT_NONE,
@@ -574,6 +697,9 @@ static char check_state(int with, int nr_maps)
 	    (!no_posix_timers() || !itimer_is(ITIMER_REAL, 0, 0)))
 		return 'x';
 	v = with & WITH_SIGNALS ? signals_still_pending() : 'A';
+	if (v != 'A')
+		return v;
+	v = with & WITH_POSIX_TIMERS ? posix_timers_kept() : 'A';
 	if (v != 'A')
 		return v;
 	if ((with & WITH_ITIMERS) &&
@@ -1115,6 +1241,17 @@ TEST_F(fidelity, pending_signals)
 	end_restored(_metadata, fc);
 }
 
+TEST_F(fidelity, posix_timers)
+{
+	struct fidelity_ctx *fc = &self->c;
+
+	ASSERT_EQ(0, dump_with(fc, WITH_POSIX_TIMERS));
+	/* A launcher with a timer of its own, which goes. */
+	ASSERT_LT(0, launch(fc, LAUNCH_TIMERS));
+	EXPECT_EQ('A', ask(_metadata, fc));
+	end_restored(_metadata, fc);
+}
+
 /* As sigqueue(): a real-time signal over RLIMIT_SIGPENDING is refused. */
 TEST_F(fidelity, pending_signals_over_the_limit)
 {
@@ -1158,7 +1295,7 @@ TEST_F(fidelity, locked_over_the_limit)
 }
 
 /* State no image holds yet, set by a child that then waits. */
-enum { U_POSIX_TIMER, U_FLOCK, U_POSIX_LOCK, U_OFD_LOCK, U_NR };
+enum { U_CPU_TIMER, U_FLOCK, U_POSIX_LOCK, U_OFD_LOCK, U_NR };
 
 static void hold_unsupported(int what, int ready)
 {
@@ -1170,8 +1307,8 @@ static void hold_unsupported(int what, int ready)
 	/* The harness's shared memory would be refused first. */
 	unmap_shared_anonymous();
 	if (fd < 0 ||
-	    (what == U_POSIX_TIMER &&
-	     (timer_create(CLOCK_MONOTONIC, NULL, &timer) ||
+	    (what == U_CPU_TIMER &&
+	     (timer_create(CLOCK_PROCESS_CPUTIME_ID, NULL, &timer) ||
 	      timer_settime(timer, 0, &its, NULL))) ||
 	    (what == U_FLOCK && flock(fd, LOCK_EX)) ||
 	    (what == U_POSIX_LOCK && fcntl(fd, F_SETLK, &fl)) ||
@@ -1187,7 +1324,7 @@ static void hold_unsupported(int what, int ready)
 TEST_F(fidelity, unsupported_state_is_refused_by_name)
 {
 	static const char *const names[U_NR] = {
-		"POSIX timer", "FLOCK", "POSIX", "OFDLCK",
+		"(CPU time) is not restored", "FLOCK", "POSIX", "OFDLCK",
 	};
 	struct fidelity_ctx *fc = &self->c;
 	struct spice_dump_opts opts = {};

@@ -88,6 +88,7 @@ LIBSPICE_API const void *spice_image_blob(const struct spice_image *img,
  *	spice_writer_set_sigactions(w, act), _set_rlimits(w, lim),
  *	_set_itimers(w, it) (optional)
  *	spice_writer_add_signal(w, &sig)        (each pending signal, if any)
+ *	spice_writer_add_posix_timer(w, &timer) (each POSIX timer, if any)
  *	spice_writer_add_file(w, path, &st) -> file index         (each)
  *	spice_writer_add_fd(w, &fd) or _add_fd_data()            (each)
  *	spice_writer_add_epoll_watch(w, &watch)   (each; after its fds)
@@ -146,6 +147,10 @@ spice_writer_set_itimers(struct spice_writer *w,
  */
 LIBSPICE_API int spice_writer_add_signal(struct spice_writer *w,
 					 const struct spice_image_signal *s);
+/* A POSIX timer, after those of lower ids. */
+LIBSPICE_API int
+spice_writer_add_posix_timer(struct spice_writer *w,
+			     const struct spice_image_posix_timer *t);
 /*
  * Returns the file's index; @path is opened to compare pages with it.
  * @flags: 0, or SPICE_FILE_HAS_SHA256 to record the SHA-256 of a regular
