@@ -13,6 +13,7 @@
 #include <spice/image.h>
 
 #include "commands.h"
+#include "diagnose.h"
 
 const char usage_inspect[] =
 	"usage: spice inspect IMAGE [--json] [--vmas] [--threads] [--fds] [--limits]\n"
@@ -404,19 +405,19 @@ int cmd_inspect(int argc, char **argv)
 
 int cmd_verify(int argc, char **argv)
 {
-	const struct spice_image_file *f;
-	char why[SPICE_IMAGE_WHY_LEN];
+	unsigned int what = DIAGNOSE_ALL | DIAGNOSE_TIDS;
+	const struct spice_image_fd *d;
 	const char *path = NULL;
 	struct spice_image *img;
-	char fpath[4200];
-	int files = 0, bad = 0;
+	char prefix[4200];
 	uint64_t nr, i;
+	int bad;
 
 	for (i = 1; i < (uint64_t)argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return -1;
 		if (!strcmp(argv[i], "--files"))
-			files = 1;
+			what |= DIAGNOSE_FILES;
 		else if (!path && argv[i][0] != '-')
 			path = argv[i];
 		else
@@ -427,17 +428,16 @@ int cmd_verify(int argc, char **argv)
 		return fputs(usage_verify, stderr), EXIT_USAGE;
 	if (open_image("verify", path, &img))
 		return 1;
-	f = spice_image_table(img, SPICE_SECT_FILES, &nr);
-	for (i = 0; files && i < nr; i++) {
-		file_path(img, i, fpath, sizeof(fpath));
-		if (spice_image_file_check(&f[i], fpath, why)) {
-			fprintf(stderr, "spice verify: %s: file %s: %s\n", path,
-				fpath, why);
-			bad = 1;
-		}
-	}
+	snprintf(prefix, sizeof(prefix), "spice verify: %s: ", path);
+	bad = diagnose(img, NULL, 0, what, prefix);
+	/* What a restore will need from its launcher. */
+	d = spice_image_table(img, SPICE_SECT_FDS, &nr);
+	for (i = 0; i < nr; i++)
+		if (d[i].type == SPICE_FD_SUPPLIED)
+			printf("%s: fd %d: to be supplied by the launcher (--fd %d=N)\n",
+			       path, d[i].fd, d[i].fd);
 	spice_image_free(img);
 	if (!bad)
 		printf("%s: ok\n", path);
-	return bad;
+	return !!bad;
 }

@@ -16,6 +16,7 @@
 #include <spice/spice.h>
 
 #include "commands.h"
+#include "diagnose.h"
 #include "launch.h"
 
 const char usage_restore[] =
@@ -128,41 +129,32 @@ static int parse_fd(const char *s, struct restore_process_fd *e)
 	return 0;
 }
 
-/* Why the kernel refused the image, in libspice's words when it can say. */
-/* The first thread id of @img, after the leader's, that a task holds. */
-static pid_t taken_tid(const struct spice_image *img)
+/*
+ * Why the kernel refused the image: in libspice's words if the image is
+ * malformed, else the object the launcher can do something about (a file,
+ * a descriptor, a limit, a thread id), with the kernel's errno.
+ */
+static void explain(const char *path, int fd, int err,
+		    const struct restore_process_fd *map, unsigned int nr_map,
+		    unsigned int flags)
 {
-	const struct spice_image_thread *t;
-	uint64_t i, nr;
-
-	t = spice_image_table(img, SPICE_SECT_THREADS, &nr);
-	for (i = 1; i < nr; i++)
-		if (!kill(t[i].tid, 0) || errno == EPERM)
-			return t[i].tid;
-	return 0;
-}
-
-static void explain(const char *path, int fd, int err)
-{
-	char why[SPICE_IMAGE_WHY_LEN];
+	unsigned int what = DIAGNOSE_FILES | DIAGNOSE_FDS;
+	char why[SPICE_IMAGE_WHY_LEN], prefix[4200];
 	struct spice_image *img;
-	pid_t tid;
+	int bad;
 
-	if ((err == -EINVAL || err == -E2BIG || err == -ENOEXEC ||
-	     err == -EBADMSG) && spice_image_open(fd, &img, why) < 0) {
+	if (spice_image_open(fd, &img, why) < 0) {
 		fprintf(stderr, "spice restore: %s: %s (%s)\n", path, why,
 			strerror(-err));
 		return;
 	}
-	if (err == -EEXIST && !spice_image_open(fd, &img, why)) {
-		tid = taken_tid(img);
-		spice_image_free(img);
-		fprintf(stderr,
-			"spice restore: %s: thread id %d of the image is taken (another instance?): restore with --pid-ns, or --new-tids\n",
-			path, tid);
-		return;
-	}
-	fprintf(stderr, "spice restore: %s: %s\n", path, strerror(-err));
+	if (!(flags & RESTORE_PROCESS_NEW_TIDS))
+		what |= DIAGNOSE_TIDS;
+	snprintf(prefix, sizeof(prefix), "spice restore: %s: ", path);
+	bad = diagnose(img, map, nr_map, what, prefix);
+	spice_image_free(img);
+	fprintf(stderr, "spice restore: %s: %s%s\n", path, bad ? "the kernel said: " : "",
+		strerror(-err));
 }
 
 int cmd_restore(int argc, char **argv)
@@ -252,7 +244,7 @@ int cmd_restore(int argc, char **argv)
 		}
 	}
 	err = spice_restore_process(fd, &args, sizeof(args), flags);
-	explain(path, fd, err);
+	explain(path, fd, err, map, n, flags);
 	close(fd);
 	return 1;
 }

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Why a restore of an image fails, named by object.  Each check mirrors
+ * one that restore_process() makes before its point of no return, here
+ * against the launcher's own state: spice verify runs them before a
+ * restore is tried, and spice restore after the kernel refused one, to
+ * say which file, descriptor, limit or thread its errno was about.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/capability.h>
+
+#include <spice/image.h>
+
+#include "diagnose.h"
+
+static const char *const rlimit_names[SPICE_IMAGE_NR_RLIMITS] = {
+	"CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE",
+	"MEMLOCK", "AS", "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO",
+	"RTTIME",
+};
+
+/* Whether the launcher has capability @cap in its effective set. */
+static int has_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return 0;
+	return !!(data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap));
+}
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+struct report {
+	const char *prefix;
+	int all;		/* every problem, or the first */
+	int found;
+};
+
+static int say(struct report *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->found && !r->all)
+		return 1;
+	fprintf(stderr, "%s", r->prefix);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	r->found++;
+	return 1;
+}
+
+static void check_files(const struct spice_image *img, struct report *r)
+{
+	const struct spice_image_file *f;
+	char why[SPICE_IMAGE_WHY_LEN], path[4200];
+	uint64_t i, nr;
+
+	f = spice_image_table(img, SPICE_SECT_FILES, &nr);
+	for (i = 0; i < nr; i++) {
+		snprintf(path, sizeof(path), "%.*s", (int)f[i].path.len,
+			 (const char *)spice_image_blob(img, f[i].path));
+		if (spice_image_file_check(&f[i], path, why))
+			say(r, "file %s: %s", path, why);
+	}
+}
+
+static int in_map(const struct restore_process_fd *map, unsigned int nr,
+		  int fd)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if ((int)map[i].image_fd == fd)
+			return 1;
+	return 0;
+}
+
+/* Pipes and sockets from outside the process, which only a launcher has. */
+static void check_supplied(const struct spice_image *img,
+			   const struct restore_process_fd *map,
+			   unsigned int nr_map, struct report *r)
+{
+	const struct spice_image_fd *d;
+	uint64_t i, nr;
+
+	d = spice_image_table(img, SPICE_SECT_FDS, &nr);
+	for (i = 0; i < nr; i++)
+		if (d[i].type == SPICE_FD_SUPPLIED && !in_map(map, nr_map, d[i].fd))
+			say(r, "fd %d: a pipe or socket from outside the process, which the image cannot hold: give one with --fd %d=N",
+			    d[i].fd, d[i].fd);
+}
+
+/* setrlimit()'s rules for the limits the image sets. */
+static void check_rlimits(const struct spice_image *img, struct report *r)
+{
+	const struct spice_image_rlimit *lim;
+	long nr_open = read_long("/proc/sys/fs/nr_open");
+	int may_raise = has_cap(CAP_SYS_RESOURCE);
+	struct rlimit cur;
+	uint64_t nr, i;
+
+	lim = spice_image_table(img, SPICE_SECT_RLIMITS, &nr);
+	for (i = 0; i < nr; i++) {
+		if (getrlimit(i, &cur))
+			continue;
+		if (i == RLIMIT_NOFILE && nr_open > 0 && lim[i].max != RLIM_INFINITY &&
+		    lim[i].max > (uint64_t)nr_open)
+			say(r, "resource limit NOFILE: hard limit %llu above fs.nr_open %ld",
+			    (unsigned long long)lim[i].max, nr_open);
+		else if (lim[i].max > cur.rlim_max && !may_raise)
+			say(r, "resource limit %s: hard limit %llu above the launcher's %llu, which only CAP_SYS_RESOURCE may raise",
+			    rlimit_names[i], (unsigned long long)lim[i].max,
+			    (unsigned long long)cur.rlim_max);
+	}
+}
+
+/* Thread ids the image's threads need, held by another task. */
+static void check_tids(const struct spice_image *img, struct report *r)
+{
+	const struct spice_image_thread *t;
+	uint64_t i, nr;
+
+	t = spice_image_table(img, SPICE_SECT_THREADS, &nr);
+	for (i = 1; i < nr; i++)
+		if (!kill(t[i].tid, 0) || errno == EPERM)
+			say(r, "thread id %d of the image is taken (another instance?): restore with --pid-ns, or --new-tids",
+			    t[i].tid);
+}
+
+/* What the memory needs: mappings, locked memory. */
+static void check_memory(const struct spice_image *img, struct report *r)
+{
+	const struct spice_image_rlimit *lim;
+	const struct spice_image_vma *v;
+	long max_maps = read_long("/proc/sys/vm/max_map_count");
+	uint64_t nr, nlim, i, locked = 0, memlock;
+	struct rlimit cur;
+
+	v = spice_image_table(img, SPICE_SECT_VMAS, &nr);
+	if (max_maps > 0 && nr + 2 > (uint64_t)max_maps)
+		say(r, "%llu mappings: over vm.max_map_count %ld",
+		    (unsigned long long)nr, max_maps);
+	for (i = 0; i < nr; i++)
+		if (v[i].flags & SPICE_VMA_LOCKED)
+			locked += v[i].end - v[i].start;
+	lim = spice_image_table(img, SPICE_SECT_RLIMITS, &nlim);
+	if (getrlimit(RLIMIT_MEMLOCK, &cur))
+		return;
+	memlock = nlim ? lim[RLIMIT_MEMLOCK].cur : cur.rlim_cur;
+	if (locked && locked > memlock && !has_cap(CAP_IPC_LOCK))
+		say(r, "locked mappings: %llu KiB over RLIMIT_MEMLOCK %llu KiB, without CAP_IPC_LOCK",
+		    (unsigned long long)locked >> 10, (unsigned long long)memlock >> 10);
+}
+
+/* Queue entries charged to RLIMIT_SIGPENDING: real-time signals, timers. */
+static void check_sigpending(const struct spice_image *img, struct report *r)
+{
+	const struct spice_image_signal *s;
+	uint64_t nr, ntimers, i, need = 0;
+	struct rlimit cur;
+	int32_t sig;
+
+	s = spice_image_table(img, SPICE_SECT_SIGNALS, &nr);
+	for (i = 0; i < nr; i++) {
+		memcpy(&sig, s[i].info, sizeof(sig));
+		need += sig >= 32;
+	}
+	spice_image_table(img, SPICE_SECT_POSIX_TIMERS, &ntimers);
+	need += ntimers;
+	if (!getrlimit(RLIMIT_SIGPENDING, &cur) && need > cur.rlim_cur)
+		say(r, "%llu real-time signals and POSIX timers: over the launcher's RLIMIT_SIGPENDING %llu",
+		    (unsigned long long)need, (unsigned long long)cur.rlim_cur);
+}
+
+int diagnose(const struct spice_image *img, const struct restore_process_fd *map,
+	     unsigned int nr_map, unsigned int what, const char *prefix)
+{
+	struct report r = { prefix, !!(what & DIAGNOSE_ALL), 0 };
+
+	if (what & DIAGNOSE_FILES)
+		check_files(img, &r);
+	if (what & DIAGNOSE_FDS)
+		check_supplied(img, map, nr_map, &r);
+	check_rlimits(img, &r);
+	if (what & DIAGNOSE_TIDS)
+		check_tids(img, &r);
+	check_memory(img, &r);
+	check_sigpending(img, &r);
+	return r.found;
+}

@@ -1,0 +1,62 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# spice verify and spice restore name what a restore fails on: a file the
+# process held open that is gone since the dump, and a descriptor that
+# only a launcher can supply (a pipe from outside the process).  The
+# dumpee is busybox sleep with a file on fd 3 and a pipe's read end on
+# fd 4.
+ksft_skip=4
+n=0 fail=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fail=1; fi; }
+
+echo "TAP version 13"
+if ! command -v spice >/dev/null; then
+	echo "1..0 # SKIP no spice"
+	exit $ksft_skip
+fi
+dir=$(mktemp -d)
+
+# dumpee IMAGE: dump a sleep holding $dir/held on fd 3 and a pipe on fd 4.
+dumpee() {
+	echo data >"$dir/held"
+	# shellcheck disable=SC2217 # the fds are for the dump, not for sleep
+	true | { exec 4<&0; exec sleep 1000 3<"$dir/held" </dev/null >/dev/null 2>&1; } &
+	pid=$!
+	i=0
+	while [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != sleep ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	spice dump "$pid" -o "$1" >/dev/null 2>"$dir/dump.err"
+}
+
+dumpee "$dir/a.img"
+ok $? "spice dump of a sleep holding a file and a pipe"
+spice verify "$dir/a.img" --files >"$dir/out" 2>"$dir/err"
+ok $? "spice verify --files accepts it while the file is there"
+grep -q "fd 4: to be supplied by the launcher (--fd 4=N)" "$dir/out"
+ok $? "spice verify lists fd 4 as one the launcher supplies"
+
+rm -f "$dir/held"
+spice verify "$dir/a.img" --files >/dev/null 2>"$dir/err"
+[ $? = 1 ] && grep -q "^spice verify: $dir/a.img: file $dir/held: " "$dir/err"
+ok $? "spice verify --files names the file that is gone"
+sed 's/^/# /' "$dir/err"
+spice restore "$dir/a.img" --fd 4=0 >/dev/null 2>"$dir/err" </dev/null
+[ $? = 1 ] && grep -q "^spice restore: $dir/a.img: file $dir/held: " "$dir/err" &&
+	grep -q "^spice restore: $dir/a.img: the kernel said: " "$dir/err"
+ok $? "spice restore names the file that is gone, then the kernel's error"
+sed 's/^/# /' "$dir/err"
+
+dumpee "$dir/b.img"
+ok $? "spice dump of a second sleep"
+spice restore "$dir/b.img" >/dev/null 2>"$dir/err" </dev/null
+[ $? = 1 ] && grep -q "^spice restore: $dir/b.img: fd 4: a pipe or socket from outside the process, which the image cannot hold: give one with --fd 4=N" "$dir/err" &&
+	grep -q "the kernel said: Bad file descriptor" "$dir/err"
+ok $? "spice restore without fd 4 names it and says how to give it"
+sed 's/^/# /' "$dir/err"
+
+rm -rf "$dir"
+echo "1..$n"
+exit $fail
