@@ -195,6 +195,18 @@ spice_find_map(const struct restore_process_fd *map, u32 nr, unsigned int fd)
 	return NULL;
 }
 
+/* The entry of fd @fd, before the entries are sorted. */
+static struct spice_new_fd *spice_added_fd(struct spice_rebuild *rb,
+					   unsigned int fd)
+{
+	unsigned int i;
+
+	for (i = 0; i < rb->nr_fds; i++)
+		if (rb->fds[i].fd == fd)
+			return &rb->fds[i];
+	return NULL;
+}
+
 static int spice_new_fd_cmp(const void *a, const void *b)
 {
 	const struct spice_new_fd *x = a, *y = b;
@@ -265,8 +277,9 @@ int spice_prepare_fd_table(struct spice_rebuild *rb)
  * belongs to a new pipe or pair of which that end is closed); other
  * fds of the image are reopened (files) or made anew (eventfds, epoll
  * instances, pipes and socket pairs internal to the process), or fail: a
- * pipe or socket the map does not supply (-EBADF).  Then the epoll
- * instances get their watches.
+ * pipe or socket the map does not supply (-EBADF).  An fd that shared its
+ * open file with an earlier one (dup()) shares that fd's again, the
+ * launcher's included.  Then the epoll instances get their watches.
  *
  * Return: 0 or a negative error; -EMFILE if an fd is at or above both the
  * caller's and the restored process's RLIMIT_NOFILE (the caller could have
@@ -279,7 +292,7 @@ int spice_prepare_fds(struct spice_rebuild *rb,
 	unsigned long nofile = max(rlimit(RLIMIT_NOFILE),
 				   rb->rlim[RLIMIT_NOFILE].rlim_cur);
 	const struct restore_process_fd *m;
-	struct spice_new_fd *n;
+	struct spice_new_fd *n, *first;
 	u64 i, nr = rb->img.nr[SPICE_SECT_FDS];
 	int err;
 
@@ -309,6 +322,17 @@ int spice_prepare_fds(struct spice_rebuild *rb,
 		}
 		if (d[i].fd >= nofile)
 			return -EMFILE;
+		if (d[i].shares) {
+			/* The first fd of its open file came before: share it. */
+			first = spice_added_fd(rb, d[d[i].shares - 1].fd);
+			if (WARN_ON_ONCE(!first))
+				return -EINVAL;
+			n = spice_add_fd(rb, d[i].fd);
+			n->cloexec = d[i].fd_flags & FD_CLOEXEC;
+			n->supplied = first->supplied;
+			n->file = get_file(first->file);
+			continue;
+		}
 		switch (d[i].type) {
 		case SPICE_FD_FILE:
 			n = spice_add_fd(rb, d[i].fd);

@@ -461,6 +461,25 @@ static bool spice_channel_fd_ok(const struct spice_image *img, u64 i)
 	       (first->type_flags & ~SPICE_FD_SECOND_END) == kind;
 }
 
+/*
+ * Fd @i shares the open file of an earlier fd: the first of that file, of
+ * a kind that can be shared this way, with the same fields.
+ */
+static bool spice_shared_fd_ok(const struct spice_image *img, u64 i)
+{
+	const struct spice_image_fd *d = &img->fds[i], *first;
+
+	if (d->shares - 1 >= i)
+		return false;
+	first = &img->fds[d->shares - 1];
+	if (first->shares || first->type != d->type ||
+	    first->open_flags != d->open_flags || first->file != d->file ||
+	    first->type_flags != d->type_flags || first->pos != d->pos)
+		return false;
+	return d->type == SPICE_FD_FILE || d->type == SPICE_FD_SUPPLIED ||
+	       d->type == SPICE_FD_EVENTFD || d->type == SPICE_FD_SIGNALFD;
+}
+
 static int spice_check_fds(const struct spice_image *img)
 {
 	const struct spice_image_fd *d = img->fds;
@@ -471,7 +490,8 @@ static int spice_check_fds(const struct spice_image *img)
 	BUILD_BUG_ON(sizeof(struct spice_image_fd) != 48);
 
 	for (i = 0; i < n; i++) {
-		if (d[i].reserved || (d[i].fd_flags & ~1U))
+		if ((d[i].fd_flags & ~1U) ||
+		    (d[i].shares && !spice_shared_fd_ok(img, i)))
 			return -EINVAL;
 		if (d[i].fd < 0 || d[i].fd >= SPICE_IMAGE_MAX_FD ||
 		    (i && d[i].fd <= d[i - 1].fd))

@@ -533,6 +533,14 @@ static void event_fds(struct kunit *test)
 	EXPECT_FD_CHECK(test, x, -EINVAL, d[1].pos = 1);
 	EXPECT_FD_CHECK(test, x, -EINVAL, d[1].type = 8);
 	EXPECT_FD_CHECK(test, x, 0, d[0].pos = U64_MAX);
+	/* fd 5 a dup of the eventfd on fd 3: the same fields, the first's. */
+	EXPECT_FD_CHECK(test, x, 0, d[2] = d[0]; d[2].fd = 5; d[2].shares = 1);
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[2] = d[0]; d[2].fd = 5;
+			d[2].shares = 1; d[2].pos = 6);
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[2] = d[0]; d[2].fd = 5;
+			d[2].shares = 3);
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[0].shares = 2);
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[2].shares = 2);	/* an epoll fd */
 	/* A signalfd: its mask in @pos, never SIGKILL or SIGSTOP. */
 	EXPECT_FD_CHECK(test, x, 0, d[0].type = SPICE_FD_SIGNALFD;
 			d[0].type_flags = 0; d[0].pos = BIT_ULL(SIGUSR2 - 1));
@@ -614,7 +622,7 @@ static void channel_fds(struct kunit *test)
 	EXPECT_FD_CHECK(test, x, -EINVAL, STREAM(d); d[0].type_flags |= 1U << 4);
 	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[0].pos = 1);
 	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[0].file = 0);
-	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[0].reserved = 1);
+	EXPECT_FD_CHECK(test, x, -EINVAL, PIPE(d); d[0].shares = 1);
 
 	/* What a pipe held: on its first fd only, inside the 4 bytes of blobs. */
 	EXPECT_FD_CHECK(test, x, 0, PIPE(d); d[0].data.len = 4);

@@ -817,8 +817,15 @@ struct spice_image_fd {
 	 * empty for every other fd.
 	 */
 	struct spice_image_ref data;
-	/** @reserved: Must be zero. */
-	__u32 reserved;
+	/**
+	 * @shares: For an fd that shares its open file (offset, flags) with
+	 * an earlier one, as dup(2) makes them: 1 + the index in the fd table
+	 * of the first fd of that open file, whose fields it repeats; zero for
+	 * the first.  For %SPICE_FD_FILE, %SPICE_FD_SUPPLIED, %SPICE_FD_EVENTFD
+	 * and %SPICE_FD_SIGNALFD; fds of a pipe or socket pair say it with
+	 * @object.
+	 */
+	__u32 shares;
 };
 
 /*

@@ -14,8 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 #include "dump_internal.h"
+
+#ifndef KCMP_FILE
+#define KCMP_FILE	0	/* <linux/kcmp.h> */
+#endif
 
 /* fdinfo of an epoll fd: a line per watch; more than this is refused. */
 #define EPOLL_FDINFO_MAX	0x100000
@@ -79,6 +85,8 @@ static int dump_one_fd(struct dump *d, int fd, struct dump_fd *e)
 	snprintf(name, sizeof(name), "/proc/%d/fd/%d", d->pid, fd);
 	if (stat(name, &st))
 		return dump_fail(d, -errno, "fd %d: stat", fd);
+	e->st_dev = st.st_dev;
+	e->st_ino = st.st_ino;
 	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
 		/* Supplied, unless dump_channels() finds both ends here. */
 		f.type = SPICE_FD_SUPPLIED;
@@ -213,6 +221,42 @@ static int dump_epoll(struct dump *d, int epfd)
 	return err;
 }
 
+static int shareable(uint32_t type)
+{
+	return type == SPICE_FD_FILE || type == SPICE_FD_SUPPLIED ||
+	       type == SPICE_FD_EVENTFD || type == SPICE_FD_SIGNALFD;
+}
+
+/*
+ * Fds that share one open file, offset and flags included (dup(), or
+ * inherited that way): kcmp() tells, among fds on the same inode.  Each
+ * later one records the first; a restore gives them one file again.
+ */
+static int find_shared_files(struct dump *d, struct dump_fd *e, int nr)
+{
+	long same;
+	int i, j;
+
+	for (i = 1; i < nr; i++) {
+		for (j = 0; j < i && shareable(e[i].f.type); j++) {
+			if (e[j].f.type != e[i].f.type || e[j].f.shares ||
+			    e[j].st_dev != e[i].st_dev || e[j].st_ino != e[i].st_ino)
+				continue;
+			same = syscall(SYS_kcmp, d->pid, d->pid, KCMP_FILE,
+				       e[j].f.fd, e[i].f.fd);
+			if (same < 0)
+				return dump_fail(d, -errno,
+						 "fd %d: kcmp() cannot tell whether it shares fd %d's open file",
+						 e[i].f.fd, e[j].f.fd);
+			if (!same) {
+				e[i].f.shares = j + 1;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
 static int int_cmp(const void *a, const void *b)
 {
 	return *(const int *)a - *(const int *)b;
@@ -257,6 +301,8 @@ int dump_fds(struct dump *d)
 	}
 	if (!err)
 		err = dump_channels(d, e, nr);
+	if (!err)
+		err = find_shared_files(d, e, nr);
 	for (i = 0; i < nr && !err; i++) {
 		err = spice_writer_add_fd_data(d->w, &e[i].f, e[i].data, e[i].data_len);
 		d->stats->fds++;

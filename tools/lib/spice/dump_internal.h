@@ -87,6 +87,7 @@ int dump_ends_with(const char *s, const char *suffix);
 struct dump_fd {
 	struct spice_image_fd f;
 	uint64_t ino;		/* of an anonymous pipe or a socket; else 0 */
+	uint64_t st_dev, st_ino;	/* of the open file, whatever it is */
 	int is_socket;
 	int is_epoll;
 	void *data;		/* what its pipe holds, on a pipe's first fd */

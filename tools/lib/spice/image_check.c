@@ -606,6 +606,30 @@ static int check_channel_flags(const struct spice_image_fd *d, uint64_t n,
 	return err;
 }
 
+/*
+ * Fd @i shares the open file of an earlier fd (dup()): the first of that
+ * file, of a kind shared this way, with the same fields.
+ */
+static int check_shared_fd(const struct spice_image_fd *d, uint64_t i, char *why)
+{
+	const struct spice_image_fd *first;
+
+	if (d[i].shares - 1 >= i)
+		return fail(why, -EINVAL, "fd %d: shares the file of a later fd",
+			    d[i].fd);
+	first = &d[d[i].shares - 1];
+	if (first->shares || first->type != d[i].type ||
+	    first->open_flags != d[i].open_flags || first->file != d[i].file ||
+	    first->type_flags != d[i].type_flags || first->pos != d[i].pos)
+		return fail(why, -EINVAL, "fd %d: differs from fd %d, whose file it shares",
+			    d[i].fd, first->fd);
+	if (d[i].type != SPICE_FD_FILE && d[i].type != SPICE_FD_SUPPLIED &&
+	    d[i].type != SPICE_FD_EVENTFD && d[i].type != SPICE_FD_SIGNALFD)
+		return fail(why, -EINVAL, "fd %d: type %u cannot share a file this way",
+			    d[i].fd, d[i].type);
+	return 0;
+}
+
 static int check_fds(const struct spice_image *img, char *why)
 {
 	const struct spice_image_fd *d = spice_image_table(img, SPICE_SECT_FDS,
@@ -615,9 +639,13 @@ static int check_fds(const struct spice_image *img, char *why)
 	int err;
 
 	for (i = 0; i < n; i++) {
-		if (d[i].reserved || (d[i].fd_flags & ~1U))
-			return fail(why, -EINVAL, "fd %d: unknown flags or reserved field set",
-				    d[i].fd);
+		if (d[i].fd_flags & ~1U)
+			return fail(why, -EINVAL, "fd %d: unknown flags", d[i].fd);
+		if (d[i].shares) {
+			err = check_shared_fd(d, i, why);
+			if (err)
+				return err;
+		}
 		if (d[i].fd < 0 || d[i].fd >= SPICE_IMAGE_MAX_FD ||
 		    (i && d[i].fd <= d[i - 1].fd))
 			return fail(why, -EINVAL, "fd %d: out of range or out of order",

@@ -641,6 +641,18 @@ static void m_timer_time(unsigned char *b, size_t *l)
 	TIMER(b, 1)->interval_ns = ~0ULL;
 }
 
+static void m_fd_shares_later(unsigned char *b, size_t *l)
+{
+	(void)l;
+	FD0(b)->shares = 2;
+}
+
+static void m_fd_shares_differs(unsigned char *b, size_t *l)
+{
+	(void)l;
+	EFD(b)->shares = 1;
+}
+
 static void m_dir_hash(unsigned char *b, size_t *l)
 {
 	(void)l;
@@ -1094,6 +1106,10 @@ static const struct mutation mutations[] = {
 	  "signal 0: bytes set after the siginfo" },
 	{ "a signal's reserved field", m_signal_reserved, 1, -EINVAL,
 	  "signal 3: reserved field set" },
+	{ "an fd sharing a later fd's file", m_fd_shares_later, 1, -EINVAL,
+	  "fd 3: shares the file of a later fd" },
+	{ "an fd sharing a file unlike its own", m_fd_shares_differs, 1, -EINVAL,
+	  "fd 4: differs from fd 3, whose file it shares" },
 	{ "POSIX timer ids out of order", m_timer_id_order, 1, -EINVAL,
 	  "posix timer 1: id 0 out of order" },
 	{ "a POSIX timer on a CPU-time clock", m_timer_cpu_clock, 1, -EINVAL,

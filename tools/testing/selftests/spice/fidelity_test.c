@@ -4,7 +4,8 @@
  * state, the OOM score, each thread's id, parent-death signal and timer
  * slack, each mapping's lock and advice, and tens of thousands of
  * mappings, the interval timers, pending signals with their siginfo,
- * POSIX timers with their ids; none of the launcher's timers.  A dumpee sets the state,
+ * POSIX timers with their ids, fds that share an open file; none of the
+ * launcher's timers.  A dumpee sets the state,
  * is dumped and restored by a launcher that does not have it, then checks
  * it from inside; the test checks it from /proc too.  A launcher that could not
  * give itself the state with the ordinary calls gets their error, and is
@@ -25,6 +26,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -58,6 +60,7 @@
 #define WITH_ITIMERS	256	/* the three interval timers armed */
 #define WITH_SIGNALS	512	/* signals pending for two threads and the process */
 #define WITH_POSIX_TIMERS 1024	/* POSIX timers of each kind, one firing soon */
+#define WITH_SHARED_FILES 2048	/* dup()ed fds: a file and an eventfd */
 
 #define CORE_MAX	1048576
 #define MSGQUEUE_CUR	4096
@@ -561,6 +564,52 @@ static char check_vma_state(void)
 	return 'A';
 }
 
+/*
+ * Fds that share an open file: SHARED_FD and its dup, at offset 5; an
+ * eventfd and its dup; and the same file opened again, which shares
+ * nothing.
+ */
+#define SHARED_FD	20
+#define SHARED_DUP	21
+#define EVENT_FD	22
+#define EVENT_DUP	23
+#define OTHER_OPEN	24
+
+static void share_files(void)
+{
+	if (dup2(open(shared_path, O_RDWR), SHARED_FD) != SHARED_FD ||
+	    dup2(SHARED_FD, SHARED_DUP) != SHARED_DUP ||
+	    lseek(SHARED_FD, 5, SEEK_SET) != 5 ||
+	    dup2(eventfd(0, 0), EVENT_FD) != EVENT_FD ||
+	    dup2(EVENT_FD, EVENT_DUP) != EVENT_DUP ||
+	    dup2(open(shared_path, O_RDWR), OTHER_OPEN) != OTHER_OPEN)
+		_exit(38);
+}
+
+static bool same_file(int a, int b)
+{
+	return !syscall(SYS_kcmp, getpid(), getpid(), 0 /* KCMP_FILE */, a, b);
+}
+
+/* One offset for the dups, moved by either; one counter for the eventfds. */
+static char files_still_shared(void)
+{
+	uint64_t v = 7;
+
+	if (!same_file(SHARED_FD, SHARED_DUP) || !same_file(EVENT_FD, EVENT_DUP) ||
+	    same_file(SHARED_FD, OTHER_OPEN))
+		return 'K';
+	if (lseek(SHARED_DUP, 0, SEEK_CUR) != 5 ||
+	    lseek(SHARED_FD, 100, SEEK_SET) != 100 ||
+	    lseek(SHARED_DUP, 0, SEEK_CUR) != 100 ||
+	    lseek(OTHER_OPEN, 0, SEEK_CUR) != 0)
+		return 'L';
+	if (write(EVENT_FD, &v, sizeof(v)) != sizeof(v) ||
+	    read(EVENT_DUP, &v, sizeof(v)) != sizeof(v) || v != 7)
+		return 'M';
+	return 'A';
+}
+
 static void set_state(int with)
 {
 	struct rlimit r;
@@ -612,6 +661,8 @@ static void set_state(int with)
 		make_signals_pending();
 	if (with & WITH_POSIX_TIMERS)
 		make_posix_timers();
+	if (with & WITH_SHARED_FILES)
+		share_files();
 	if (with & WITH_MAPS) {
 		/* Every other page readable: one VMA per page. */
 		p = mmap(NULL, MANY_VMAS * 4096UL, PROT_NONE,
@@ -700,6 +751,9 @@ static char check_state(int with, int nr_maps)
 	if (v != 'A')
 		return v;
 	v = with & WITH_POSIX_TIMERS ? posix_timers_kept() : 'A';
+	if (v != 'A')
+		return v;
+	v = with & WITH_SHARED_FILES ? files_still_shared() : 'A';
 	if (v != 'A')
 		return v;
 	if ((with & WITH_ITIMERS) &&
@@ -1237,6 +1291,16 @@ TEST_F(fidelity, pending_signals)
 	EXPECT_EQ(BIT(SIGUSR1), task_sigset(pid, pid, "SigPnd:"));
 	EXPECT_EQ(BIT(SIGUSR2) | BIT(RT_THREAD),
 		  task_sigset(pid, fc->dumpee_tid, "SigPnd:"));
+	EXPECT_EQ('A', ask(_metadata, fc));
+	end_restored(_metadata, fc);
+}
+
+TEST_F(fidelity, dup_fds_share_their_open_file)
+{
+	struct fidelity_ctx *fc = &self->c;
+
+	ASSERT_EQ(0, dump_with(fc, WITH_SHARED_FILES));
+	ASSERT_LT(0, launch(fc, 0));
 	EXPECT_EQ('A', ask(_metadata, fc));
 	end_restored(_metadata, fc);
 }
