@@ -362,6 +362,8 @@ static int spice_check_posix_timers(const struct spice_image *img)
 	const struct spice_image_posix_timer *t = img->posix_timers;
 	u64 i;
 
+	/* The layout image-format.rst gives. */
+	BUILD_BUG_ON(sizeof(struct spice_image_posix_timer) != 48);
 	for (i = 0; i < img->nr[SPICE_SECT_POSIX_TIMERS]; i++, t++) {
 		bool to_thread = t->notify == (SIGEV_SIGNAL | SIGEV_THREAD_ID);
 		bool sends = to_thread || t->notify == SIGEV_SIGNAL ||

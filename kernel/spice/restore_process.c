@@ -231,6 +231,11 @@ static void restore_process_report(struct spice_rebuild *rb)
  *   CAP_SYS_RESOURCE.
  * - -EAGAIN, -EPERM: Locked mappings over the image's RLIMIT_MEMLOCK, or
  *   with it zero, without CAP_IPC_LOCK.
+ * - -EAGAIN: Pending real-time signals or POSIX timers over the caller's
+ *   RLIMIT_SIGPENDING (as sigqueue() and timer_create() fail), or no
+ *   memory for their queue entries.
+ * - -EPERM, -EOPNOTSUPP: A POSIX timer on an alarm clock without
+ *   CAP_WAKE_ALARM, or without an RTC to wake the system.
  * - -EEXIST: A thread id of the image is taken (unless
  *   %RESTORE_PROCESS_NEW_TIDS).
  * - -EPERM, -EINVAL, -EAGAIN: A thread id of the image needs

@@ -433,7 +433,7 @@ int cmd_verify(int argc, char **argv)
 	/* What a restore will need from its launcher. */
 	d = spice_image_table(img, SPICE_SECT_FDS, &nr);
 	for (i = 0; i < nr; i++)
-		if (d[i].type == SPICE_FD_SUPPLIED)
+		if (d[i].type == SPICE_FD_SUPPLIED && !d[i].shares)
 			printf("%s: fd %d: to be supplied by the launcher (--fd %d=N)\n",
 			       path, d[i].fd, d[i].fd);
 	spice_image_free(img);

@@ -109,8 +109,10 @@ static void check_supplied(const struct spice_image *img,
 
 	d = spice_image_table(img, SPICE_SECT_FDS, &nr);
 	for (i = 0; i < nr; i++)
-		if (d[i].type == SPICE_FD_SUPPLIED && !in_map(map, nr_map, d[i].fd))
-			say(r, "fd %d: a pipe or socket from outside the process, which the image cannot hold: give one with --fd %d=N",
+		if (d[i].type == SPICE_FD_SUPPLIED && !d[i].shares &&
+		    !in_map(map, nr_map, d[i].fd))
+			say(r,
+			    "fd %d: a pipe or socket from outside the process, which the image cannot hold: give one with --fd %d=N",
 			    d[i].fd, d[i].fd);
 }
 
@@ -127,12 +129,12 @@ static void check_rlimits(const struct spice_image *img, struct report *r)
 	for (i = 0; i < nr; i++) {
 		if (getrlimit(i, &cur))
 			continue;
-		if (i == RLIMIT_NOFILE && nr_open > 0 && lim[i].max != RLIM_INFINITY &&
-		    lim[i].max > (uint64_t)nr_open)
+		if (i == RLIMIT_NOFILE && nr_open > 0 && lim[i].max > (uint64_t)nr_open)
 			say(r, "resource limit NOFILE: hard limit %llu above fs.nr_open %ld",
 			    (unsigned long long)lim[i].max, nr_open);
 		else if (lim[i].max > cur.rlim_max && !may_raise)
-			say(r, "resource limit %s: hard limit %llu above the launcher's %llu, which only CAP_SYS_RESOURCE may raise",
+			say(r,
+			    "resource limit %s: hard limit %llu above the launcher's %llu, which only CAP_SYS_RESOURCE may raise",
 			    rlimit_names[i], (unsigned long long)lim[i].max,
 			    (unsigned long long)cur.rlim_max);
 	}
@@ -147,7 +149,8 @@ static void check_tids(const struct spice_image *img, struct report *r)
 	t = spice_image_table(img, SPICE_SECT_THREADS, &nr);
 	for (i = 1; i < nr; i++)
 		if (!kill(t[i].tid, 0) || errno == EPERM)
-			say(r, "thread id %d of the image is taken (another instance?): restore with --pid-ns, or --new-tids",
+			say(r,
+			    "thread id %d of the image is taken (another instance?): restore with --pid-ns, or --new-tids",
 			    t[i].tid);
 }
 
@@ -172,28 +175,37 @@ static void check_memory(const struct spice_image *img, struct report *r)
 		return;
 	memlock = nlim ? lim[RLIMIT_MEMLOCK].cur : cur.rlim_cur;
 	if (locked && locked > memlock && !has_cap(CAP_IPC_LOCK))
-		say(r, "locked mappings: %llu KiB over RLIMIT_MEMLOCK %llu KiB, without CAP_IPC_LOCK",
+		say(r,
+		    "locked mappings: %llu KiB over RLIMIT_MEMLOCK %llu KiB, without CAP_IPC_LOCK",
 		    (unsigned long long)locked >> 10, (unsigned long long)memlock >> 10);
 }
 
-/* Queue entries charged to RLIMIT_SIGPENDING: real-time signals, timers. */
+/*
+ * Queue entries charged to the user's RLIMIT_SIGPENDING: every pending
+ * signal and every POSIX timer of the image, on top of what the user's
+ * processes have queued already (SigQ), the launcher's own included.
+ */
 static void check_sigpending(const struct spice_image *img, struct report *r)
 {
-	const struct spice_image_signal *s;
-	uint64_t nr, ntimers, i, need = 0;
-	struct rlimit cur;
-	int32_t sig;
+	unsigned long long used = 0, limit = ~0ULL;
+	uint64_t nsig, ntimers;
+	char line[256];
+	FILE *f;
 
-	s = spice_image_table(img, SPICE_SECT_SIGNALS, &nr);
-	for (i = 0; i < nr; i++) {
-		memcpy(&sig, s[i].info, sizeof(sig));
-		need += sig >= 32;
-	}
+	spice_image_table(img, SPICE_SECT_SIGNALS, &nsig);
 	spice_image_table(img, SPICE_SECT_POSIX_TIMERS, &ntimers);
-	need += ntimers;
-	if (!getrlimit(RLIMIT_SIGPENDING, &cur) && need > cur.rlim_cur)
-		say(r, "%llu real-time signals and POSIX timers: over the launcher's RLIMIT_SIGPENDING %llu",
-		    (unsigned long long)need, (unsigned long long)cur.rlim_cur);
+	if (!nsig && !ntimers)
+		return;
+	f = fopen("/proc/self/status", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "SigQ: %llu/%llu", &used, &limit) == 2)
+			break;
+	if (f)
+		fclose(f);
+	if (used + nsig + ntimers > limit)
+		say(r,
+		    "%llu pending signals and POSIX timers: over RLIMIT_SIGPENDING %llu, of which the user has %llu queued",
+		    (unsigned long long)(nsig + ntimers), limit, used);
 }
 
 int diagnose(const struct spice_image *img, const struct restore_process_fd *map,
@@ -201,14 +213,15 @@ int diagnose(const struct spice_image *img, const struct restore_process_fd *map
 {
 	struct report r = { prefix, !!(what & DIAGNOSE_ALL), 0 };
 
-	if (what & DIAGNOSE_FILES)
-		check_files(img, &r);
-	if (what & DIAGNOSE_FDS)
-		check_supplied(img, map, nr_map, &r);
-	check_rlimits(img, &r);
+	/* In the order restore_process() checks them. */
 	if (what & DIAGNOSE_TIDS)
 		check_tids(img, &r);
+	check_rlimits(img, &r);
 	check_memory(img, &r);
 	check_sigpending(img, &r);
+	if (what & DIAGNOSE_FDS)
+		check_supplied(img, map, nr_map, &r);
+	if (what & DIAGNOSE_FILES)
+		check_files(img, &r);
 	return r.found;
 }

@@ -605,7 +605,7 @@ struct spice_image_itimer {
  * struct spice_image_posix_timer - A POSIX timer, as timer_create(2) made it.
  *
  * Times are in nanoseconds, at most 2^63 - 1, counted again from the
- * restore.
+ * restore (a timer armed with TIMER_ABSTIME comes back relative).
  */
 struct spice_image_posix_timer {
 	/** @id: Its id, from 0 to 2^31 - 1. */

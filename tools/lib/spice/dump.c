@@ -409,7 +409,6 @@ int spice_dump(pid_t pid, int fd, const struct spice_dump_opts *opts,
 	for (i = 0; i < d->nr_vmas; i++)
 		free(d->vmas[i].path);
 	free(d->vmas);
-	free(d->timer_ids);
 	spice_writer_free(d->w);
 	if (d->mem_fd >= 0)
 		close(d->mem_fd);

@@ -230,7 +230,8 @@ static int shareable(uint32_t type)
 /*
  * Fds that share one open file, offset and flags included (dup(), or
  * inherited that way): kcmp() tells, among fds on the same inode.  Each
- * later one records the first; a restore gives them one file again.
+ * later one records the first; a restore gives them one file again.  An
+ * epoll instance under two fds is refused: its watches name one.
  */
 static int find_shared_files(struct dump *d, struct dump_fd *e, int nr)
 {
@@ -238,7 +239,8 @@ static int find_shared_files(struct dump *d, struct dump_fd *e, int nr)
 	int i, j;
 
 	for (i = 1; i < nr; i++) {
-		for (j = 0; j < i && shareable(e[i].f.type); j++) {
+		for (j = 0; j < i && (shareable(e[i].f.type) ||
+				      e[i].f.type == SPICE_FD_EPOLL); j++) {
 			if (e[j].f.type != e[i].f.type || e[j].f.shares ||
 			    e[j].st_dev != e[i].st_dev || e[j].st_ino != e[i].st_ino)
 				continue;
@@ -247,6 +249,10 @@ static int find_shared_files(struct dump *d, struct dump_fd *e, int nr)
 			if (same < 0)
 				return dump_fail(d, -errno,
 						 "fd %d: kcmp() cannot tell whether it shares fd %d's open file",
+						 e[i].f.fd, e[j].f.fd);
+			if (!same && e[i].f.type == SPICE_FD_EPOLL)
+				return dump_fail(d, -EOPNOTSUPP,
+						 "fd %d: shares fd %d's epoll instance, which is not restored",
 						 e[i].f.fd, e[j].f.fd);
 			if (!same) {
 				e[i].f.shares = j + 1;

@@ -45,8 +45,6 @@ struct dump {
 	struct spice_writer *w;
 	const struct spice_dump_opts *opts;
 	struct spice_dump_stats *stats;
-	int *timer_ids;		/* of the POSIX timers, once dumped */
-	int nr_timer_ids;
 };
 
 int dump_fail(struct dump *d, int err, const char *fmt, ...);
@@ -109,7 +107,6 @@ int dump_pending_signals(struct dump *d);
 /* dump_timers.c */
 int dump_itimers(struct dump *d);
 int dump_posix_timers(struct dump *d);
-int dump_timer_is_live(const struct dump *d, int id);
 
 /* dump_channels.c */
 int dump_channels(struct dump *d, struct dump_fd *fds, int n);

@@ -44,14 +44,6 @@ static int add(struct dump *d, struct queue *q, const siginfo_t *si)
 		return dump_fail(d, -EBUSY, "the process has %s pending",
 				 sig == SIGKILL ? "SIGKILL" : "SIGSTOP");
 	}
-	/*
-	 * A live timer's signal is its own queue entry, which the timer
-	 * requeues and counts overruns in; the image has no such link.
-	 */
-	if (si->si_code == SI_TIMER && dump_timer_is_live(d, si->si_timerid))
-		return dump_fail(d, -EOPNOTSUPP,
-				 "POSIX timer %d: its signal %d is pending, not restored",
-				 si->si_timerid, sig);
 	if (sig < FIRST_RT_SIGNAL) {
 		/* The signal held back may be pending again: it is one. */
 		if (q->standard & 1ULL << (sig - 1))

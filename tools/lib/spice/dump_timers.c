@@ -92,15 +92,19 @@ static int parse_timer(struct dump *d, const char *rec, int *used,
 		return dump_fail(d, -EOPNOTSUPP,
 				 "POSIX timer %d: clock %d (CPU time) is not restored",
 				 t->id, t->clock);
-	if (!strcmp(kind, "none"))
+	if (!strcmp(kind, "none")) {
 		t->notify = SIGEV_NONE;
-	else if (!strcmp(kind, "signal"))
+		/* timer_create() keeps whatever it was given here, unused. */
+		if (t->signo < 0 || t->signo > 64)
+			t->signo = 0;
+	} else if (!strcmp(kind, "signal")) {
 		t->notify = SIGEV_SIGNAL;
-	else if (!strcmp(kind, "thread"))
+	} else if (!strcmp(kind, "thread")) {
 		t->notify = SIGEV_THREAD;
-	else
+	} else {
 		return dump_fail(d, -EOPNOTSUPP, "POSIX timer %d: notify %s",
 				 t->id, kind);
+	}
 	if (!strcmp(target, "tid")) {
 		idx = thread_index(d, who);
 		if (idx < 0)
@@ -183,7 +187,7 @@ static char *read_timers_file(struct dump *d, int *err)
 
 /*
  * The POSIX timers of /proc/PID/timers (which lists them newest first),
- * in id order, with their times; their ids are kept in @d->timer_ids.
+ * in id order, with their times.
  */
 int dump_posix_timers(struct dump *d)
 {
@@ -206,25 +210,11 @@ int dump_posix_timers(struct dump *d)
 	free(buf);
 	if (!err)
 		qsort(t, n, sizeof(*t), cmp_timer_id);
-	d->timer_ids = err ? NULL : calloc(n ? n : 1, sizeof(*d->timer_ids));
-	if (!err && !d->timer_ids)
-		err = -ENOMEM;
 	for (i = 0; i < n && !err; i++) {
 		err = read_timer(d, &t[i]);
 		if (!err)
 			err = spice_writer_add_posix_timer(d->w, &t[i]);
-		d->timer_ids[d->nr_timer_ids++] = t[i].id;
 	}
 	free(t);
 	return err;
-}
-
-int dump_timer_is_live(const struct dump *d, int id)
-{
-	int i;
-
-	for (i = 0; i < d->nr_timer_ids; i++)
-		if (d->timer_ids[i] == id)
-			return 1;
-	return 0;
 }

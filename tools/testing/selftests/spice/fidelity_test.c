@@ -220,13 +220,15 @@ static char signals_still_pending(void)
 /*
  * POSIX timers: one that fires FIRE_SOON s after it is made (after the
  * restore), one SIGEV_NONE, a deleted one leaving a hole in the ids, one
- * signalling a second thread, and one made without a sigevent (SIGALRM,
- * its id as value); each on its own clock.
+ * signalling a second thread, one made without a sigevent (SIGALRM, its
+ * id as value), and one every millisecond, whose blocked signal is
+ * pending when the process is dumped.
  */
 #define FIRE_SOON	10
 #define RT_TIMER	(SIGRTMIN + 5)
 #define RT_TIMER_THREAD	(SIGRTMIN + 6)
-enum { T_SOON, T_NONE, T_THREAD, T_DEFAULT, T_NR };
+#define RT_TIMER_FAST	(SIGRTMIN + 7)
+enum { T_SOON, T_NONE, T_THREAD, T_DEFAULT, T_FAST, T_NR };
 static timer_t timer_ids[T_NR];
 static char timers_before[2048];	/* /proc/self/timers, pids left out */
 static pid_t timer_thread_tid;
@@ -275,6 +277,9 @@ static void make_posix_timers(void)
 				 .sigev_signo = RT_TIMER,
 				 .sigev_value.sival_int = 41 };
 	struct sigevent none = { .sigev_notify = SIGEV_NONE };
+	struct sigevent fast = { .sigev_notify = SIGEV_SIGNAL,
+				 .sigev_signo = RT_TIMER_FAST };
+	struct itimerspec every_ms = { { 0, 1000000 }, { 0, 1000000 } };
 	struct sigevent to_thread = { .sigev_notify = SIGEV_THREAD_ID,
 				      .sigev_signo = RT_TIMER_THREAD,
 				      .sigev_value.sival_int = 43 };
@@ -285,6 +290,7 @@ static void make_posix_timers(void)
 	sigemptyset(&set);
 	sigaddset(&set, RT_TIMER);
 	sigaddset(&set, RT_TIMER_THREAD);
+	sigaddset(&set, RT_TIMER_FAST);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) ||
 	    pthread_create(&t, NULL, timer_thread, NULL))
 		_exit(36);
@@ -297,8 +303,11 @@ static void make_posix_timers(void)
 	    make_timer(T_NONE, CLOCK_REALTIME, &none, 500, 250) ||
 	    timer_create(CLOCK_MONOTONIC, NULL, &hole) || timer_delete(hole) ||
 	    make_timer(T_THREAD, CLOCK_BOOTTIME, &to_thread, 400, 7) ||
-	    make_timer(T_DEFAULT, CLOCK_TAI, NULL, 300, 0))
+	    make_timer(T_DEFAULT, CLOCK_TAI, NULL, 300, 0) ||
+	    timer_create(CLOCK_MONOTONIC, &fast, &timer_ids[T_FAST]) ||
+	    timer_settime(timer_ids[T_FAST], 0, &every_ms, NULL))
 		_exit(37);
+	usleep(20000);		/* its signal is pending from now on */
 	read_timers(timers_before, sizeof(timers_before));
 }
 
@@ -329,6 +338,11 @@ static char posix_timers_kept(void)
 	if (!posix_timer_is(T_NONE, 500, 250) || !posix_timer_is(T_THREAD, 400, 7) ||
 	    !posix_timer_is(T_DEFAULT, 300, 0))
 		return 'U';
+	sigemptyset(&set);
+	sigaddset(&set, RT_TIMER_FAST);
+	if (sigtimedwait(&set, &si, &wait) != RT_TIMER_FAST || si.si_code != SI_TIMER ||
+	    si.si_timerid != (long)timer_ids[T_FAST])
+		return 'P';
 	sigemptyset(&set);
 	sigaddset(&set, RT_TIMER);
 	if (sigtimedwait(&set, &si, &wait) != RT_TIMER || si.si_code != SI_TIMER ||

@@ -52,7 +52,9 @@ sed 's/^/# /' "$dir/err"
 dumpee "$dir/b.img"
 ok $? "spice dump of a second sleep"
 spice restore "$dir/b.img" >/dev/null 2>"$dir/err" </dev/null
-[ $? = 1 ] && grep -q "^spice restore: $dir/b.img: fd 4: a pipe or socket from outside the process, which the image cannot hold: give one with --fd 4=N" "$dir/err" &&
+[ $? = 1 ] &&
+	grep -q "^spice restore: $dir/b.img: fd 4: a pipe or socket from outside" "$dir/err" &&
+	grep -q "cannot hold: give one with --fd 4=N$" "$dir/err" &&
 	grep -q "the kernel said: Bad file descriptor" "$dir/err"
 ok $? "spice restore without fd 4 names it and says how to give it"
 sed 's/^/# /' "$dir/err"
