@@ -72,6 +72,8 @@ static const struct {
 				 SPICE_IMAGE_MAX_SIGNALS },
 	[SPICE_SECT_POSIX_TIMERS] = { sizeof(struct spice_image_posix_timer),
 				      SPICE_IMAGE_MAX_POSIX_TIMERS },
+	[SPICE_SECT_LOCKS] = { sizeof(struct spice_image_lock),
+			       SPICE_IMAGE_MAX_LOCKS },
 };
 
 #define SPICE_PROC_FLAGS	(SPICE_PROC_UNDUMPABLE | SPICE_PROC_NO_NEW_PRIVS | \
@@ -597,6 +599,47 @@ static int spice_check_epoll(const struct spice_image *img)
 	return 0;
 }
 
+/*
+ * File locks, sorted by fd, each on the first fd of an open file of the
+ * image (a file fd that shares no earlier one) whose mode allows it, as
+ * flock() and fcntl() require; a flock lock covers the whole file, and is
+ * the first lock of its fd (so the only flock one), as fdinfo lists them.
+ */
+static int spice_check_locks(const struct spice_image *img)
+{
+	const struct spice_image_lock *l = img->locks;
+	const struct spice_image_fd *d;
+	u32 acc;
+	u64 i;
+
+	/* The layout image-format.rst gives. */
+	BUILD_BUG_ON(sizeof(struct spice_image_lock) != 32);
+	BUILD_BUG_ON(SPICE_LOCK_EOF != OFFSET_MAX);
+	for (i = 0; i < img->nr[SPICE_SECT_LOCKS]; i++, l++) {
+		if ((i && l->fd < l[-1].fd) || l->reserved ||
+		    (i && l->kind == SPICE_LOCK_FLOCK && l->fd == l[-1].fd) ||
+		    (l->type != SPICE_LOCK_READ && l->type != SPICE_LOCK_WRITE) ||
+		    l->start > l->end || l->end > SPICE_LOCK_EOF)
+			return -EINVAL;
+		if (l->kind == SPICE_LOCK_FLOCK ?
+		    l->start || l->end != SPICE_LOCK_EOF :
+		    l->kind != SPICE_LOCK_POSIX && l->kind != SPICE_LOCK_OFD)
+			return -EINVAL;
+		d = spice_image_find_fd(img, l->fd);
+		if (!d || d->type != SPICE_FD_FILE || d->shares ||
+		    (d->open_flags & O_PATH))
+			return -EINVAL;
+		/* O_ACCMODE itself: neither readable nor writable. */
+		acc = d->open_flags & O_ACCMODE;
+		if (acc == O_ACCMODE)
+			return -EINVAL;
+		if (l->kind != SPICE_LOCK_FLOCK &&
+		    (l->type == SPICE_LOCK_WRITE ? acc == O_RDONLY : acc == O_WRONLY))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static int spice_check_interval(const struct spice_image *img,
 				const struct spice_image_vma *v,
 				const struct mmap_restore_interval *iv,
@@ -790,6 +833,7 @@ int spice_image_check(struct spice_image *img, void *meta, size_t len,
 	img->itimers = spice_sect_start(img, sect[SPICE_SECT_ITIMERS]);
 	img->signals = spice_sect_start(img, sect[SPICE_SECT_SIGNALS]);
 	img->posix_timers = spice_sect_start(img, sect[SPICE_SECT_POSIX_TIMERS]);
+	img->locks = spice_sect_start(img, sect[SPICE_SECT_LOCKS]);
 
 	err = spice_check_process(img);
 	if (!err)
@@ -808,6 +852,8 @@ int spice_image_check(struct spice_image *img, void *meta, size_t len,
 		err = spice_check_fds(img);
 	if (!err)
 		err = spice_check_epoll(img);
+	if (!err)
+		err = spice_check_locks(img);
 	if (!err)
 		err = spice_check_vmas(img);
 	if (!err)

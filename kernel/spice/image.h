@@ -10,7 +10,7 @@
 
 struct file;
 
-#define SPICE_SECT_MAX	SPICE_SECT_POSIX_TIMERS
+#define SPICE_SECT_MAX	SPICE_SECT_LOCKS
 
 /*
  * The metadata of an image, copied into the kernel and checked: every
@@ -36,6 +36,7 @@ struct spice_image {
 	const struct spice_image_itimer *itimers;	/* 3 or NULL */
 	const struct spice_image_signal *signals;
 	const struct spice_image_posix_timer *posix_timers;
+	const struct spice_image_lock *locks;
 	u64 nr[SPICE_SECT_MAX + 1];	/* entries per section type */
 };
 

@@ -17,12 +17,12 @@
 
 #include "image.h"
 
-#define T_META		2048	/* the sections of image_init() fit */
+#define T_META		3072	/* the sections of image_init() fit */
 #define T_FILE_SIZE	8192
 #define T_VMA		0x10000000ULL
 
 enum { S_PROC, S_THREADS, S_VMAS, S_IV, S_BLOBS, S_FDS, S_EPOLL, S_RLIM,
-	S_ITIM, S_SIG, S_TIMERS, S_NR };
+	S_ITIM, S_SIG, S_TIMERS, S_FILES, S_LOCKS, S_NR };
 
 struct test_image {
 	u8 buf[T_META];
@@ -69,7 +69,7 @@ static u64 add_sect(struct test_image *x, int i, u32 type, u32 esize,
 
 /*
  * fd 3 an eventfd, fd 4 an epoll instance watching fds 3 and 5, fd 5 a
- * pipe the launcher supplies.
+ * pipe the launcher supplies, fd 7 file 0 open for reading and writing.
  */
 static void image_init_fds(struct test_image *x)
 {
@@ -92,6 +92,27 @@ static void image_init_fds(struct test_image *x)
 		.epfd = 4, .tfd = 3, .events = 1 /* EPOLLIN */, .data = 42,
 	};
 	w[1] = (struct spice_image_epoll_watch) { .epfd = 4, .tfd = 5, .events = 1 };
+	d[3] = (struct spice_image_fd) {
+		.fd = 7, .type = SPICE_FD_FILE, .file = 0, .open_flags = O_RDWR,
+	};
+}
+
+/* fd 7 holds a flock lock and a POSIX write lock on bytes 0 to 99. */
+static void image_init_locks(struct test_image *x)
+{
+	struct spice_image_lock *l = body(x, S_LOCKS);
+	struct spice_image_file *f = body(x, S_FILES);
+
+	f->path.len = 4;	/* "/tmp", the first bytes of the blobs */
+	f->mode = S_IFREG | 0644;
+	l[0] = (struct spice_image_lock) {
+		.fd = 7, .kind = SPICE_LOCK_FLOCK, .type = SPICE_LOCK_READ,
+		.end = SPICE_LOCK_EOF,
+	};
+	l[1] = (struct spice_image_lock) {
+		.fd = 7, .kind = SPICE_LOCK_POSIX, .type = SPICE_LOCK_WRITE,
+		.end = 99,
+	};
 }
 
 /* Pending signal @i: @sig, for thread @thread. */
@@ -136,7 +157,7 @@ static void image_init(struct test_image *x)
 	off = add_sect(x, S_IV, SPICE_SECT_INTERVALS, sizeof(*iv), off, 1);
 	off = add_sect(x, S_BLOBS, SPICE_SECT_BLOBS, 1, off, 4);
 	off = add_sect(x, S_FDS, SPICE_SECT_FDS, sizeof(struct spice_image_fd),
-		       off, 3);
+		       off, 4);
 	off = add_sect(x, S_EPOLL, SPICE_SECT_EPOLL,
 		       sizeof(struct spice_image_epoll_watch), off, 2);
 	off = add_sect(x, S_RLIM, SPICE_SECT_RLIMITS,
@@ -149,6 +170,10 @@ static void image_init(struct test_image *x)
 		       sizeof(struct spice_image_signal), off, 2);
 	off = add_sect(x, S_TIMERS, SPICE_SECT_POSIX_TIMERS,
 		       sizeof(struct spice_image_posix_timer), off, 2);
+	off = add_sect(x, S_FILES, SPICE_SECT_FILES,
+		       sizeof(struct spice_image_file), off, 1);
+	off = add_sect(x, S_LOCKS, SPICE_SECT_LOCKS,
+		       sizeof(struct spice_image_lock), off, 2);
 	p = body(x, S_PROC);
 	p->exe_file = SPICE_IMAGE_NONE;
 	p->cwd.len = 4;
@@ -180,6 +205,7 @@ static void image_init(struct test_image *x)
 	iv->source = MMAP_RESTORE_SRC_IMAGE;
 	memcpy(body(x, S_BLOBS), "/tmp", 4);
 	image_init_fds(x);
+	image_init_locks(x);
 	reseal(x);
 }
 
@@ -523,6 +549,7 @@ static void event_fds(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 2, x->img.nr[SPICE_SECT_EPOLL]);
 	KUNIT_EXPECT_PTR_EQ(test, &x->img.fds[1], spice_image_find_fd(&x->img, 4));
 	KUNIT_EXPECT_NULL(test, spice_image_find_fd(&x->img, 6));
+	KUNIT_EXPECT_NULL(test, spice_image_find_fd(&x->img, 8));
 	KUNIT_EXPECT_NULL(test, spice_image_find_fd(&x->img, 0));
 
 	EXPECT_FD_CHECK(test, x, -EINVAL, d[0].type_flags = 2);
@@ -564,6 +591,61 @@ static void event_fds(struct kunit *test)
 	EXPECT_FD_CHECK(test, x, -EINVAL, w[0].events |= BIT(28) | 2);
 	EXPECT_FD_CHECK(test, x, 0, w[0].events |= BIT(28) | BIT(31));
 	EXPECT_FD_CHECK(test, x, 0, w[0].events = BIT(30));	/* disarmed */
+}
+
+/* Expect @err from the image after @mutate changed its locks @l. */
+#define EXPECT_LOCK_CHECK(test, image, err, mutate) do {		\
+	struct test_image *__x = (image);				\
+	struct spice_image_lock *l;					\
+	struct spice_image_fd *d;					\
+									\
+	image_init(__x);						\
+	d = body(__x, S_FDS);						\
+	l = body(__x, S_LOCKS);						\
+	mutate;								\
+	reseal(__x);							\
+	KUNIT_EXPECT_EQ(test, err, check(__x, T_FILE_SIZE));		\
+} while (0)
+
+static void locks(struct kunit *test)
+{
+	struct test_image *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+
+	image_init(x);
+	KUNIT_ASSERT_EQ(test, 0, check(x, T_FILE_SIZE));
+	KUNIT_EXPECT_EQ(test, 2, x->img.nr[SPICE_SECT_LOCKS]);
+	KUNIT_EXPECT_EQ(test, 99, x->img.locks[1].end);
+
+	EXPECT_LOCK_CHECK(test, x, 0, l[1].kind = SPICE_LOCK_OFD);
+	EXPECT_LOCK_CHECK(test, x, 0, l[1].end = SPICE_LOCK_EOF);
+	EXPECT_LOCK_CHECK(test, x, 0, { l[1].start = 99; l[0].type = SPICE_LOCK_WRITE; });
+	EXPECT_LOCK_CHECK(test, x, 0, { d[3].open_flags = O_RDONLY;
+					l[1].type = SPICE_LOCK_READ; });
+	/* flock() needs neither mode; fcntl() the one its lock's type names. */
+	EXPECT_LOCK_CHECK(test, x, 0, { d[3].open_flags = O_WRONLY; l[1].kind = SPICE_LOCK_OFD; });
+	EXPECT_LOCK_CHECK(test, x, -EINVAL, d[3].open_flags = O_RDONLY);
+	EXPECT_LOCK_CHECK(test, x, -EINVAL, { d[3].open_flags = O_WRONLY;
+					      l[1].type = SPICE_LOCK_READ; });
+	EXPECT_LOCK_CHECK(test, x, -EINVAL, d[3].open_flags |= O_PATH);
+	EXPECT_LOCK_CHECK(test, x, -EINVAL, { d[3].open_flags = O_ACCMODE; l[1].kind = 0; });
+	EXPECT_LOCK_CHECK(test, x, -EINVAL, l[1] = l[0]);	/* two flock locks */
+	EXPECT_LOCK_CHECK(test, x, -EINVAL, swap(l[0], l[1]));	/* flock not first */
+	EXPECT_LOCK_CHECK(test, x, -EINVAL, l[1].fd = 3);	/* an eventfd */
+	EXPECT_LOCK_CHECK(test, x, -EINVAL, l[1].fd = 6);	/* no such fd */
+	EXPECT_LOCK_CHECK(test, x, -EINVAL, l[0].fd = 8);	/* unsorted */
+	/* fd 7 shares fd 5's open file: its locks are fd 5's. */
+	EXPECT_LOCK_CHECK(test, x, 0, { d[2] = d[3]; d[2].fd = 5; d[3].shares = 3;
+					l[0].fd = 5; l[1].fd = 5; });
+	EXPECT_LOCK_CHECK(test, x, -EINVAL, { d[2] = d[3]; d[2].fd = 5;
+					      d[3].shares = 3; });
+	EXPECT_LOCK_CHECK(test, x, -EINVAL, l[0].kind = 0);
+	EXPECT_LOCK_CHECK(test, x, -EINVAL, l[1].kind = 4);
+	EXPECT_LOCK_CHECK(test, x, -EINVAL, l[1].type = 2);
+	EXPECT_LOCK_CHECK(test, x, -EINVAL, l[1].reserved = 1);
+	EXPECT_LOCK_CHECK(test, x, -EINVAL, l[1].start = 100);
+	EXPECT_LOCK_CHECK(test, x, -EINVAL, l[1].end = SPICE_LOCK_EOF + 1);
+	EXPECT_LOCK_CHECK(test, x, -EINVAL, l[0].end = 99);	/* flock: all */
+	EXPECT_LOCK_CHECK(test, x, -EINVAL, l[0].start = 1);
 }
 
 /* fds 3 and 5 become the read and write ends of one pipe, or a pair. */
@@ -647,6 +729,7 @@ static struct kunit_case spice_image_cases[] = {
 	KUNIT_CASE(attributes),
 	KUNIT_CASE(pending_signals),
 	KUNIT_CASE(posix_timers),
+	KUNIT_CASE(locks),
 	{}
 };
 

@@ -335,10 +335,18 @@ int spice_rebuild_prepare(struct spice_rebuild *rb,
 		return err;
 	spice_phase_end(rb, &rb->stats.files_ns);
 	err = spice_prepare_memory(rb);
-	/* Last: its error path closes the supplied files, flushing them. */
+	/*
+	 * Last but for the locks: its error path closes the supplied files,
+	 * flushing them.
+	 */
 	if (!err)
 		err = spice_prepare_fd_table(rb);
 	spice_phase_end(rb, &rb->stats.memory_ns);
+	/* On the installed files: a POSIX lock's owner is their table. */
+	if (!err) {
+		err = spice_prepare_locks(rb);
+		spice_phase_add(rb, &rb->stats.files_ns);
+	}
 	return err;
 }
 

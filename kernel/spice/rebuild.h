@@ -88,6 +88,15 @@ static inline void spice_phase_end(struct spice_rebuild *rb, u64 *phase_ns)
 	rb->phase_start = now;
 }
 
+/* Add the time since the current phase began to @phase_ns; start anew. */
+static inline void spice_phase_add(struct spice_rebuild *rb, u64 *phase_ns)
+{
+	u64 now = ktime_get_ns();
+
+	*phase_ns += now - rb->phase_start;
+	rb->phase_start = now;
+}
+
 /* files.c */
 int spice_open_image_file(struct spice_rebuild *rb, u32 idx, int flags,
 			  struct file **out);
@@ -132,6 +141,9 @@ void spice_release_posix_timers(struct spice_rebuild *rb);
 int spice_prepare_sigpending(struct spice_rebuild *rb);
 void spice_commit_sigpending(struct spice_rebuild *rb);
 void spice_release_sigpending(struct spice_rebuild *rb);
+
+/* locks.c */
+int spice_prepare_locks(struct spice_rebuild *rb);
 
 /* tids.c */
 int spice_prepare_tids(struct spice_rebuild *rb);

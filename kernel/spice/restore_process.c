@@ -236,6 +236,10 @@ static void restore_process_report(struct spice_rebuild *rb)
  *   memory for their queue entries.
  * - -EPERM, -EOPNOTSUPP: A POSIX timer on an alarm clock without
  *   CAP_WAKE_ALARM, or without an RTC to wake the system.
+ * - -EAGAIN: Another process holds a lock that conflicts with a file
+ *   lock of the image, as flock(LOCK_NB) and fcntl(F_SETLK) fail; -ENOLCK
+ *   on a kernel without file locking.  An LSM or a filesystem may refuse a
+ *   lock with its own error.
  * - -EEXIST: A thread id of the image is taken (unless
  *   %RESTORE_PROCESS_NEW_TIDS).
  * - -EPERM, -EINVAL, -EAGAIN: A thread id of the image needs

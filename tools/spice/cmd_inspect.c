@@ -25,7 +25,7 @@ const char usage_inspect[] =
 	"  --vmas      list every mapping, with its flags (locked, dontfork, ...)\n"
 	"  --threads   list every thread's main registers and state, timer slack\n"
 	"              and parent-death signal\n"
-	"  --fds       list every fd, and what each epoll fd watches\n"
+	"  --fds       list every fd, its file locks, and what each epoll fd watches\n"
 	"  --limits    list every resource limit, soft and hard\n";
 
 const char usage_verify[] =
@@ -220,6 +220,36 @@ static void print_threads(const struct spice_image *img)
 	}
 }
 
+/*
+ * The file locks held through fd @fd; @next walks the locks, sorted by fd
+ * as the fds are.
+ */
+static void print_locks(const struct spice_image *img, int32_t fd,
+			uint64_t *next)
+{
+	static const char *const kind[] = {
+		[SPICE_LOCK_FLOCK] = "flock", [SPICE_LOCK_POSIX] = "POSIX",
+		[SPICE_LOCK_OFD] = "OFD",
+	};
+	const struct spice_image_lock *l;
+	uint64_t nr, i;
+
+	l = spice_image_table(img, SPICE_SECT_LOCKS, &nr);
+	for (i = *next; i < nr && l[i].fd <= fd; i++) {
+		*next = i + 1;
+		if (l[i].fd != fd)
+			continue;
+		printf("    %s %s lock", kind[l[i].kind],
+		       l[i].type == SPICE_LOCK_WRITE ? "write" : "read");
+		if (l[i].kind != SPICE_LOCK_FLOCK && l[i].end == SPICE_LOCK_EOF)
+			printf(" from byte %llu on", (unsigned long long)l[i].start);
+		else if (l[i].kind != SPICE_LOCK_FLOCK)
+			printf(" on bytes %llu-%llu", (unsigned long long)l[i].start,
+			       (unsigned long long)l[i].end);
+		printf("\n");
+	}
+}
+
 static void print_fds(const struct spice_image *img)
 {
 	static const char *const type[] = {
@@ -230,7 +260,7 @@ static void print_fds(const struct spice_image *img)
 	};
 	const struct spice_image_epoll_watch *w;
 	const struct spice_image_fd *d;
-	uint64_t nr, nw, i, k;
+	uint64_t nr, nw, i, k, next_lock = 0;
 	char path[4200];
 
 	d = spice_image_table(img, SPICE_SECT_FDS, &nr);
@@ -256,6 +286,7 @@ static void print_fds(const struct spice_image *img)
 			       d[i].object);
 		}
 		printf("\n");
+		print_locks(img, d[i].fd, &next_lock);
 		for (k = 0; k < nw; k++)
 			if (w[k].epfd == d[i].fd)
 				printf("    watches fd %d: events %#x data %#llx\n",

@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/capability.h>
@@ -114,6 +117,96 @@ static void check_supplied(const struct spice_image *img,
 			say(r,
 			    "fd %d: a pipe or socket from outside the process, which the image cannot hold: give one with --fd %d=N",
 			    d[i].fd, d[i].fd);
+}
+
+/*
+ * Whether another flock() lock on @path's inode conflicts with one of
+ * @type, as /proc/locks lists them (nothing taken to find out); its
+ * holder's pid in @pid, 0 if not visible here.
+ */
+static int flock_held(const char *path, uint32_t type, pid_t *pid)
+{
+	unsigned int dev_major, dev_minor;
+	char line[256], kind[16], held[16];
+	unsigned long long ino;
+	struct stat st;
+	int found = 0;
+	FILE *f;
+
+	if (stat(path, &st))
+		return 0;	/* check_files() says why, if it matters */
+	f = fopen("/proc/locks", "r");
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*d: %15s %*s %15s %d %x:%x:%llu", kind, held,
+			       pid, &dev_major, &dev_minor, &ino) == 6 &&
+			!strcmp(kind, "FLOCK") && dev_major == major(st.st_dev) &&
+			dev_minor == minor(st.st_dev) && ino == st.st_ino &&
+			(type == SPICE_LOCK_WRITE || !strcmp(held, "WRITE"));
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * Whether a POSIX or OFD lock on @path conflicts with @l, as F_OFD_GETLK
+ * sees it from an open file of its own: the restore's POSIX locks belong
+ * to a new fd table, which the launcher's own locks conflict with too.
+ * The holder's pid in @pid, -1 for an OFD lock.
+ */
+static int record_lock_held(const struct spice_image_lock *l, const char *path,
+			    pid_t *pid)
+{
+	struct flock fl = {
+		.l_type = l->type == SPICE_LOCK_WRITE ? F_WRLCK : F_RDLCK,
+		.l_whence = SEEK_SET, .l_start = l->start,
+		.l_len = l->end == SPICE_LOCK_EOF ? 0 : l->end - l->start + 1,
+	};
+	int fd = open(path, O_RDONLY | O_CLOEXEC), held;
+
+	if (fd < 0)
+		return 0;
+	held = !fcntl(fd, F_OFD_GETLK, &fl) && fl.l_type != F_UNLCK;
+	*pid = fl.l_pid;
+	close(fd);
+	return held;
+}
+
+/* The image's file locks, against those other processes hold. */
+static void check_locks(const struct spice_image *img,
+			const struct restore_process_fd *map,
+			unsigned int nr_map, struct report *r)
+{
+	static const char *const kind[] = {
+		[SPICE_LOCK_FLOCK] = "flock", [SPICE_LOCK_POSIX] = "POSIX",
+		[SPICE_LOCK_OFD] = "OFD",
+	};
+	const struct spice_image_file *f;
+	const struct spice_image_lock *l;
+	char path[4200];
+	uint64_t i, nr;
+	pid_t pid;
+
+	l = spice_image_table(img, SPICE_SECT_LOCKS, &nr);
+	for (i = 0; i < nr; i++) {
+		if (in_map(map, nr_map, l[i].fd))
+			continue;	/* the launcher's own file */
+		f = spice_image_table(img, SPICE_SECT_FILES, NULL);
+		f += spice_image_find_fd(img, l[i].fd)->file;
+		snprintf(path, sizeof(path), "%.*s", (int)f->path.len,
+			 (const char *)spice_image_blob(img, f->path));
+		if (!(l[i].kind == SPICE_LOCK_FLOCK ? flock_held(path, l[i].type, &pid) :
+		      record_lock_held(&l[i], path, &pid)))
+			continue;
+		if (pid > 0)
+			say(r, "fd %d: file %s: its %s %s lock is held by process %d",
+			    l[i].fd, path, kind[l[i].kind],
+			    l[i].type == SPICE_LOCK_WRITE ? "write" : "read", pid);
+		else
+			say(r, "fd %d: file %s: its %s %s lock is held by another %s",
+			    l[i].fd, path, kind[l[i].kind],
+			    l[i].type == SPICE_LOCK_WRITE ? "write" : "read",
+			    pid < 0 ? "open file" : "process, not visible here");
+	}
 }
 
 /* setrlimit()'s rules for the limits the image sets. */
@@ -221,7 +314,9 @@ int diagnose(const struct spice_image *img, const struct restore_process_fd *map
 	check_sigpending(img, &r);
 	if (what & DIAGNOSE_FDS)
 		check_supplied(img, map, nr_map, &r);
-	if (what & DIAGNOSE_FILES)
+	if (what & DIAGNOSE_FILES) {
 		check_files(img, &r);
+		check_locks(img, map, nr_map, &r);
+	}
 	return r.found;
 }

@@ -401,6 +401,11 @@ enum spice_image_section_type {
 	 * by @id.
 	 */
 	SPICE_SECT_POSIX_TIMERS = 14,
+	/**
+	 * @SPICE_SECT_LOCKS: &struct spice_image_lock, the file locks the
+	 * process held, sorted by @fd.
+	 */
+	SPICE_SECT_LOCKS = 15,
 };
 
 /**
@@ -659,6 +664,55 @@ struct spice_image_signal {
 	 * SIGRTMIN) at most once per queue; bytes 48 to 127 zero.
 	 */
 	__u8 info[128];
+};
+
+/*
+ * Kinds of file lock (&struct spice_image_lock.kind), as /proc/PID/fdinfo
+ * names them: flock(2) (FLOCK), fcntl(2) record locks owned by the
+ * process (POSIX) and by the open file (OFDLCK).
+ */
+#define SPICE_LOCK_FLOCK	1
+#define SPICE_LOCK_POSIX	2
+#define SPICE_LOCK_OFD		3
+
+/* &struct spice_image_lock.type: a shared (read) or exclusive (write) lock. */
+#define SPICE_LOCK_READ		0
+#define SPICE_LOCK_WRITE	1
+
+/* &struct spice_image_lock.end of a lock that runs to the end of any file. */
+#define SPICE_LOCK_EOF		0x7fffffffffffffffULL
+
+/**
+ * struct spice_image_lock - A file lock the process held.
+ *
+ * Set again before the point of no return as flock(LOCK_NB) or
+ * fcntl(F_SETLK) would set it on the restored fd, so that a conflicting
+ * lock held by another process fails the restore instead of being waited
+ * for.
+ */
+struct spice_image_lock {
+	/**
+	 * @fd: The %SPICE_FD_FILE fd it was set through, the first of its open
+	 * file (&struct spice_image_fd.shares zero), open with a mode that
+	 * allows the lock.  A flock or OFD lock belongs to the open file; a
+	 * POSIX lock to the process, which drops it when it closes any fd of
+	 * the file.  A flock lock, one at most, comes first among the locks of
+	 * its fd.
+	 */
+	__s32 fd;
+	/** @kind: %SPICE_LOCK_FLOCK, %SPICE_LOCK_POSIX or %SPICE_LOCK_OFD. */
+	__u32 kind;
+	/** @type: %SPICE_LOCK_READ or %SPICE_LOCK_WRITE. */
+	__u32 type;
+	/** @reserved: Must be zero. */
+	__u32 reserved;
+	/** @start: First byte locked; zero for a flock lock. */
+	__u64 start;
+	/**
+	 * @end: Last byte locked, at or above @start, or %SPICE_LOCK_EOF;
+	 * %SPICE_LOCK_EOF for a flock lock.
+	 */
+	__u64 end;
 };
 
 /**
@@ -933,6 +987,7 @@ struct spice_image_vma {
 #define SPICE_IMAGE_MAX_EPOLL_WATCHES	65536
 #define SPICE_IMAGE_MAX_SIGNALS		65536
 #define SPICE_IMAGE_MAX_POSIX_TIMERS	65536
+#define SPICE_IMAGE_MAX_LOCKS		65536
 #define SPICE_IMAGE_MAX_PIPE_DATA	65536
 #define SPICE_IMAGE_MAX_VMAS		MMAP_RESTORE_MAX_REGIONS
 #define SPICE_IMAGE_MAX_INTERVALS	MMAP_RESTORE_MAX_INTERVALS

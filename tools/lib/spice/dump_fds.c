@@ -39,33 +39,13 @@ static int fdinfo_field(const char *info, const char *key, int base,
 }
 
 /* Read fd @fd into @e: 1, 0 if it was closed meanwhile, or an error. */
-/*
- * A file lock or lease the process holds through @fd (flock(), POSIX
- * record locks, OFD locks, leases: fdinfo's "lock:" lines) is not in the
- * image: refused, as the restored process would run without it.
- */
-static int refuse_locks(struct dump *d, int fd, char *info)
-{
-	char *lock = strstr(info, "\nlock:"), *end;
-
-	if (!lock)
-		return 0;
-	lock += 6;
-	lock += strspn(lock, " \t");
-	end = strchr(lock, '\n');
-	if (end)
-		*end = '\0';
-	return dump_fail(d, -EOPNOTSUPP, "fd %d: a file lock is not restored (%s)",
-			 fd, lock);
-}
-
 static int dump_one_fd(struct dump *d, int fd, struct dump_fd *e)
 {
 	struct spice_image_fd f = { .fd = fd, .file = SPICE_IMAGE_NONE };
 	char name[64], link[4096], info[4096];
 	uint64_t flags = 0, val;
 	struct stat st;
-	int n, idx, err;
+	int n, idx;
 
 	snprintf(name, sizeof(name), "fd/%d", fd);
 	n = dump_read_link(d->pid, name, link, sizeof(link));
@@ -75,9 +55,7 @@ static int dump_one_fd(struct dump *d, int fd, struct dump_fd *e)
 	n = dump_read_file(d->pid, name, info, sizeof(info));
 	if (n < 0)
 		return dump_fail(d, n, "fd %d: fdinfo", fd);
-	err = refuse_locks(d, fd, info);
-	if (err)
-		return err;
+	e->locked = !!strstr(info, "\nlock:");
 	fdinfo_field(info, "flags:", 8, &flags);
 	f.fd_flags = flags & O_CLOEXEC ? 1 : 0;	/* FD_CLOEXEC */
 	f.open_flags = flags & ~(uint64_t)O_CLOEXEC;
@@ -313,6 +291,8 @@ int dump_fds(struct dump *d)
 		err = spice_writer_add_fd_data(d->w, &e[i].f, e[i].data, e[i].data_len);
 		d->stats->fds++;
 	}
+	if (!err)
+		err = dump_locks(d, e, nr);
 	/* After every fd: the writer wants the watches' fds known. */
 	for (i = 0; i < nr && !err; i++)
 		if (e[i].is_epoll)

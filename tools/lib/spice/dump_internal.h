@@ -88,12 +88,16 @@ struct dump_fd {
 	uint64_t st_dev, st_ino;	/* of the open file, whatever it is */
 	int is_socket;
 	int is_epoll;
+	int locked;		/* fdinfo lists file locks */
 	void *data;		/* what its pipe holds, on a pipe's first fd */
 	size_t data_len;
 };
 
 /* dump_fds.c */
 int dump_fds(struct dump *d);
+
+/* dump_locks.c */
+int dump_locks(struct dump *d, const struct dump_fd *e, int nr);
 
 /* dump_shmem.c */
 int dump_vma_is_shmem(const struct dump_vma *v);

@@ -74,6 +74,8 @@ static const struct {
 				 SPICE_IMAGE_MAX_SIGNALS, "signals" },
 	[SPICE_SECT_POSIX_TIMERS] = { sizeof(struct spice_image_posix_timer),
 				      SPICE_IMAGE_MAX_POSIX_TIMERS, "posix_timers" },
+	[SPICE_SECT_LOCKS] = { sizeof(struct spice_image_lock),
+			       SPICE_IMAGE_MAX_LOCKS, "locks" },
 };
 
 /* The bits epoll_ctl(2) lets EPOLLEXCLUSIVE be combined with. */
@@ -741,6 +743,59 @@ static int check_epoll(const struct spice_image *img, char *why)
 	return 0;
 }
 
+/*
+ * File locks, as restore_process() takes them: sorted by fd, each on the
+ * first fd of an open file whose mode allows it; a flock lock covers the
+ * whole file, and is the first lock of its fd (so the only flock one).
+ */
+static int check_locks(const struct spice_image *img, char *why)
+{
+	const struct spice_image_lock *l = spice_image_table(img,
+						SPICE_SECT_LOCKS, NULL);
+	uint64_t i, n = img->nr[SPICE_SECT_LOCKS];
+	const struct spice_image_fd *d;
+	uint32_t acc;
+
+	for (i = 0; i < n; i++, l++) {
+		if (i && l->fd < l[-1].fd)
+			return fail(why, -EINVAL, "lock %llu: fd %d out of order",
+				    (unsigned long long)i, l->fd);
+		if (i && l->kind == SPICE_LOCK_FLOCK && l->fd == l[-1].fd)
+			return fail(why, -EINVAL,
+				    "lock %llu: a flock lock after another lock of fd %d",
+				    (unsigned long long)i, l->fd);
+		if (l->reserved ||
+		    (l->type != SPICE_LOCK_READ && l->type != SPICE_LOCK_WRITE) ||
+		    l->start > l->end || l->end > SPICE_LOCK_EOF)
+			return fail(why, -EINVAL, "lock %llu on fd %d: type %u, range %llu-%llu",
+				    (unsigned long long)i, l->fd, l->type,
+				    (unsigned long long)l->start,
+				    (unsigned long long)l->end);
+		if (l->kind == SPICE_LOCK_FLOCK ?
+		    l->start || l->end != SPICE_LOCK_EOF :
+		    l->kind != SPICE_LOCK_POSIX && l->kind != SPICE_LOCK_OFD)
+			return fail(why, -EINVAL, "lock %llu on fd %d: kind %u with that range",
+				    (unsigned long long)i, l->fd, l->kind);
+		d = spice_image_find_fd(img, l->fd);
+		if (!d || d->type != SPICE_FD_FILE || d->shares ||
+		    (d->open_flags & O_PATH))
+			return fail(why, -EINVAL,
+				    "lock %llu: fd %d is not the first fd of an open file",
+				    (unsigned long long)i, l->fd);
+		acc = d->open_flags & O_ACCMODE;
+		if (acc == O_ACCMODE)
+			return fail(why, -EINVAL,
+				    "lock %llu: fd %d is open for neither reading nor writing",
+				    (unsigned long long)i, l->fd);
+		if (l->kind != SPICE_LOCK_FLOCK &&
+		    (l->type == SPICE_LOCK_WRITE ? acc == O_RDONLY : acc == O_WRONLY))
+			return fail(why, -EINVAL, "lock %llu: fd %d is not open for %s",
+				    (unsigned long long)i, l->fd,
+				    l->type == SPICE_LOCK_WRITE ? "writing" : "reading");
+	}
+	return 0;
+}
+
 static int check_interval(const struct spice_image *img, uint64_t vma_index,
 			  const struct spice_image_vma *v, uint64_t k,
 			  uint64_t prev_end, char *why)
@@ -1030,6 +1085,8 @@ int spice_image_parse(const void *buf, size_t len, uint64_t file_size,
 		err = check_fds(img, why);
 	if (!err)
 		err = check_epoll(img, why);
+	if (!err)
+		err = check_locks(img, why);
 	if (!err)
 		err = check_vmas(img, why);
 	if (!err)

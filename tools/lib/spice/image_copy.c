@@ -101,6 +101,7 @@ static int copy_process(const struct spice_image *img, struct spice_writer *w,
 static int copy_fds(const struct spice_image *img, struct spice_writer *w)
 {
 	const struct spice_image_epoll_watch *ew;
+	const struct spice_image_lock *lock;
 	const struct spice_image_fd *d;
 	uint64_t i, nr;
 	int err = 0;
@@ -112,6 +113,9 @@ static int copy_fds(const struct spice_image *img, struct spice_writer *w)
 	ew = spice_image_table(img, SPICE_SECT_EPOLL, &nr);
 	for (i = 0; i < nr && !err; i++)
 		err = spice_writer_add_epoll_watch(w, &ew[i]);
+	lock = spice_image_table(img, SPICE_SECT_LOCKS, &nr);
+	for (i = 0; i < nr && !err; i++)
+		err = spice_writer_add_lock(w, &lock[i]);
 	return err;
 }
 

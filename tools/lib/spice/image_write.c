@@ -59,6 +59,8 @@ struct spice_writer {
 	uint32_t nr_signals;
 	struct spice_image_posix_timer *timers;
 	uint32_t nr_timers;
+	struct spice_image_lock *locks;
+	uint32_t nr_locks;
 	struct spice_image_vma *vmas;
 	uint32_t nr_vmas;
 	struct page_rec *pages;
@@ -151,6 +153,7 @@ void spice_writer_free(struct spice_writer *w)
 	free(w->epoll);
 	free(w->signals);
 	free(w->timers);
+	free(w->locks);
 	free(w->vmas);
 	free(w->pages);
 	free(w->ws);
@@ -344,6 +347,20 @@ int spice_writer_add_epoll_watch(struct spice_writer *w,
 	if (err)
 		return err;
 	w->epoll[w->nr_epoll++] = *ew;
+	return 0;
+}
+
+int spice_writer_add_lock(struct spice_writer *w,
+			  const struct spice_image_lock *l)
+{
+	int err;
+
+	if (w->nr_locks >= SPICE_IMAGE_MAX_LOCKS)
+		return -E2BIG;
+	err = grow(&w->locks, w->nr_locks, sizeof(*l));
+	if (err)
+		return err;
+	w->locks[w->nr_locks++] = *l;
 	return 0;
 }
 
@@ -787,6 +804,7 @@ int spice_writer_write(struct spice_writer *w, int fd,
 		    w->nr_signals);
 	add_section(&l, SPICE_SECT_POSIX_TIMERS, sizeof(*w->timers), w->timers,
 		    w->nr_timers);
+	add_section(&l, SPICE_SECT_LOCKS, sizeof(*w->locks), w->locks, w->nr_locks);
 	for (i = 0; i < l.nr; i++)
 		l.sect[i].offset += l.nr * sizeof(l.sect[0]);
 	l.end += l.nr * sizeof(l.sect[0]);

@@ -39,6 +39,7 @@ struct fixture {
 	struct spice_image_itimer itimers[SPICE_IMAGE_NR_ITIMERS];
 	struct spice_image_signal signals[4];
 	struct spice_image_posix_timer timers[2];
+	struct spice_image_lock locks[2];
 	struct spice_writer_stats stats;
 };
 
@@ -168,6 +169,15 @@ static inline int fx_build(struct fixture *fx)
 		.notify = SIGEV_SIGNAL | SIGEV_THREAD_ID, .signo = 34,
 		.thread = 1, .value_ns = 1000, .interval_ns = 1000,
 	};
+	/* fd 3 holds a flock lock and a POSIX read lock on bytes 0-99. */
+	fx->locks[0] = (struct spice_image_lock){
+		.fd = 3, .kind = SPICE_LOCK_FLOCK, .type = SPICE_LOCK_WRITE,
+		.end = SPICE_LOCK_EOF,
+	};
+	fx->locks[1] = (struct spice_image_lock){
+		.fd = 3, .kind = SPICE_LOCK_POSIX, .type = SPICE_LOCK_READ,
+		.end = 99,
+	};
 
 	w = spice_writer_new(fx->dir);
 	if (!w)
@@ -202,6 +212,8 @@ static inline int fx_build(struct fixture *fx)
 		err = spice_writer_add_fd(w, &epfd);
 	if (!err)
 		err = spice_writer_add_epoll_watch(w, &watch);
+	for (i = 0; i < 2 && !err; i++)
+		err = spice_writer_add_lock(w, &fx->locks[i]);
 	v = (struct spice_image_vma){ .start = FX_ANON,
 		.end = FX_ANON + 8 * FX_PAGE, .prot = PROT_READ | PROT_WRITE,
 		.flags = FX_ANON_FLAGS, .file = SPICE_IMAGE_NONE };

@@ -44,6 +44,7 @@ static void test_copy(void)
 	const struct spice_image_itimer *it;
 	const struct spice_image_signal *sig;
 	const struct spice_image_posix_timer *timer;
+	const struct spice_image_lock *lock;
 	const struct spice_image_vma *v, *cv;
 	struct spice_image *img, *copy;
 	char path[128], why[SPICE_IMAGE_WHY_LEN];
@@ -103,6 +104,9 @@ static void test_copy(void)
 	timer = spice_image_table(copy, SPICE_SECT_POSIX_TIMERS, &nr);
 	check(nr == 2 && !memcmp(timer, fx.timers, sizeof(fx.timers)),
 	      "POSIX timers copied");
+	lock = spice_image_table(copy, SPICE_SECT_LOCKS, &nr);
+	check(nr == 2 && !memcmp(lock, fx.locks, sizeof(fx.locks)),
+	      "file locks copied");
 	t = spice_image_table(copy, SPICE_SECT_THREADS, NULL);
 	check(spice_image_process(copy)->flags == FX_PROC_FLAGS &&
 	      spice_image_process(copy)->oom_score_adj == FX_OOM_SCORE_ADJ &&

@@ -79,6 +79,7 @@ static void test_round_trip(void)
 	const struct spice_image_itimer *it;
 	const struct spice_image_signal *sig;
 	const struct spice_image_posix_timer *timer;
+	const struct spice_image_lock *lock;
 	const struct spice_image_vma *v;
 	char why[SPICE_IMAGE_WHY_LEN];
 	struct spice_image *img;
@@ -155,6 +156,9 @@ static void test_round_trip(void)
 	timer = spice_image_table(img, SPICE_SECT_POSIX_TIMERS, &nr);
 	check(nr == 2 && !memcmp(timer, fx.timers, sizeof(fx.timers)),
 	      "POSIX timers survive");
+	lock = spice_image_table(img, SPICE_SECT_LOCKS, &nr);
+	check(nr == 2 && !memcmp(lock, fx.locks, sizeof(fx.locks)),
+	      "file locks survive");
 	f = spice_image_table(img, SPICE_SECT_FILES, &nr);
 	check(nr == 1 && f->size == 4 * FX_PAGE && S_ISREG(f->mode) &&
 	      f->path.len == strlen(fx.file) &&
@@ -199,6 +203,7 @@ struct mutation {
 #define RLIM(b, i) ((struct spice_image_rlimit *)entry(b, SPICE_SECT_RLIMITS, i))
 #define ITIMER(b, i) ((struct spice_image_itimer *)entry(b, SPICE_SECT_ITIMERS, i))
 #define SIG(b, i) ((struct spice_image_signal *)entry(b, SPICE_SECT_SIGNALS, i))
+#define LOCK(b, i) ((struct spice_image_lock *)entry(b, SPICE_SECT_LOCKS, i))
 #define TIMER(b, i) \
 	((struct spice_image_posix_timer *)entry(b, SPICE_SECT_POSIX_TIMERS, i))
 
@@ -596,6 +601,54 @@ static void m_signal_reserved(unsigned char *b, size_t *l)
 {
 	(void)l;
 	SIG(b, 3)->reserved = 1;
+}
+
+static void m_lock_order(unsigned char *b, size_t *l)
+{
+	(void)l;
+	LOCK(b, 1)->fd = 2;
+}
+
+static void m_lock_on_eventfd(unsigned char *b, size_t *l)
+{
+	(void)l;
+	LOCK(b, 1)->fd = 4;
+}
+
+static void m_lock_not_writable(unsigned char *b, size_t *l)
+{
+	(void)l;
+	LOCK(b, 1)->type = SPICE_LOCK_WRITE;
+}
+
+static void m_lock_flock_range(unsigned char *b, size_t *l)
+{
+	(void)l;
+	LOCK(b, 0)->start = 1;
+}
+
+static void m_lock_two_flocks(unsigned char *b, size_t *l)
+{
+	(void)l;
+	*LOCK(b, 1) = *LOCK(b, 0);
+}
+
+static void m_lock_no_access(unsigned char *b, size_t *l)
+{
+	(void)l;
+	FD0(b)->open_flags = O_ACCMODE;
+}
+
+static void m_lock_kind(unsigned char *b, size_t *l)
+{
+	(void)l;
+	LOCK(b, 1)->kind = 4;
+}
+
+static void m_lock_range(unsigned char *b, size_t *l)
+{
+	(void)l;
+	LOCK(b, 1)->start = 100;
 }
 
 static void m_timer_id_order(unsigned char *b, size_t *l)
@@ -1110,6 +1163,20 @@ static const struct mutation mutations[] = {
 	  "fd 3: shares the file of a later fd" },
 	{ "an fd sharing a file unlike its own", m_fd_shares_differs, 1, -EINVAL,
 	  "fd 4: differs from fd 3, whose file it shares" },
+	{ "locks out of fd order", m_lock_order, 1, -EINVAL, "lock 1: fd 2 out of order" },
+	{ "a lock on an eventfd", m_lock_on_eventfd, 1, -EINVAL,
+	  "lock 1: fd 4 is not the first fd of an open file" },
+	{ "a write lock on a read-only fd", m_lock_not_writable, 1, -EINVAL,
+	  "lock 1: fd 3 is not open for writing" },
+	{ "a flock lock on a byte range", m_lock_flock_range, 1, -EINVAL,
+	  "lock 0 on fd 3: kind 1 with that range" },
+	{ "an unknown lock kind", m_lock_kind, 1, -EINVAL, "lock 1 on fd 3: kind 4" },
+	{ "two flock locks on one fd", m_lock_two_flocks, 1, -EINVAL,
+	  "lock 1: a flock lock after another lock of fd 3" },
+	{ "a lock on an fd open for neither reading nor writing", m_lock_no_access, 1,
+	  -EINVAL, "lock 0: fd 3 is open for neither reading nor writing" },
+	{ "a lock ending before its start", m_lock_range, 1, -EINVAL,
+	  "lock 1 on fd 3: type 0, range 100-99" },
 	{ "POSIX timer ids out of order", m_timer_id_order, 1, -EINVAL,
 	  "posix timer 1: id 0 out of order" },
 	{ "a POSIX timer on a CPU-time clock", m_timer_cpu_clock, 1, -EINVAL,

@@ -2,11 +2,12 @@
 /*
  * A small process to dump and restore, for the fault-injection and stress
  * tests: anonymous memory with a known pattern, shared anonymous memory, a
- * second thread, an internal pipe holding a byte, an internal socket pair
- * and a blocked real-time signal pending (so that their making is swept
- * too), and a request channel on fds 0 and 1 ('c': answers 'A' if the
- * memory is intact, the pipe still holds its byte and the signal is still
- * pending, 'X' if not; 'e': exits 0).  Its fd 2 is /dev/null.
+ * second thread, an internal pipe holding a byte, an internal socket pair,
+ * a blocked real-time signal pending and a shared flock() lock on fd 2
+ * (so that their making is swept too), and a request channel on fds 0
+ * and 1 ('c': answers 'A' if the memory is intact, the pipe still holds
+ * its byte and the signal is still pending, 'X' if not; 'e': exits 0).
+ * Its fd 2 is /dev/null.
  */
 #ifndef SPICE_DUMPEE_H
 #define SPICE_DUMPEE_H
@@ -14,6 +15,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -48,7 +50,7 @@ static inline void dumpee_main(int req, int rep, uint32_t seed)
 
 	/* fd 2 on /dev/null, which a restore reopens by path. */
 	if (p == MAP_FAILED || dup2(req, 0) < 0 || dup2(rep, 1) < 0 ||
-	    dup2(open("/dev/null", O_WRONLY), 2) < 0)
+	    dup2(open("/dev/null", O_WRONLY), 2) < 0 || flock(2, LOCK_SH | LOCK_NB))
 		_exit(10);
 	close_range(3, ~0U, 0);
 	if (pipe(pipe_fds) || write(pipe_fds[1], "p", 1) != 1 ||

@@ -4,8 +4,8 @@
  * state, the OOM score, each thread's id, parent-death signal and timer
  * slack, each mapping's lock and advice, and tens of thousands of
  * mappings, the interval timers, pending signals with their siginfo,
- * POSIX timers with their ids, fds that share an open file; none of the
- * launcher's timers.  A dumpee sets the state,
+ * POSIX timers with their ids, fds that share an open file, file locks;
+ * none of the launcher's timers.  A dumpee sets the state,
  * is dumped and restored by a launcher that does not have it, then checks
  * it from inside; the test checks it from /proc too.  A launcher that could not
  * give itself the state with the ordinary calls gets their error, and is
@@ -61,6 +61,7 @@
 #define WITH_SIGNALS	512	/* signals pending for two threads and the process */
 #define WITH_POSIX_TIMERS 1024	/* POSIX timers of each kind, one firing soon */
 #define WITH_SHARED_FILES 2048	/* dup()ed fds: a file and an eventfd */
+#define WITH_LOCKS	4096	/* flock, POSIX and OFD locks, see take_locks() */
 
 #define CORE_MAX	1048576
 #define MSGQUEUE_CUR	4096
@@ -624,6 +625,119 @@ static char files_still_shared(void)
 	return 'A';
 }
 
+/*
+ * File locks on the shared file, each through its own open file: a flock
+ * lock, POSIX locks on bytes 0-99 (write) and from 200 on (read), and an
+ * OFD read lock on bytes 100-149 through a read-only fd.
+ */
+#define FLOCK_FD	25
+#define POSIX_FD	26
+#define OFD_FD		27
+
+static int open_at(const char *path, int flags, int fd)
+{
+	int got = open(path, flags);
+
+	if (got < 0 || dup2(got, fd) != fd)
+		return -1;
+	return close(got);
+}
+
+static int set_lock(int fd, int cmd, short type, off_t start, off_t len)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET,
+			    .l_start = start, .l_len = len };
+
+	return fcntl(fd, cmd, &fl);
+}
+
+/* All opened first: any close() of the file drops the POSIX locks. */
+static void take_locks(void)
+{
+	if (open_at(shared_path, O_RDWR, FLOCK_FD) ||
+	    open_at(shared_path, O_RDWR, POSIX_FD) ||
+	    open_at(shared_path, O_RDONLY, OFD_FD) ||
+	    flock(FLOCK_FD, LOCK_EX | LOCK_NB) ||
+	    set_lock(POSIX_FD, F_SETLK, F_WRLCK, 0, 100) ||
+	    set_lock(POSIX_FD, F_SETLK, F_RDLCK, 200, 0) ||
+	    set_lock(OFD_FD, F_OFD_SETLK, F_RDLCK, 100, 50))
+		_exit(39);
+}
+
+/*
+ * The first lock that conflicts with a @type lock on bytes @start to
+ * @start + @len - 1 of the shared file, as fcntl(@cmd) (F_GETLK or
+ * F_OFD_GETLK) reports it: its type, and its owner in @pid.
+ */
+static short lock_seen(int cmd, short type, off_t start, off_t len, pid_t *pid)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET,
+			    .l_start = start, .l_len = len };
+	int fd = open(shared_path, O_RDWR);
+
+	if (fd < 0 || fcntl(fd, cmd, &fl))
+		fl.l_type = -1;
+	close(fd);
+	*pid = fl.l_pid;
+	return fl.l_type;
+}
+
+/* Whether a flock() lock of @how can be taken on the shared file now. */
+static bool flock_free(int how)
+{
+	int fd = open(shared_path, O_RDONLY);
+	bool free = fd >= 0 && !flock(fd, how | LOCK_NB);
+
+	close(fd);
+	return free;
+}
+
+/*
+ * The "lock:" lines of fdinfo of the lock fds of @pid, without the lock's
+ * pid (the launcher's once restored): kind, type, device, inode, range.
+ */
+static void lock_lines(pid_t pid, char *out, size_t len)
+{
+	char path[64], buf[4096], kind[16], mode[16], type[16], dev[64], from[32], to[32];
+	size_t used = 0;
+	ssize_t got;
+	char *line;
+	int fd, n;
+
+	out[0] = '\0';
+	for (fd = FLOCK_FD; fd <= OFD_FD; fd++) {
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
+		n = open(path, O_RDONLY);
+		got = n >= 0 ? read(n, buf, sizeof(buf) - 1) : -1;
+		buf[got > 0 ? got : 0] = '\0';
+		if (n >= 0)
+			close(n);
+		for (line = buf; (line = strstr(line, "lock:")); line++)
+			if (sscanf(line, "lock: %*d: %15s %15s %15s %*d %63s %31s %31s",
+				   kind, mode, type, dev, from, to) == 6)
+				used += snprintf(out + used, len - used, "%d: %s %s %s %s %s %s\n",
+						 fd, kind, mode, type, dev, from, to);
+	}
+}
+
+/*
+ * Its own view of its locks: its POSIX locks are its own (F_GETLK through
+ * its fd finds no conflict there), the OFD lock is another owner's.  No
+ * fd of the file is closed: that would drop the POSIX locks.
+ */
+static char locks_are_mine(void)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 100 };
+
+	if (fcntl(POSIX_FD, F_GETLK, &fl) || fl.l_type != F_UNLCK)
+		return 'F';
+	fl = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			     .l_start = 100, .l_len = 50 };
+	if (fcntl(POSIX_FD, F_GETLK, &fl) || fl.l_type != F_RDLCK || fl.l_pid != -1)
+		return 'G';
+	return 'A';
+}
+
 static void set_state(int with)
 {
 	struct rlimit r;
@@ -677,6 +791,8 @@ static void set_state(int with)
 		make_posix_timers();
 	if (with & WITH_SHARED_FILES)
 		share_files();
+	if (with & WITH_LOCKS)
+		take_locks();
 	if (with & WITH_MAPS) {
 		/* Every other page readable: one VMA per page. */
 		p = mmap(NULL, MANY_VMAS * 4096UL, PROT_NONE,
@@ -770,6 +886,9 @@ static char check_state(int with, int nr_maps)
 	v = with & WITH_SHARED_FILES ? files_still_shared() : 'A';
 	if (v != 'A')
 		return v;
+	v = with & WITH_LOCKS ? locks_are_mine() : 'A';
+	if (v != 'A')
+		return v;
 	if ((with & WITH_ITIMERS) &&
 	    (!itimer_is(ITIMER_REAL, REAL_LEFT, REAL_EVERY) ||
 	     !itimer_is(ITIMER_VIRTUAL, VIRTUAL_LEFT, 0) ||
@@ -813,6 +932,7 @@ struct fidelity_ctx {
 	int cmd, ack;
 	int dumpee_maps;
 	pid_t dumpee_tid;	/* its last thread's id */
+	char lock_lines[1024];	/* its locks, with WITH_LOCKS */
 	pid_t squatter;		/* a process holding that id */
 };
 
@@ -902,6 +1022,7 @@ static int dump_with(struct fidelity_ctx *fc, int with)
 	if (read(ack[0], &c, 1) == 1 && c == 'R') {
 		fc->dumpee_maps = count_maps(fc->dumpee);
 		fc->dumpee_tid = last_tid(fc->dumpee);
+		lock_lines(fc->dumpee, fc->lock_lines, sizeof(fc->lock_lines));
 		err = spice_dump(fc->dumpee, fc->image_fd, &opts, NULL, why);
 		if (err)
 			fprintf(stderr, "# spice_dump: %s\n", why);
@@ -922,6 +1043,8 @@ static int dump_with(struct fidelity_ctx *fc, int with)
 #define LAUNCH_USR1_PENDING	32	/* has SIGUSR1 pending, blocked */
 #define LAUNCH_TIMERS		64	/* has a POSIX timer armed */
 #define LAUNCH_LOW_SIGPENDING	128	/* RLIMIT_SIGPENDING 1/1 */
+#define LAUNCH_FLOCK_FREE	256	/* checks, if it fails, that no flock is left */
+#define LAUNCH_RECORDS_FREE	512	/* ... nor a record lock below byte 149 */
 #define LAUNCHER_CHANGED	99	/* its exit status if a failed call changed it */
 
 static int drop_cap(int cap)
@@ -943,12 +1066,18 @@ static bool launcher_unchanged(int how, int oom_score_adj)
 	int v = 0;
 
 	sigset_t pending;
+	pid_t holder;
 
 	if ((how & LAUNCH_LOW_NOFILE) &&
 	    (getrlimit(RLIMIT_NOFILE, &r) || r.rlim_cur != 64 || r.rlim_max != 64))
 		return false;
 	if ((how & LAUNCH_LOW_SIGPENDING) &&
 	    (sigpending(&pending) || !sigisemptyset(&pending)))
+		return false;
+	/* While it still runs: its exit would drop what it held anyway. */
+	if (((how & LAUNCH_FLOCK_FREE) && !flock_free(LOCK_EX)) ||
+	    ((how & LAUNCH_RECORDS_FREE) &&
+	     lock_seen(F_OFD_GETLK, F_WRLCK, 0, 149, &holder) != F_UNLCK))
 		return false;
 	return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 0 &&
 	       !prctl(PR_GET_CHILD_SUBREAPER, &v) && v == 0 &&
@@ -1372,15 +1501,69 @@ TEST_F(fidelity, locked_over_the_limit)
 	EXPECT_EQ(100 + EAGAIN, launcher_status(fc));
 }
 
+TEST_F(fidelity, file_locks)
+{
+	struct fidelity_ctx *fc = &self->c;
+	char after[sizeof(fc->lock_lines)];
+	pid_t pid;
+
+	ASSERT_EQ(0, dump_with(fc, WITH_LOCKS));
+	ASSERT_LT(0, launch(fc, 0));
+	ASSERT_EQ('A', ask(_metadata, fc));
+	lock_lines(fc->launcher, after, sizeof(after));
+	EXPECT_STREQ(fc->lock_lines, after);
+	EXPECT_NE(NULL, strstr(after, "25: FLOCK ADVISORY WRITE"));
+	EXPECT_NE(NULL, strstr(after, "26: POSIX ADVISORY WRITE"));
+	EXPECT_NE(NULL, strstr(after, "27: OFDLCK ADVISORY READ"));
+	/* Held against other processes, by the restored one. */
+	EXPECT_FALSE(flock_free(LOCK_SH));
+	EXPECT_EQ(F_WRLCK, lock_seen(F_GETLK, F_RDLCK, 99, 1, &pid));
+	EXPECT_EQ(fc->launcher, pid);
+	EXPECT_EQ(F_RDLCK, lock_seen(F_OFD_GETLK, F_WRLCK, 100, 50, &pid));
+	EXPECT_EQ(-1, pid);
+	EXPECT_EQ(F_UNLCK, lock_seen(F_GETLK, F_WRLCK, 150, 50, &pid));
+	EXPECT_EQ(F_RDLCK, lock_seen(F_GETLK, F_WRLCK, 1 << 30, 1, &pid));
+	EXPECT_EQ(fc->launcher, pid);
+	EXPECT_EQ(F_UNLCK, lock_seen(F_GETLK, F_RDLCK, 100, 1 << 30, &pid));
+	end_restored(_metadata, fc);
+	EXPECT_TRUE(flock_free(LOCK_EX));
+	EXPECT_EQ(F_UNLCK, lock_seen(F_GETLK, F_WRLCK, 0, 0, &pid));
+}
+
+/*
+ * A lock another process holds fails the restore before the point of no
+ * return, as flock(LOCK_NB) and fcntl(F_SETLK) fail; the locks taken
+ * before it go again, none left behind.
+ */
+TEST_F(fidelity, a_lock_held_elsewhere_fails_the_restore)
+{
+	struct fidelity_ctx *fc = &self->c;
+	int blocker;
+
+	ASSERT_EQ(0, dump_with(fc, WITH_LOCKS));
+	/* Conflicts with the OFD lock only: the last one set. */
+	blocker = open(shared_path, O_RDWR);
+	ASSERT_LE(0, blocker);
+	ASSERT_EQ(0, set_lock(blocker, F_OFD_SETLK, F_WRLCK, 149, 1));
+	ASSERT_LT(0, launch(fc, LAUNCH_FLOCK_FREE | LAUNCH_RECORDS_FREE));
+	EXPECT_EQ(100 + EAGAIN, launcher_status(fc));
+	close(blocker);
+	/* A flock lock held elsewhere: the first one set. */
+	blocker = open(shared_path, O_RDONLY);
+	ASSERT_EQ(0, flock(blocker, LOCK_SH));
+	ASSERT_LT(0, launch(fc, LAUNCH_RECORDS_FREE));
+	EXPECT_EQ(100 + EAGAIN, launcher_status(fc));
+	close(blocker);
+}
+
 /* State no image holds yet, set by a child that then waits. */
-enum { U_CPU_TIMER, U_FLOCK, U_POSIX_LOCK, U_OFD_LOCK, U_NR };
+enum { U_CPU_TIMER, U_LEASE, U_PIPE_FLOCK, U_NR };
 
 static void hold_unsupported(int what, int ready)
 {
 	struct itimerspec its = { .it_value = { 100, 0 } };
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int fd = open(shared_path, O_RDONLY), p[2];
 	timer_t timer;
-	int fd = open(shared_path, O_RDWR);
 
 	/* The harness's shared memory would be refused first. */
 	unmap_shared_anonymous();
@@ -1388,9 +1571,8 @@ static void hold_unsupported(int what, int ready)
 	    (what == U_CPU_TIMER &&
 	     (timer_create(CLOCK_PROCESS_CPUTIME_ID, NULL, &timer) ||
 	      timer_settime(timer, 0, &its, NULL))) ||
-	    (what == U_FLOCK && flock(fd, LOCK_EX)) ||
-	    (what == U_POSIX_LOCK && fcntl(fd, F_SETLK, &fl)) ||
-	    (what == U_OFD_LOCK && fcntl(fd, F_OFD_SETLK, &fl)))
+	    (what == U_LEASE && fcntl(fd, F_SETLEASE, F_RDLCK)) ||
+	    (what == U_PIPE_FLOCK && (pipe(p) || flock(p[0], LOCK_EX))))
 		_exit(50);
 	if (write(ready, "R", 1) != 1)
 		_exit(51);
@@ -1402,7 +1584,8 @@ static void hold_unsupported(int what, int ready)
 TEST_F(fidelity, unsupported_state_is_refused_by_name)
 {
 	static const char *const names[U_NR] = {
-		"(CPU time) is not restored", "FLOCK", "POSIX", "OFDLCK",
+		"(CPU time) is not restored", "a lease is not restored",
+		"a file lock on a pipe is not restored",
 	};
 	struct fidelity_ctx *fc = &self->c;
 	struct spice_dump_opts opts = {};

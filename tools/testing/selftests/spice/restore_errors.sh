@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # spice verify and spice restore name what a restore fails on: a file the
-# process held open that is gone since the dump, and a descriptor that
-# only a launcher can supply (a pipe from outside the process).  The
-# dumpee is busybox sleep with a file on fd 3 and a pipe's read end on
-# fd 4.
+# process held open that is gone since the dump, a descriptor that only a
+# launcher can supply (a pipe from outside the process), and a file lock
+# that another process holds.  The dumpee is busybox sleep with a file on
+# fd 3 and a pipe's read end on fd 4, or a file with a flock() lock on fd 3.
 ksft_skip=4
 n=0 fail=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fail=1; fi; }
@@ -22,6 +22,18 @@ dumpee() {
 	echo data >"$dir/held"
 	# shellcheck disable=SC2217 # the fds are for the dump, not for sleep
 	true | { exec 4<&0; exec sleep 1000 3<"$dir/held" </dev/null >/dev/null 2>&1; } &
+	dump_sleep "$1"
+}
+
+# locker IMAGE: dump a sleep with a shared flock() lock on $dir/held, fd 3.
+locker() {
+	echo data >"$dir/held"
+	./with_flock sh "$dir/held" sleep 1000 </dev/null >/dev/null 2>&1 &
+	dump_sleep "$1"
+}
+
+# dump_sleep IMAGE: dump the sleep just started, once it runs.
+dump_sleep() {
 	pid=$!
 	i=0
 	while [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != sleep ] && [ $i -lt 100 ]; do
@@ -58,6 +70,24 @@ spice restore "$dir/b.img" >/dev/null 2>"$dir/err" </dev/null
 	grep -q "the kernel said: Bad file descriptor" "$dir/err"
 ok $? "spice restore without fd 4 names it and says how to give it"
 sed 's/^/# /' "$dir/err"
+
+locker "$dir/c.img"
+ok $? "spice dump of a sleep holding a flock() lock"
+./with_flock ex "$dir/held" sleep 1000 </dev/null >/dev/null 2>&1 &
+holder=$!
+i=0
+while [ "$(cat "/proc/$holder/comm" 2>/dev/null)" != sleep ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+held_by="fd 3: file $dir/held: its flock read lock is held by process $holder"
+spice restore "$dir/c.img" </dev/null >/dev/null 2>"$dir/err"
+[ $? = 1 ] && grep -q "^spice restore: $dir/c.img: $held_by$" "$dir/err" &&
+	grep -q "the kernel said: Resource temporarily unavailable" "$dir/err"
+ok $? "spice restore names the lock another process holds, and its holder"
+sed 's/^/# /' "$dir/err"
+kill "$holder"
+wait "$holder" 2>/dev/null
 
 rm -rf "$dir"
 echo "1..$n"
