@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * restore_process(): eventfds, signalfds and epoll instances.
+ * restore_process(): eventfds, signalfds, timerfds and epoll instances.
  *
  * They are made before the point of no return, as files that no fd refers
  * to yet, and each epoll instance gets its interest list there too, with
@@ -19,24 +19,57 @@
 #include <linux/eventfd.h>
 #include <linux/eventpoll.h>
 #include <linux/signalfd.h>
+#include <linux/timerfd.h>
 #include <linux/spice.h>
 
 #include "rebuild.h"
 
+/* A timerfd with the clock, flags, timer and ticks of its image entry. */
+static struct file *spice_create_timerfd(const struct spice_image *img,
+					 const struct spice_image_fd *d)
+{
+	const struct spice_image_timerfd *t = spice_image_find_timerfd(img, d->fd);
+	struct file *file;
+	int flags = 0, err;
+
+	if (WARN_ON_ONCE(!t))
+		return ERR_PTR(-EINVAL);
+	file = timerfd_file_create(t->clock, d->open_flags & O_NONBLOCK);
+	if (IS_ERR(file))
+		return file;
+	if (t->flags & SPICE_TIMERFD_ABSTIME)
+		flags |= TFD_TIMER_ABSTIME;
+	if (t->flags & SPICE_TIMERFD_CANCEL_ON_SET)
+		flags |= TFD_TIMER_CANCEL_ON_SET;
+	err = timerfd_file_restore(file, flags, t->value_ns, t->interval_ns,
+				   t->ticks);
+	if (err) {
+		fput(file);
+		return ERR_PTR(err);
+	}
+	return file;
+}
+
 /**
- * spice_create_event_file - Make the eventfd, signalfd or epoll file of an
- * image fd.
- * @d: An fd of type %SPICE_FD_EVENTFD, %SPICE_FD_SIGNALFD or
- *     %SPICE_FD_EPOLL, checked.
+ * spice_create_event_file - Make the eventfd, signalfd, timerfd or epoll
+ * file of an image fd.
+ * @img: The checked image.
+ * @d: An fd of type %SPICE_FD_EVENTFD, %SPICE_FD_SIGNALFD,
+ *     %SPICE_FD_TIMERFD or %SPICE_FD_EPOLL, of @img.
  * @out: The file, on success.
  *
  * An eventfd gets its counter and its semaphore and non-blocking modes, a
- * signalfd its mask and non-blocking mode; an epoll instance starts empty,
- * spice_prepare_epoll() fills it.
+ * signalfd its mask and non-blocking mode, a timerfd its clock, timer and
+ * unread expirations, armed now as timerfd_settime(2) would arm it; an
+ * epoll instance starts empty, spice_prepare_epoll() fills it.
  *
- * Return: 0, -ENOMEM or -ENFILE.
+ * Return: 0, -ENOMEM or -ENFILE; for a timerfd on an alarm clock -EPERM
+ * without CAP_WAKE_ALARM, -ECANCELED if the clock of one armed with
+ * TFD_TIMER_CANCEL_ON_SET was set meanwhile, -EOPNOTSUPP on a kernel
+ * without timerfd.
  */
-int spice_create_event_file(const struct spice_image_fd *d, struct file **out)
+int spice_create_event_file(const struct spice_image *img,
+			    const struct spice_image_fd *d, struct file **out)
 {
 	int nonblock = d->open_flags & O_NONBLOCK;
 	struct file *file;
@@ -50,6 +83,8 @@ int spice_create_event_file(const struct spice_image_fd *d, struct file **out)
 		/* Bit n - 1 for signal n, as the thread masks (64-bit). */
 		siginitset(&mask, d->pos);
 		file = signalfd_file_create(&mask, nonblock);
+	} else if (d->type == SPICE_FD_TIMERFD) {
+		file = spice_create_timerfd(img, d);
 	} else {
 		file = epoll_file_create(nonblock);
 	}

@@ -351,10 +351,10 @@ int spice_prepare_fds(struct spice_rebuild *rb,
 			if (err)
 				return err;
 			break;
-		default:	/* eventfd, signalfd, epoll */
+		default:	/* eventfd, signalfd, timerfd, epoll */
 			n = spice_add_fd(rb, d[i].fd);
 			n->cloexec = d[i].fd_flags & FD_CLOEXEC;
-			err = spice_create_event_file(&d[i], &n->file);
+			err = spice_create_event_file(&rb->img, &d[i], &n->file);
 			if (err)
 				return err;
 			break;

@@ -11,6 +11,7 @@
  */
 
 #include <linux/bitops.h>
+#include <linux/bsearch.h>
 #include <linux/bits.h>
 #include <linux/crc32.h>
 #include <linux/fs.h>
@@ -74,6 +75,8 @@ static const struct {
 				      SPICE_IMAGE_MAX_POSIX_TIMERS },
 	[SPICE_SECT_LOCKS] = { sizeof(struct spice_image_lock),
 			       SPICE_IMAGE_MAX_LOCKS },
+	[SPICE_SECT_TIMERFDS] = { sizeof(struct spice_image_timerfd),
+				  SPICE_IMAGE_MAX_FDS },
 };
 
 #define SPICE_PROC_FLAGS	(SPICE_PROC_UNDUMPABLE | SPICE_PROC_NO_NEW_PRIVS | \
@@ -481,7 +484,8 @@ static bool spice_shared_fd_ok(const struct spice_image *img, u64 i)
 	    first->type_flags != d->type_flags || first->pos != d->pos)
 		return false;
 	return d->type == SPICE_FD_FILE || d->type == SPICE_FD_SUPPLIED ||
-	       d->type == SPICE_FD_EVENTFD || d->type == SPICE_FD_SIGNALFD;
+	       d->type == SPICE_FD_EVENTFD || d->type == SPICE_FD_SIGNALFD ||
+	       d->type == SPICE_FD_TIMERFD;
 }
 
 static int spice_check_fds(const struct spice_image *img)
@@ -526,6 +530,7 @@ static int spice_check_fds(const struct spice_image *img)
 				return -EINVAL;
 			break;
 		case SPICE_FD_EPOLL:
+		case SPICE_FD_TIMERFD:
 			if (!spice_anon_fd_ok(&d[i]) || d[i].pos)
 				return -EINVAL;
 			break;
@@ -542,6 +547,14 @@ static int spice_check_fds(const struct spice_image *img)
 	return 0;
 }
 
+/* An s32 fd against an entry that starts with its s32 fd, for bsearch(). */
+static int spice_fd_cmp(const void *key, const void *entry)
+{
+	s32 a = *(const s32 *)key, b = *(const s32 *)entry;
+
+	return a < b ? -1 : a > b;
+}
+
 /**
  * spice_image_find_fd - Look up an fd of a checked image.
  * @img: The image; its fd table is sorted.
@@ -552,18 +565,9 @@ static int spice_check_fds(const struct spice_image *img)
 const struct spice_image_fd *spice_image_find_fd(const struct spice_image *img,
 						 s32 fd)
 {
-	u64 lo = 0, hi = img->nr[SPICE_SECT_FDS], mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (img->fds[mid].fd == fd)
-			return &img->fds[mid];
-		if (img->fds[mid].fd < fd)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	BUILD_BUG_ON(offsetof(struct spice_image_fd, fd));
+	return bsearch(&fd, img->fds, img->nr[SPICE_SECT_FDS], sizeof(*img->fds),
+		       spice_fd_cmp);
 }
 
 static int spice_check_epoll(const struct spice_image *img)
@@ -638,6 +642,54 @@ static int spice_check_locks(const struct spice_image *img)
 			return -EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * The timers of the timerfds, one per timerfd open file (its first fd),
+ * sorted by fd: a clock and settime flags timerfd_create(2) and
+ * timerfd_settime(2) take, times a ktime_t holds.
+ */
+static int spice_check_timerfds(const struct spice_image *img)
+{
+	const struct spice_image_timerfd *t = img->timerfds;
+	const struct spice_image_fd *d;
+	u64 i, files = 0;
+
+	/* The layout image-format.rst gives. */
+	BUILD_BUG_ON(sizeof(struct spice_image_timerfd) != 40);
+	for (i = 0; i < img->nr[SPICE_SECT_FDS]; i++)
+		files += img->fds[i].type == SPICE_FD_TIMERFD && !img->fds[i].shares;
+	if (files != img->nr[SPICE_SECT_TIMERFDS])
+		return -EINVAL;
+	for (i = 0; i < img->nr[SPICE_SECT_TIMERFDS]; i++, t++) {
+		d = spice_image_find_fd(img, t->fd);
+		/* In fd order, each a timerfd's first fd: all of them, once. */
+		if (!d || d->type != SPICE_FD_TIMERFD || d->shares ||
+		    (i && t->fd <= t[-1].fd) || t->reserved)
+			return -EINVAL;
+		if (t->clock == CLOCK_TAI || !spice_timer_clock_ok(t->clock) ||
+		    t->value_ns > KTIME_MAX || t->interval_ns > KTIME_MAX)
+			return -EINVAL;
+		/* Any of them on any clock, as timerfd_settime() keeps them. */
+		if (t->flags & ~(SPICE_TIMERFD_ABSTIME | SPICE_TIMERFD_CANCEL_ON_SET))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * spice_image_find_timerfd - The timer of a timerfd of a checked image.
+ * @img: The image.
+ * @fd: The first fd of the timerfd.
+ *
+ * Return: Its entry; every such fd of a checked image has one.
+ */
+const struct spice_image_timerfd *
+spice_image_find_timerfd(const struct spice_image *img, s32 fd)
+{
+	BUILD_BUG_ON(offsetof(struct spice_image_timerfd, fd));
+	return bsearch(&fd, img->timerfds, img->nr[SPICE_SECT_TIMERFDS],
+		       sizeof(*img->timerfds), spice_fd_cmp);
 }
 
 static int spice_check_interval(const struct spice_image *img,
@@ -834,6 +886,7 @@ int spice_image_check(struct spice_image *img, void *meta, size_t len,
 	img->signals = spice_sect_start(img, sect[SPICE_SECT_SIGNALS]);
 	img->posix_timers = spice_sect_start(img, sect[SPICE_SECT_POSIX_TIMERS]);
 	img->locks = spice_sect_start(img, sect[SPICE_SECT_LOCKS]);
+	img->timerfds = spice_sect_start(img, sect[SPICE_SECT_TIMERFDS]);
 
 	err = spice_check_process(img);
 	if (!err)
@@ -854,6 +907,8 @@ int spice_image_check(struct spice_image *img, void *meta, size_t len,
 		err = spice_check_epoll(img);
 	if (!err)
 		err = spice_check_locks(img);
+	if (!err)
+		err = spice_check_timerfds(img);
 	if (!err)
 		err = spice_check_vmas(img);
 	if (!err)

@@ -10,7 +10,7 @@
 
 struct file;
 
-#define SPICE_SECT_MAX	SPICE_SECT_LOCKS
+#define SPICE_SECT_MAX	SPICE_SECT_TIMERFDS
 
 /*
  * The metadata of an image, copied into the kernel and checked: every
@@ -37,6 +37,7 @@ struct spice_image {
 	const struct spice_image_signal *signals;
 	const struct spice_image_posix_timer *posix_timers;
 	const struct spice_image_lock *locks;
+	const struct spice_image_timerfd *timerfds;
 	u64 nr[SPICE_SECT_MAX + 1];	/* entries per section type */
 };
 
@@ -48,6 +49,8 @@ const struct spice_image_vma *spice_image_find_vma(const struct spice_image *img
 						   u64 addr);
 const struct spice_image_fd *spice_image_find_fd(const struct spice_image *img,
 						 s32 fd);
+const struct spice_image_timerfd *
+spice_image_find_timerfd(const struct spice_image *img, s32 fd);
 
 static inline const void *spice_image_blob(const struct spice_image *img,
 					   struct spice_image_ref ref)

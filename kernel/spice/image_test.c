@@ -22,7 +22,7 @@
 #define T_VMA		0x10000000ULL
 
 enum { S_PROC, S_THREADS, S_VMAS, S_IV, S_BLOBS, S_FDS, S_EPOLL, S_RLIM,
-	S_ITIM, S_SIG, S_TIMERS, S_FILES, S_LOCKS, S_NR };
+	S_ITIM, S_SIG, S_TIMERS, S_FILES, S_LOCKS, S_TIMERFDS, S_NR };
 
 struct test_image {
 	u8 buf[T_META];
@@ -69,7 +69,8 @@ static u64 add_sect(struct test_image *x, int i, u32 type, u32 esize,
 
 /*
  * fd 3 an eventfd, fd 4 an epoll instance watching fds 3 and 5, fd 5 a
- * pipe the launcher supplies, fd 7 file 0 open for reading and writing.
+ * pipe the launcher supplies, fd 7 file 0 open for reading and writing,
+ * fd 8 a timerfd armed with TFD_TIMER_ABSTIME on the realtime clock.
  */
 static void image_init_fds(struct test_image *x)
 {
@@ -94,6 +95,14 @@ static void image_init_fds(struct test_image *x)
 	w[1] = (struct spice_image_epoll_watch) { .epfd = 4, .tfd = 5, .events = 1 };
 	d[3] = (struct spice_image_fd) {
 		.fd = 7, .type = SPICE_FD_FILE, .file = 0, .open_flags = O_RDWR,
+	};
+	d[4] = (struct spice_image_fd) {
+		.fd = 8, .type = SPICE_FD_TIMERFD, .file = SPICE_IMAGE_NONE,
+		.open_flags = O_RDWR | O_NONBLOCK,
+	};
+	*(struct spice_image_timerfd *)body(x, S_TIMERFDS) = (struct spice_image_timerfd) {
+		.fd = 8, .clock = CLOCK_REALTIME, .flags = SPICE_TIMERFD_ABSTIME,
+		.ticks = 2, .value_ns = KTIME_MAX, .interval_ns = 1,
 	};
 }
 
@@ -157,7 +166,7 @@ static void image_init(struct test_image *x)
 	off = add_sect(x, S_IV, SPICE_SECT_INTERVALS, sizeof(*iv), off, 1);
 	off = add_sect(x, S_BLOBS, SPICE_SECT_BLOBS, 1, off, 4);
 	off = add_sect(x, S_FDS, SPICE_SECT_FDS, sizeof(struct spice_image_fd),
-		       off, 4);
+		       off, 5);
 	off = add_sect(x, S_EPOLL, SPICE_SECT_EPOLL,
 		       sizeof(struct spice_image_epoll_watch), off, 2);
 	off = add_sect(x, S_RLIM, SPICE_SECT_RLIMITS,
@@ -174,6 +183,8 @@ static void image_init(struct test_image *x)
 		       sizeof(struct spice_image_file), off, 1);
 	off = add_sect(x, S_LOCKS, SPICE_SECT_LOCKS,
 		       sizeof(struct spice_image_lock), off, 2);
+	off = add_sect(x, S_TIMERFDS, SPICE_SECT_TIMERFDS,
+		       sizeof(struct spice_image_timerfd), off, 1);
 	p = body(x, S_PROC);
 	p->exe_file = SPICE_IMAGE_NONE;
 	p->cwd.len = 4;
@@ -549,7 +560,7 @@ static void event_fds(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 2, x->img.nr[SPICE_SECT_EPOLL]);
 	KUNIT_EXPECT_PTR_EQ(test, &x->img.fds[1], spice_image_find_fd(&x->img, 4));
 	KUNIT_EXPECT_NULL(test, spice_image_find_fd(&x->img, 6));
-	KUNIT_EXPECT_NULL(test, spice_image_find_fd(&x->img, 8));
+	KUNIT_EXPECT_NULL(test, spice_image_find_fd(&x->img, 9));
 	KUNIT_EXPECT_NULL(test, spice_image_find_fd(&x->img, 0));
 
 	EXPECT_FD_CHECK(test, x, -EINVAL, d[0].type_flags = 2);
@@ -648,6 +659,37 @@ static void locks(struct kunit *test)
 	EXPECT_LOCK_CHECK(test, x, -EINVAL, l[0].start = 1);
 }
 
+static void timerfds(struct kunit *test)
+{
+	struct test_image *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+	struct spice_image_timerfd *t;
+
+	image_init(x);
+	KUNIT_ASSERT_EQ(test, 0, check(x, T_FILE_SIZE));
+	KUNIT_EXPECT_PTR_EQ(test, &x->img.timerfds[0],
+			    spice_image_find_timerfd(&x->img, 8));
+	KUNIT_EXPECT_NULL(test, spice_image_find_timerfd(&x->img, 7));
+	t = body(x, S_TIMERFDS);
+	EXPECT_FD_CHECK(test, x, 0, t->flags |= SPICE_TIMERFD_CANCEL_ON_SET);
+	EXPECT_FD_CHECK(test, x, 0, { t->clock = CLOCK_BOOTTIME_ALARM; t->flags = 0; });
+	EXPECT_FD_CHECK(test, x, 0, t->value_ns = 0);	/* disarmed */
+	EXPECT_FD_CHECK(test, x, -EINVAL, t->clock = CLOCK_TAI);
+	EXPECT_FD_CHECK(test, x, -EINVAL, t->clock = CLOCK_PROCESS_CPUTIME_ID);
+	/* As timerfd_settime() keeps them, meaningful or not. */
+	EXPECT_FD_CHECK(test, x, 0, t->flags = SPICE_TIMERFD_CANCEL_ON_SET);
+	EXPECT_FD_CHECK(test, x, 0, { t->clock = CLOCK_MONOTONIC;
+				      t->flags |= SPICE_TIMERFD_CANCEL_ON_SET; });
+	EXPECT_FD_CHECK(test, x, -EINVAL, t->flags = 4);
+	EXPECT_FD_CHECK(test, x, -EINVAL, t->reserved = 1);
+	EXPECT_FD_CHECK(test, x, -EINVAL, t->interval_ns = (u64)KTIME_MAX + 1);
+	EXPECT_FD_CHECK(test, x, -EINVAL, t->fd = 3);	/* an eventfd */
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[4].pos = 1);
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[4].open_flags = O_RDONLY);
+	/* A timerfd without its timer, or two timers for one. */
+	EXPECT_FD_CHECK(test, x, -EINVAL, { d[2] = d[4]; d[2].fd = 5; });
+	EXPECT_FD_CHECK(test, x, -EINVAL, d[4].type = SPICE_FD_EVENTFD);
+}
+
 /* fds 3 and 5 become the read and write ends of one pipe, or a pair. */
 static void make_channel(struct spice_image_fd *d, u32 type, u32 kind)
 {
@@ -730,6 +772,7 @@ static struct kunit_case spice_image_cases[] = {
 	KUNIT_CASE(pending_signals),
 	KUNIT_CASE(posix_timers),
 	KUNIT_CASE(locks),
+	KUNIT_CASE(timerfds),
 	{}
 };
 

@@ -115,7 +115,8 @@ int spice_channel_file(struct spice_rebuild *rb, const struct spice_image_fd *d,
 void spice_release_channels(struct spice_rebuild *rb);
 
 /* events.c */
-int spice_create_event_file(const struct spice_image_fd *d, struct file **out);
+int spice_create_event_file(const struct spice_image *img,
+			    const struct spice_image_fd *d, struct file **out);
 int spice_prepare_epoll(struct spice_rebuild *rb);
 
 /* rlimits.c */

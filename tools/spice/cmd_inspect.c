@@ -250,17 +250,37 @@ static void print_locks(const struct spice_image *img, int32_t fd,
 	}
 }
 
+/* The timer of timerfd @fd; @next walks the timers, sorted by fd. */
+static void print_timerfd(const struct spice_image *img, int32_t fd,
+			  uint64_t *next)
+{
+	const struct spice_image_timerfd *t;
+	uint64_t nr, i;
+
+	t = spice_image_table(img, SPICE_SECT_TIMERFDS, &nr);
+	for (i = *next; i < nr && t[i].fd <= fd; i++) {
+		*next = i + 1;
+		if (t[i].fd != fd)
+			continue;
+		printf(" clock %d%s%s, %.6f s left, interval %.6f s, %llu unread",
+		       t[i].clock, t[i].flags & SPICE_TIMERFD_ABSTIME ? " abstime" : "",
+		       t[i].flags & SPICE_TIMERFD_CANCEL_ON_SET ? " cancel-on-set" : "",
+		       t[i].value_ns / 1e9, t[i].interval_ns / 1e9,
+		       (unsigned long long)t[i].ticks);
+	}
+}
+
 static void print_fds(const struct spice_image *img)
 {
 	static const char *const type[] = {
 		[SPICE_FD_FILE] = "file", [SPICE_FD_SUPPLIED] = "supplied",
 		[SPICE_FD_EVENTFD] = "eventfd", [SPICE_FD_EPOLL] = "epoll",
 		[SPICE_FD_PIPE] = "pipe", [SPICE_FD_SOCKETPAIR] = "socketpair",
-		[SPICE_FD_SIGNALFD] = "signalfd",
+		[SPICE_FD_SIGNALFD] = "signalfd", [SPICE_FD_TIMERFD] = "timerfd",
 	};
 	const struct spice_image_epoll_watch *w;
 	const struct spice_image_fd *d;
-	uint64_t nr, nw, i, k, next_lock = 0;
+	uint64_t nr, nw, i, k, next_lock = 0, next_timerfd = 0;
 	char path[4200];
 
 	d = spice_image_table(img, SPICE_SECT_FDS, &nr);
@@ -277,6 +297,8 @@ static void print_fds(const struct spice_image *img)
 			       " semaphore" : "");
 		} else if (d[i].type == SPICE_FD_SIGNALFD) {
 			printf(" mask %#llx", (unsigned long long)d[i].pos);
+		} else if (d[i].type == SPICE_FD_TIMERFD) {
+			print_timerfd(img, d[i].fd, &next_timerfd);
 		} else if (d[i].type == SPICE_FD_PIPE) {
 			printf(" %s end of pipe %u", d[i].type_flags &
 			       SPICE_FD_SECOND_END ? "write" : "read", d[i].object);

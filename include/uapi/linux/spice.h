@@ -406,6 +406,11 @@ enum spice_image_section_type {
 	 * process held, sorted by @fd.
 	 */
 	SPICE_SECT_LOCKS = 15,
+	/**
+	 * @SPICE_SECT_TIMERFDS: &struct spice_image_timerfd, one per
+	 * %SPICE_FD_TIMERFD fd that shares no earlier fd's file, sorted by @fd.
+	 */
+	SPICE_SECT_TIMERFDS = 16,
 };
 
 /**
@@ -814,6 +819,11 @@ enum spice_image_fd_type {
 	 * SIGSTOP).
 	 */
 	SPICE_FD_SIGNALFD = 7,
+	/**
+	 * @SPICE_FD_TIMERFD: A timerfd; its clock and timer are its entry of
+	 * %SPICE_SECT_TIMERFDS.
+	 */
+	SPICE_FD_TIMERFD = 8,
 };
 
 /* &struct spice_image_fd.type_flags of a %SPICE_FD_EVENTFD: EFD_SEMAPHORE. */
@@ -880,6 +890,43 @@ struct spice_image_fd {
 	 * @object.
 	 */
 	__u32 shares;
+};
+
+/*
+ * Settime flags of a timerfd (&struct spice_image_timerfd.flags), as
+ * timerfd_settime(2) takes and keeps them: TFD_TIMER_ABSTIME,
+ * TFD_TIMER_CANCEL_ON_SET (which acts only with the first, on a realtime
+ * clock).
+ */
+#define SPICE_TIMERFD_ABSTIME		(1U << 0)
+#define SPICE_TIMERFD_CANCEL_ON_SET	(1U << 1)
+
+/**
+ * struct spice_image_timerfd - The timer of a timerfd.
+ *
+ * Made again as timerfd_create(2) and timerfd_settime(2) would make it for
+ * the caller; the time left counts from the restore, and a timer armed
+ * with %SPICE_TIMERFD_ABSTIME is armed at the absolute time the restore's
+ * "now" plus the time left.
+ */
+struct spice_image_timerfd {
+	/** @fd: The %SPICE_FD_TIMERFD fd. */
+	__s32 fd;
+	/**
+	 * @clock: CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME,
+	 * CLOCK_REALTIME_ALARM or CLOCK_BOOTTIME_ALARM.
+	 */
+	__s32 clock;
+	/** @flags: Bitmask of SPICE_TIMERFD_* flags. */
+	__u32 flags;
+	/** @reserved: Must be zero. */
+	__u32 reserved;
+	/** @ticks: Expirations not read yet (what read(2) would return). */
+	__u64 ticks;
+	/** @value_ns: Time left, in nanoseconds; zero for a disarmed timer. */
+	__u64 value_ns;
+	/** @interval_ns: Interval, in nanoseconds; zero for a one-shot timer. */
+	__u64 interval_ns;
 };
 
 /*

@@ -96,6 +96,8 @@ static int dump_one_fd(struct dump *d, int fd, struct dump_fd *e)
 	} else if (!strcmp(link, "anon_inode:[eventpoll]")) {
 		f.type = SPICE_FD_EPOLL;
 		e->is_epoll = 1;
+	} else if (!strcmp(link, "anon_inode:[timerfd]")) {
+		f.type = SPICE_FD_TIMERFD;	/* its timer: dump_timerfds() */
 	} else if (!strcmp(link, "anon_inode:[signalfd]")) {
 		f.type = SPICE_FD_SIGNALFD;
 		if (!fdinfo_field(info, "sigmask:", 16, &val))
@@ -106,7 +108,7 @@ static int dump_one_fd(struct dump *d, int fd, struct dump_fd *e)
 				 fd, link);
 	}
 	if ((f.type == SPICE_FD_EVENTFD || f.type == SPICE_FD_EPOLL ||
-	     f.type == SPICE_FD_SIGNALFD) &&
+	     f.type == SPICE_FD_SIGNALFD || f.type == SPICE_FD_TIMERFD) &&
 	    (f.open_flags & ~(uint64_t)O_NONBLOCK) != O_RDWR)
 		return dump_fail(d, -EOPNOTSUPP, "fd %d: %s with open flags %#o",
 				 fd, link, f.open_flags);
@@ -202,7 +204,8 @@ static int dump_epoll(struct dump *d, int epfd)
 static int shareable(uint32_t type)
 {
 	return type == SPICE_FD_FILE || type == SPICE_FD_SUPPLIED ||
-	       type == SPICE_FD_EVENTFD || type == SPICE_FD_SIGNALFD;
+	       type == SPICE_FD_EVENTFD || type == SPICE_FD_SIGNALFD ||
+	       type == SPICE_FD_TIMERFD;
 }
 
 /*
@@ -293,6 +296,8 @@ int dump_fds(struct dump *d)
 	}
 	if (!err)
 		err = dump_locks(d, e, nr);
+	if (!err)
+		err = dump_timerfds(d, e, nr);
 	/* After every fd: the writer wants the watches' fds known. */
 	for (i = 0; i < nr && !err; i++)
 		if (e[i].is_epoll)

@@ -99,6 +99,9 @@ int dump_fds(struct dump *d);
 /* dump_locks.c */
 int dump_locks(struct dump *d, const struct dump_fd *e, int nr);
 
+/* dump_timerfd.c */
+int dump_timerfds(struct dump *d, const struct dump_fd *e, int nr);
+
 /* dump_shmem.c */
 int dump_vma_is_shmem(const struct dump_vma *v);
 int dump_check_shmem(struct dump *d);

@@ -76,6 +76,8 @@ static const char *fd_kind(uint32_t type)
 		return "an eventfd";
 	case SPICE_FD_SIGNALFD:
 		return "a signalfd";
+	case SPICE_FD_TIMERFD:
+		return "a timerfd";
 	case SPICE_FD_EPOLL:
 		return "an epoll instance";
 	default:

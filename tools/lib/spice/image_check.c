@@ -76,6 +76,8 @@ static const struct {
 				      SPICE_IMAGE_MAX_POSIX_TIMERS, "posix_timers" },
 	[SPICE_SECT_LOCKS] = { sizeof(struct spice_image_lock),
 			       SPICE_IMAGE_MAX_LOCKS, "locks" },
+	[SPICE_SECT_TIMERFDS] = { sizeof(struct spice_image_timerfd),
+				  SPICE_IMAGE_MAX_FDS, "timerfds" },
 };
 
 /* The bits epoll_ctl(2) lets EPOLLEXCLUSIVE be combined with. */
@@ -512,7 +514,7 @@ static int check_files(const struct spice_image *img, char *why)
 	return 0;
 }
 
-/* An eventfd or epoll file is O_RDWR, maybe O_NONBLOCK, and no file. */
+/* An eventfd, signalfd, timerfd or epoll file: O_RDWR, maybe O_NONBLOCK. */
 static int check_anon_fd(const struct spice_image_fd *d, char *why)
 {
 	if ((d->open_flags & ~O_NONBLOCK) != O_RDWR)
@@ -520,8 +522,9 @@ static int check_anon_fd(const struct spice_image_fd *d, char *why)
 			    d->fd, d->open_flags);
 	if (d->file != SPICE_IMAGE_NONE)
 		return fail(why, -EINVAL, "fd %d: a file index on a non-file fd", d->fd);
-	if (d->type == SPICE_FD_EPOLL && d->pos)
-		return fail(why, -EINVAL, "fd %d: an epoll fd with a position", d->fd);
+	if ((d->type == SPICE_FD_EPOLL || d->type == SPICE_FD_TIMERFD) && d->pos)
+		return fail(why, -EINVAL, "fd %d: an epoll fd or timerfd with a position",
+			    d->fd);
 	/* A mask signalfd(2) would not keep is not one it made. */
 	if (d->type == SPICE_FD_SIGNALFD &&
 	    (d->pos & (1ULL << (SIGKILL - 1) | 1ULL << (SIGSTOP - 1))))
@@ -626,7 +629,8 @@ static int check_shared_fd(const struct spice_image_fd *d, uint64_t i, char *why
 		return fail(why, -EINVAL, "fd %d: differs from fd %d, whose file it shares",
 			    d[i].fd, first->fd);
 	if (d[i].type != SPICE_FD_FILE && d[i].type != SPICE_FD_SUPPLIED &&
-	    d[i].type != SPICE_FD_EVENTFD && d[i].type != SPICE_FD_SIGNALFD)
+	    d[i].type != SPICE_FD_EVENTFD && d[i].type != SPICE_FD_SIGNALFD &&
+	    d[i].type != SPICE_FD_TIMERFD)
 		return fail(why, -EINVAL, "fd %d: type %u cannot share a file this way",
 			    d[i].fd, d[i].type);
 	return 0;
@@ -681,6 +685,7 @@ static int check_fds(const struct spice_image *img, char *why)
 		case SPICE_FD_EVENTFD:
 		case SPICE_FD_EPOLL:
 		case SPICE_FD_SIGNALFD:
+		case SPICE_FD_TIMERFD:
 			err = check_anon_fd(&d[i], why);
 			if (err)
 				return err;
@@ -792,6 +797,44 @@ static int check_locks(const struct spice_image *img, char *why)
 			return fail(why, -EINVAL, "lock %llu: fd %d is not open for %s",
 				    (unsigned long long)i, l->fd,
 				    l->type == SPICE_LOCK_WRITE ? "writing" : "reading");
+	}
+	return 0;
+}
+
+/*
+ * The timers of the timerfds, as restore_process() takes them: one per
+ * timerfd open file (its first fd), in fd order; a clock timerfd_create(2)
+ * takes, settime flags timerfd_settime(2) takes, times of at most
+ * 2^63 - 1 ns.
+ */
+static int check_timerfds(const struct spice_image *img, char *why)
+{
+	const struct spice_image_timerfd *t = spice_image_table(img,
+						SPICE_SECT_TIMERFDS, NULL);
+	const struct spice_image_fd *d = spice_image_table(img, SPICE_SECT_FDS,
+							   NULL);
+	uint64_t i, n = img->nr[SPICE_SECT_TIMERFDS], files = 0;
+
+	for (i = 0; i < img->nr[SPICE_SECT_FDS]; i++)
+		files += d[i].type == SPICE_FD_TIMERFD && !d[i].shares;
+	if (files != n)
+		return fail(why, -EINVAL, "%llu timerfd timers for %llu timerfds",
+			    (unsigned long long)n, (unsigned long long)files);
+	for (i = 0; i < n; i++, t++) {
+		d = spice_image_find_fd(img, t->fd);
+		if (!d || d->type != SPICE_FD_TIMERFD || d->shares ||
+		    (i && t->fd <= t[-1].fd))
+			return fail(why, -EINVAL,
+				    "timerfd timer %llu: fd %d is not the next timerfd",
+				    (unsigned long long)i, t->fd);
+		if (t->reserved)
+			return fail(why, -EINVAL, "timerfd %d: reserved field set", t->fd);
+		if (t->clock == CLOCK_TAI || !timer_clock_ok(t->clock))
+			return fail(why, -EINVAL, "timerfd %d: clock %d", t->fd, t->clock);
+		if (t->flags & ~(SPICE_TIMERFD_ABSTIME | SPICE_TIMERFD_CANCEL_ON_SET))
+			return fail(why, -EINVAL, "timerfd %d: flags %#x", t->fd, t->flags);
+		if (t->value_ns > INT64_MAX || t->interval_ns > INT64_MAX)
+			return fail(why, -EINVAL, "timerfd %d: time over 2^63 - 1 ns", t->fd);
 	}
 	return 0;
 }
@@ -1087,6 +1130,8 @@ int spice_image_parse(const void *buf, size_t len, uint64_t file_size,
 		err = check_epoll(img, why);
 	if (!err)
 		err = check_locks(img, why);
+	if (!err)
+		err = check_timerfds(img, why);
 	if (!err)
 		err = check_vmas(img, why);
 	if (!err)

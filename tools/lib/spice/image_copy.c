@@ -102,6 +102,7 @@ static int copy_fds(const struct spice_image *img, struct spice_writer *w)
 {
 	const struct spice_image_epoll_watch *ew;
 	const struct spice_image_lock *lock;
+	const struct spice_image_timerfd *tfd;
 	const struct spice_image_fd *d;
 	uint64_t i, nr;
 	int err = 0;
@@ -116,6 +117,9 @@ static int copy_fds(const struct spice_image *img, struct spice_writer *w)
 	lock = spice_image_table(img, SPICE_SECT_LOCKS, &nr);
 	for (i = 0; i < nr && !err; i++)
 		err = spice_writer_add_lock(w, &lock[i]);
+	tfd = spice_image_table(img, SPICE_SECT_TIMERFDS, &nr);
+	for (i = 0; i < nr && !err; i++)
+		err = spice_writer_add_timerfd(w, &tfd[i]);
 	return err;
 }
 

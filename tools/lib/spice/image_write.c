@@ -61,6 +61,8 @@ struct spice_writer {
 	uint32_t nr_timers;
 	struct spice_image_lock *locks;
 	uint32_t nr_locks;
+	struct spice_image_timerfd *timerfds;
+	uint32_t nr_timerfds;
 	struct spice_image_vma *vmas;
 	uint32_t nr_vmas;
 	struct page_rec *pages;
@@ -154,6 +156,7 @@ void spice_writer_free(struct spice_writer *w)
 	free(w->signals);
 	free(w->timers);
 	free(w->locks);
+	free(w->timerfds);
 	free(w->vmas);
 	free(w->pages);
 	free(w->ws);
@@ -361,6 +364,20 @@ int spice_writer_add_lock(struct spice_writer *w,
 	if (err)
 		return err;
 	w->locks[w->nr_locks++] = *l;
+	return 0;
+}
+
+int spice_writer_add_timerfd(struct spice_writer *w,
+			     const struct spice_image_timerfd *t)
+{
+	int err;
+
+	if (w->nr_timerfds >= SPICE_IMAGE_MAX_FDS)
+		return -E2BIG;
+	err = grow(&w->timerfds, w->nr_timerfds, sizeof(*t));
+	if (err)
+		return err;
+	w->timerfds[w->nr_timerfds++] = *t;
 	return 0;
 }
 
@@ -805,6 +822,8 @@ int spice_writer_write(struct spice_writer *w, int fd,
 	add_section(&l, SPICE_SECT_POSIX_TIMERS, sizeof(*w->timers), w->timers,
 		    w->nr_timers);
 	add_section(&l, SPICE_SECT_LOCKS, sizeof(*w->locks), w->locks, w->nr_locks);
+	add_section(&l, SPICE_SECT_TIMERFDS, sizeof(*w->timerfds), w->timerfds,
+		    w->nr_timerfds);
 	for (i = 0; i < l.nr; i++)
 		l.sect[i].offset += l.nr * sizeof(l.sect[0]);
 	l.end += l.nr * sizeof(l.sect[0]);

@@ -40,6 +40,7 @@ struct fixture {
 	struct spice_image_signal signals[4];
 	struct spice_image_posix_timer timers[2];
 	struct spice_image_lock locks[2];
+	struct spice_image_timerfd timerfd;
 	struct spice_writer_stats stats;
 };
 
@@ -115,6 +116,10 @@ static inline int fx_build(struct fixture *fx)
 				       .file = SPICE_IMAGE_NONE };
 	struct spice_image_epoll_watch watch = { .epfd = 5, .tfd = 4,
 						 .events = 1, .data = 44 };
+	/* fd 6 a timerfd */
+	struct spice_image_fd tfd = { .fd = 6, .type = SPICE_FD_TIMERFD,
+				      .open_flags = O_RDWR | O_NONBLOCK,
+				      .file = SPICE_IMAGE_NONE };
 	struct spice_image_vma v;
 	unsigned char xstate[64];
 	struct spice_writer *w;
@@ -178,6 +183,12 @@ static inline int fx_build(struct fixture *fx)
 		.fd = 3, .kind = SPICE_LOCK_POSIX, .type = SPICE_LOCK_READ,
 		.end = 99,
 	};
+	/* Absolute, on the realtime clock, with an expiration unread. */
+	fx->timerfd = (struct spice_image_timerfd){
+		.fd = 6, .clock = CLOCK_REALTIME, .ticks = 1,
+		.flags = SPICE_TIMERFD_ABSTIME | SPICE_TIMERFD_CANCEL_ON_SET,
+		.value_ns = 3000000000ULL, .interval_ns = 1000000,
+	};
 
 	w = spice_writer_new(fx->dir);
 	if (!w)
@@ -211,7 +222,11 @@ static inline int fx_build(struct fixture *fx)
 	if (!err)
 		err = spice_writer_add_fd(w, &epfd);
 	if (!err)
+		err = spice_writer_add_fd(w, &tfd);
+	if (!err)
 		err = spice_writer_add_epoll_watch(w, &watch);
+	if (!err)
+		err = spice_writer_add_timerfd(w, &fx->timerfd);
 	for (i = 0; i < 2 && !err; i++)
 		err = spice_writer_add_lock(w, &fx->locks[i]);
 	v = (struct spice_image_vma){ .start = FX_ANON,

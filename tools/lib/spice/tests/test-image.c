@@ -80,6 +80,7 @@ static void test_round_trip(void)
 	const struct spice_image_signal *sig;
 	const struct spice_image_posix_timer *timer;
 	const struct spice_image_lock *lock;
+	const struct spice_image_timerfd *tfd;
 	const struct spice_image_vma *v;
 	char why[SPICE_IMAGE_WHY_LEN];
 	struct spice_image *img;
@@ -159,6 +160,9 @@ static void test_round_trip(void)
 	lock = spice_image_table(img, SPICE_SECT_LOCKS, &nr);
 	check(nr == 2 && !memcmp(lock, fx.locks, sizeof(fx.locks)),
 	      "file locks survive");
+	tfd = spice_image_table(img, SPICE_SECT_TIMERFDS, &nr);
+	check(nr == 1 && !memcmp(tfd, &fx.timerfd, sizeof(fx.timerfd)),
+	      "timerfd timers survive");
 	f = spice_image_table(img, SPICE_SECT_FILES, &nr);
 	check(nr == 1 && f->size == 4 * FX_PAGE && S_ISREG(f->mode) &&
 	      f->path.len == strlen(fx.file) &&
@@ -167,10 +171,11 @@ static void test_round_trip(void)
 	act = spice_image_table(img, SPICE_SECT_SIGACTIONS, &nr);
 	check(nr == 64 && act[1].handler == 0x401000, "signal actions survive");
 	spice_image_table(img, SPICE_SECT_FDS, &nr);
-	check(nr == 3 && spice_image_find_fd(img, 4)->pos == 5 &&
+	check(nr == 4 && spice_image_find_fd(img, 4)->pos == 5 &&
 	      spice_image_find_fd(img, 4)->type_flags == SPICE_EVENTFD_SEMAPHORE &&
 	      spice_image_find_fd(img, 5)->type == SPICE_FD_EPOLL &&
-	      !spice_image_find_fd(img, 6), "fd table survives");
+	      spice_image_find_fd(img, 6)->type == SPICE_FD_TIMERFD &&
+	      !spice_image_find_fd(img, 7), "fd table survives");
 	watch = spice_image_table(img, SPICE_SECT_EPOLL, &nr);
 	check(nr == 1 && watch->epfd == 5 && watch->tfd == 4 && watch->data == 44,
 	      "epoll watches survive");
@@ -204,6 +209,7 @@ struct mutation {
 #define ITIMER(b, i) ((struct spice_image_itimer *)entry(b, SPICE_SECT_ITIMERS, i))
 #define SIG(b, i) ((struct spice_image_signal *)entry(b, SPICE_SECT_SIGNALS, i))
 #define LOCK(b, i) ((struct spice_image_lock *)entry(b, SPICE_SECT_LOCKS, i))
+#define TIMERFD(b) ((struct spice_image_timerfd *)entry(b, SPICE_SECT_TIMERFDS, 0))
 #define TIMER(b, i) \
 	((struct spice_image_posix_timer *)entry(b, SPICE_SECT_POSIX_TIMERS, i))
 
@@ -649,6 +655,30 @@ static void m_lock_range(unsigned char *b, size_t *l)
 {
 	(void)l;
 	LOCK(b, 1)->start = 100;
+}
+
+static void m_timerfd_fd(unsigned char *b, size_t *l)
+{
+	(void)l;
+	TIMERFD(b)->fd = 4;
+}
+
+static void m_timerfd_tai(unsigned char *b, size_t *l)
+{
+	(void)l;
+	TIMERFD(b)->clock = CLOCK_TAI;
+}
+
+static void m_timerfd_flags(unsigned char *b, size_t *l)
+{
+	(void)l;
+	TIMERFD(b)->flags |= 4;
+}
+
+static void m_timerfd_time(unsigned char *b, size_t *l)
+{
+	(void)l;
+	TIMERFD(b)->value_ns = (uint64_t)INT64_MAX + 1;
 }
 
 static void m_timer_id_order(unsigned char *b, size_t *l)
@@ -1177,6 +1207,12 @@ static const struct mutation mutations[] = {
 	  -EINVAL, "lock 0: fd 3 is open for neither reading nor writing" },
 	{ "a lock ending before its start", m_lock_range, 1, -EINVAL,
 	  "lock 1 on fd 3: type 0, range 100-99" },
+	{ "a timerfd timer on an eventfd", m_timerfd_fd, 1, -EINVAL,
+	  "timerfd timer 0: fd 4 is not the next timerfd" },
+	{ "a timerfd on CLOCK_TAI", m_timerfd_tai, 1, -EINVAL, "timerfd 6: clock 11" },
+	{ "an unknown timerfd flag", m_timerfd_flags, 1, -EINVAL, "timerfd 6: flags 0x7" },
+	{ "a timerfd's time over 2^63 - 1 ns", m_timerfd_time, 1, -EINVAL,
+	  "timerfd 6: time over 2^63 - 1 ns" },
 	{ "POSIX timer ids out of order", m_timer_id_order, 1, -EINVAL,
 	  "posix timer 1: id 0 out of order" },
 	{ "a POSIX timer on a CPU-time clock", m_timer_cpu_clock, 1, -EINVAL,

@@ -4,8 +4,8 @@
  * state, the OOM score, each thread's id, parent-death signal and timer
  * slack, each mapping's lock and advice, and tens of thousands of
  * mappings, the interval timers, pending signals with their siginfo,
- * POSIX timers with their ids, fds that share an open file, file locks;
- * none of the launcher's timers.  A dumpee sets the state,
+ * POSIX timers with their ids, fds that share an open file, file locks,
+ * timerfds; none of the launcher's timers.  A dumpee sets the state,
  * is dumped and restored by a launcher that does not have it, then checks
  * it from inside; the test checks it from /proc too.  A launcher that could not
  * give itself the state with the ordinary calls gets their error, and is
@@ -29,6 +29,9 @@
 #include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/time.h>
+#include <sys/timerfd.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,6 +65,7 @@
 #define WITH_POSIX_TIMERS 1024	/* POSIX timers of each kind, one firing soon */
 #define WITH_SHARED_FILES 2048	/* dup()ed fds: a file and an eventfd */
 #define WITH_LOCKS	4096	/* flock, POSIX and OFD locks, see take_locks() */
+#define WITH_TIMERFDS	8192	/* timerfds, see make_timerfds() */
 
 #define CORE_MAX	1048576
 #define MSGQUEUE_CUR	4096
@@ -738,6 +742,122 @@ static char locks_are_mine(void)
 	return 'A';
 }
 
+/*
+ * Timerfds: periodic on CLOCK_MONOTONIC (1000 s left, every 300 s, with a
+ * TFD_TIMER_CANCEL_ON_SET that means nothing there but is kept) and a dup
+ * of it, absolute on CLOCK_REALTIME with TFD_TIMER_CANCEL_ON_SET (2000 s
+ * from now), one-shot on CLOCK_BOOTTIME that fired and was not read, with
+ * an epoll instance watching it, and periodic every 50 ms, which has fired
+ * before the dump and fires many times around it.
+ */
+#define TFD_PERIODIC	28
+#define TFD_ABSOLUTE	29
+#define TFD_FIRED	30
+#define TFD_FAST	31
+#define TFD_DUP		32
+#define TFD_EPOLL	33
+#define TFD_FAST_NS	50000000
+
+static int make_timerfd(int fd, int clock, int flags, time_t left, long left_ns,
+			time_t every, long every_ns)
+{
+	struct itimerspec its = { { every, every_ns }, { left, left_ns } };
+	int got = timerfd_create(clock, TFD_NONBLOCK);
+
+	if (flags & TFD_TIMER_ABSTIME) {
+		clock_gettime(clock, &its.it_value);
+		its.it_value.tv_sec += left;
+	}
+	if (got < 0 || dup2(got, fd) != fd || close(got))
+		return -1;
+	return timerfd_settime(fd, flags, &its, NULL);
+}
+
+static void make_timerfds(void)
+{
+	struct pollfd p[2] = { { .fd = TFD_FIRED, .events = POLLIN },
+			       { .fd = TFD_FAST, .events = POLLIN } };
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep;
+
+	if (make_timerfd(TFD_PERIODIC, CLOCK_MONOTONIC, TFD_TIMER_CANCEL_ON_SET,
+			 1000, 0, 300, 0) ||
+	    dup2(TFD_PERIODIC, TFD_DUP) != TFD_DUP ||
+	    make_timerfd(TFD_ABSOLUTE, CLOCK_REALTIME,
+			 TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, 2000, 0, 0, 0) ||
+	    make_timerfd(TFD_FIRED, CLOCK_BOOTTIME, 0, 0, 1, 0, 0) ||
+	    make_timerfd(TFD_FAST, CLOCK_MONOTONIC, 0, 0, TFD_FAST_NS, 0, TFD_FAST_NS) ||
+	    poll(&p[0], 1, 10000) != 1 || poll(&p[1], 1, 10000) != 1)
+		_exit(40);
+	ep = epoll_create1(0);
+	if (ep < 0 || dup2(ep, TFD_EPOLL) != TFD_EPOLL || close(ep) ||
+	    epoll_ctl(TFD_EPOLL, EPOLL_CTL_ADD, TFD_FIRED, &ev))
+		_exit(41);
+}
+
+/* Field @name of /proc/self/fdinfo/@fd, or -1. */
+static long fdinfo_value(int fd, const char *name, int base)
+{
+	char path[64], buf[512], *s;
+	int f, n;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = open(path, O_RDONLY);
+	n = f >= 0 ? read(f, buf, sizeof(buf) - 1) : -1;
+	if (f >= 0)
+		close(f);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	s = strstr(buf, name);
+	return s ? strtol(s + strlen(name), NULL, base) : -1;
+}
+
+/* Whether timerfd @fd is on @clock with @flags, @left_s s left at most
+ * (at least half of it), and an interval of @every_ns.
+ */
+static bool timerfd_is(int fd, int clock, int flags, long left_s, long long every_ns)
+{
+	struct itimerspec its;
+
+	return !timerfd_gettime(fd, &its) &&
+	       fdinfo_value(fd, "clockid:", 10) == clock &&
+	       fdinfo_value(fd, "settime flags:", 8) == flags &&
+	       its.it_interval.tv_sec * 1000000000LL + its.it_interval.tv_nsec == every_ns &&
+	       its.it_value.tv_sec <= left_s && its.it_value.tv_sec >= left_s / 2;
+}
+
+/*
+ * Each as it was; the one that fired has its expiration to read, once,
+ * and its epoll instance says so; the fast one fires again.
+ */
+static char timerfds_kept(void)
+{
+	struct pollfd p = { .fd = TFD_FAST, .events = POLLIN };
+	struct epoll_event ev;
+	struct itimerspec its;
+	uint64_t ticks = 0;
+
+	if (!timerfd_is(TFD_PERIODIC, CLOCK_MONOTONIC, TFD_TIMER_CANCEL_ON_SET,
+			1000, 300000000000LL) || !same_file(TFD_PERIODIC, TFD_DUP) ||
+	    !timerfd_is(TFD_ABSOLUTE, CLOCK_REALTIME,
+			TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, 2000, 0))
+		return 'T';
+	if (epoll_wait(TFD_EPOLL, &ev, 1, 0) != 1 ||
+	    read(TFD_FIRED, &ticks, sizeof(ticks)) != sizeof(ticks) || ticks != 1 ||
+	    read(TFD_FIRED, &ticks, sizeof(ticks)) != -1 || errno != EAGAIN ||
+	    !timerfd_is(TFD_FIRED, CLOCK_BOOTTIME, 0, 0, 0))
+		return 'U';
+	/* Its expirations counted; still armed: it fires again. */
+	if (timerfd_gettime(TFD_FAST, &its) || its.it_interval.tv_nsec != TFD_FAST_NS)
+		return 'W';
+	if (read(TFD_FAST, &ticks, sizeof(ticks)) != sizeof(ticks) || !ticks)
+		return 'X';
+	if (poll(&p, 1, 5000) != 1)
+		return 'Y';
+	return 'A';
+}
+
 static void set_state(int with)
 {
 	struct rlimit r;
@@ -793,6 +913,8 @@ static void set_state(int with)
 		share_files();
 	if (with & WITH_LOCKS)
 		take_locks();
+	if (with & WITH_TIMERFDS)
+		make_timerfds();
 	if (with & WITH_MAPS) {
 		/* Every other page readable: one VMA per page. */
 		p = mmap(NULL, MANY_VMAS * 4096UL, PROT_NONE,
@@ -887,6 +1009,9 @@ static char check_state(int with, int nr_maps)
 	if (v != 'A')
 		return v;
 	v = with & WITH_LOCKS ? locks_are_mine() : 'A';
+	if (v != 'A')
+		return v;
+	v = with & WITH_TIMERFDS ? timerfds_kept() : 'A';
 	if (v != 'A')
 		return v;
 	if ((with & WITH_ITIMERS) &&
@@ -1027,6 +1152,8 @@ static int dump_with(struct fidelity_ctx *fc, int with)
 		if (err)
 			fprintf(stderr, "# spice_dump: %s\n", why);
 	}
+	if (err)	/* SPICE_DUMP_KILL killed it otherwise */
+		kill(fc->dumpee, SIGKILL);
 	waitpid(fc->dumpee, NULL, 0);
 	fc->dumpee = -1;
 	close(cmd[1]);
@@ -1528,6 +1655,16 @@ TEST_F(fidelity, file_locks)
 	end_restored(_metadata, fc);
 	EXPECT_TRUE(flock_free(LOCK_EX));
 	EXPECT_EQ(F_UNLCK, lock_seen(F_GETLK, F_WRLCK, 0, 0, &pid));
+}
+
+TEST_F(fidelity, timerfds)
+{
+	struct fidelity_ctx *fc = &self->c;
+
+	ASSERT_EQ(0, dump_with(fc, WITH_TIMERFDS));
+	ASSERT_LT(0, launch(fc, 0));
+	EXPECT_EQ('A', ask(_metadata, fc));
+	end_restored(_metadata, fc);
 }
 
 /*

@@ -93,6 +93,7 @@ LIBSPICE_API const void *spice_image_blob(const struct spice_image *img,
  *	spice_writer_add_fd(w, &fd) or _add_fd_data()            (each)
  *	spice_writer_add_epoll_watch(w, &watch)   (each; after its fds)
  *	spice_writer_add_lock(w, &lock)    (each file lock; after its fds)
+ *	spice_writer_add_timerfd(w, &timer)   (each timerfd; after its fd)
  *	spice_writer_add_vma(w, &vma) -> vma index  (sorted; intervals unset)
  *	spice_writer_add_pages(w, addr, buf, len)   (ascending per vma)
  *	spice_writer_set_ws(w, ranges, n)
@@ -172,6 +173,9 @@ LIBSPICE_API int spice_writer_add_epoll_watch(struct spice_writer *w,
 /* A file lock, after those of lower fds. */
 LIBSPICE_API int spice_writer_add_lock(struct spice_writer *w,
 				       const struct spice_image_lock *l);
+/* The timer of a timerfd, after those of lower fds. */
+LIBSPICE_API int spice_writer_add_timerfd(struct spice_writer *w,
+					  const struct spice_image_timerfd *t);
 LIBSPICE_API int spice_writer_add_vma(struct spice_writer *w,
 				      const struct spice_image_vma *vma);
 LIBSPICE_API int spice_writer_add_pages(struct spice_writer *w,
