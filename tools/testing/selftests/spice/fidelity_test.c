@@ -40,6 +40,7 @@
 
 #include "../kselftest_harness.h"
 #include "mmap_restore_util.h"
+#include "proc_views.h"
 
 #ifndef PR_SET_MDWE
 #define PR_SET_MDWE			65
@@ -66,6 +67,7 @@
 #define WITH_SHARED_FILES 2048	/* dup()ed fds: a file and an eventfd */
 #define WITH_LOCKS	4096	/* flock, POSIX and OFD locks, see take_locks() */
 #define WITH_TIMERFDS	8192	/* timerfds, see make_timerfds() */
+#define WITH_PROC_VIEW	16384	/* dump_with() keeps its /proc view */
 
 #define CORE_MAX	1048576
 #define MSGQUEUE_CUR	4096
@@ -83,6 +85,22 @@
 #define PROF_LEFT	300
 #define PROF_EVERY	7
 
+/*
+ * The real-time signals the other states send the process, blocked in the
+ * threads that do not take them, made before those states are set.
+ */
+static void block_rt_signals(void)
+{
+	sigset_t rt;
+	int sig;
+
+	sigemptyset(&rt);
+	for (sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		sigaddset(&rt, sig);
+	if (pthread_sigmask(SIG_BLOCK, &rt, NULL))
+		_exit(32);
+}
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static bool worker_ready, asked;
@@ -95,6 +113,7 @@ static void *worker(void *arg)
 	bool ok;
 
 	(void)arg;
+	block_rt_signals();
 	if (prctl(PR_SET_PDEATHSIG, SIGUSR2) || prctl(PR_SET_TIMERSLACK, WORKER_SLACK))
 		_exit(30);
 	pthread_mutex_lock(&lock);
@@ -170,6 +189,7 @@ static void *sig_worker(void *arg)
 	bool ok;
 
 	(void)arg;
+	block_rt_signals();	/* those of the other states: not its to take */
 	pthread_mutex_lock(&lock);
 	sig_thread_ready = true;
 	pthread_cond_broadcast(&wake);
@@ -365,6 +385,7 @@ static bool holder_exits;
 static void *robust_holder(void *arg)
 {
 	(void)arg;
+	block_rt_signals();
 	if (pthread_mutex_lock(&robust))
 		_exit(31);
 	pthread_mutex_lock(&lock);
@@ -1043,7 +1064,8 @@ static void dumpee(int cmd, int ack, int with)
 	while (read(CMD_FD, &c, 1) == 1) {
 		if (c == 'e')
 			_exit(7);
-		c = check_state(with, nr_maps);
+		/* 'p': here, running, nothing checked (nor consumed). */
+		c = c == 'p' ? 'P' : check_state(with, nr_maps);
 		if (write(ACK_FD, &c, 1) != 1)
 			_exit(29);
 	}
@@ -1058,6 +1080,7 @@ struct fidelity_ctx {
 	int dumpee_maps;
 	pid_t dumpee_tid;	/* its last thread's id */
 	char lock_lines[1024];	/* its locks, with WITH_LOCKS */
+	char *view;		/* its /proc view, with WITH_PROC_VIEW */
 	pid_t squatter;		/* a process holding that id */
 };
 
@@ -1072,6 +1095,7 @@ FIXTURE_SETUP(fidelity)
 
 	fc->dumpee = -1;
 	fc->launcher = -1;
+	fc->view = NULL;
 	fc->cmd = -1;
 	fc->ack = -1;
 	signal(SIGPIPE, SIG_IGN);
@@ -1106,6 +1130,7 @@ FIXTURE_TEARDOWN(fidelity)
 	}
 	unlink(fc->image_path);
 	unlink(shared_path);
+	free(fc->view);
 }
 
 /* The highest thread id of @pid. */
@@ -1134,7 +1159,7 @@ static int dump_with(struct fidelity_ctx *fc, int with)
 {
 	struct spice_dump_opts opts = { .flags = SPICE_DUMP_KILL };
 	char why[SPICE_IMAGE_WHY_LEN];
-	int cmd[2], ack[2], err = -1;
+	int cmd[2], ack[2], err = -1, status = 0;
 	char c;
 
 	if (pipe(cmd) || pipe(ack))
@@ -1148,13 +1173,25 @@ static int dump_with(struct fidelity_ctx *fc, int with)
 		fc->dumpee_maps = count_maps(fc->dumpee);
 		fc->dumpee_tid = last_tid(fc->dumpee);
 		lock_lines(fc->dumpee, fc->lock_lines, sizeof(fc->lock_lines));
+		if (with & WITH_PROC_VIEW) {
+			fc->view = malloc(VIEW_MAX);
+			/* Unreadable or cut short: no view to compare. */
+			if (fc->view && proc_view(fc->dumpee, fc->view, VIEW_MAX)) {
+				free(fc->view);
+				fc->view = NULL;
+			}
+		}
 		err = spice_dump(fc->dumpee, fc->image_fd, &opts, NULL, why);
 		if (err)
 			fprintf(stderr, "# spice_dump: %s\n", why);
 	}
 	if (err)	/* SPICE_DUMP_KILL killed it otherwise */
 		kill(fc->dumpee, SIGKILL);
-	waitpid(fc->dumpee, NULL, 0);
+	waitpid(fc->dumpee, &status, 0);
+	if (err && WIFEXITED(status))	/* set_state() failed */
+		fprintf(stderr, "# the dumpee exited with %d\n", WEXITSTATUS(status));
+	else if (err && WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
+		fprintf(stderr, "# the dumpee was killed by signal %d\n", WTERMSIG(status));
 	fc->dumpee = -1;
 	close(cmd[1]);
 	close(ack[0]);
@@ -1664,6 +1701,43 @@ TEST_F(fidelity, timerfds)
 	ASSERT_EQ(0, dump_with(fc, WITH_TIMERFDS));
 	ASSERT_LT(0, launch(fc, 0));
 	EXPECT_EQ('A', ask(_metadata, fc));
+	end_restored(_metadata, fc);
+}
+
+/*
+ * /proc shows the restored process as it showed the dumped one, field by
+ * field, for a process holding one of each kind of state restored (the
+ * fields that differ by nature are named in proc_views.h).
+ */
+TEST_F(fidelity, proc_views_match)
+{
+	struct fidelity_ctx *fc = &self->c;
+	char *after = malloc(VIEW_MAX), why[1024], c, *p;
+	int lines = 0;
+
+	ASSERT_NE(NULL, after);
+	ASSERT_EQ(0, dump_with(fc, WITH_LIMITS | WITH_PRCTL | WITH_TIDS |
+			       WITH_VMA_STATE | WITH_ITIMERS | WITH_SIGNALS |
+			       WITH_POSIX_TIMERS | WITH_SHARED_FILES | WITH_LOCKS |
+			       WITH_TIMERFDS | WITH_PROC_VIEW));
+	ASSERT_NE(NULL, fc->view);
+	ASSERT_LT(0, launch(fc, 0));
+	/*
+	 * Restored once it answers; viewed before anything is checked.  (Each
+	 * state's own test checks it from inside: here they cross, a timer's
+	 * signal pending for the process where a thread expects none.)
+	 */
+	ASSERT_EQ(1, write(fc->cmd, "p", 1));
+	ASSERT_EQ(1, read(fc->ack, &c, 1));
+	ASSERT_EQ('P', c);
+	ASSERT_EQ(0, proc_view(fc->launcher, after, VIEW_MAX));
+	EXPECT_EQ(0, proc_view_diff(fc->view, after, why, sizeof(why)))
+		TH_LOG("%s", why);
+	for (p = after; (p = strchr(p, '\n')); p++)
+		lines++;
+	TH_LOG("%d lines of /proc compared", lines);
+	EXPECT_LT(300, lines);
+	free(after);
 	end_restored(_metadata, fc);
 }
 
