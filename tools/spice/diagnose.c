@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 
@@ -301,6 +302,28 @@ static void check_sigpending(const struct spice_image *img, struct report *r)
 		    (unsigned long long)(nsig + ntimers), limit, used);
 }
 
+/* CAP_WAKE_ALARM for the timers and timerfds on an alarm clock. */
+static void check_alarm_clocks(const struct spice_image *img, struct report *r)
+{
+	const struct spice_image_posix_timer *t;
+	const struct spice_image_timerfd *tfd;
+	uint64_t i, nr;
+
+	if (has_cap(CAP_WAKE_ALARM))
+		return;
+	t = spice_image_table(img, SPICE_SECT_POSIX_TIMERS, &nr);
+	for (i = 0; i < nr; i++)
+		if (t[i].clock == CLOCK_REALTIME_ALARM || t[i].clock == CLOCK_BOOTTIME_ALARM)
+			say(r, "POSIX timer %d: an alarm clock (%d) needs CAP_WAKE_ALARM",
+			    t[i].id, t[i].clock);
+	tfd = spice_image_table(img, SPICE_SECT_TIMERFDS, &nr);
+	for (i = 0; i < nr; i++)
+		if (tfd[i].clock == CLOCK_REALTIME_ALARM ||
+		    tfd[i].clock == CLOCK_BOOTTIME_ALARM)
+			say(r, "fd %d: a timerfd on an alarm clock (%d) needs CAP_WAKE_ALARM",
+			    tfd[i].fd, tfd[i].clock);
+}
+
 int diagnose(const struct spice_image *img, const struct restore_process_fd *map,
 	     unsigned int nr_map, unsigned int what, const char *prefix)
 {
@@ -312,6 +335,7 @@ int diagnose(const struct spice_image *img, const struct restore_process_fd *map
 	check_rlimits(img, &r);
 	check_memory(img, &r);
 	check_sigpending(img, &r);
+	check_alarm_clocks(img, &r);
 	if (what & DIAGNOSE_FDS)
 		check_supplied(img, map, nr_map, &r);
 	if (what & DIAGNOSE_FILES) {
