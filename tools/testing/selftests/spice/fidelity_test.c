@@ -1209,6 +1209,7 @@ static int dump_with(struct fidelity_ctx *fc, int with)
 #define LAUNCH_LOW_SIGPENDING	128	/* RLIMIT_SIGPENDING 1/1 */
 #define LAUNCH_FLOCK_FREE	256	/* checks, if it fails, that no flock is left */
 #define LAUNCH_RECORDS_FREE	512	/* ... nor a record lock below byte 149 */
+#define LAUNCH_SUPPLY_LOCKED	1024	/* its own files for FLOCK_FD and POSIX_FD */
 #define LAUNCHER_CHANGED	99	/* its exit status if a failed call changed it */
 
 static int drop_cap(int cap)
@@ -1275,7 +1276,7 @@ static int arm_timers(void)
  */
 static pid_t launch(struct fidelity_ctx *fc, int how)
 {
-	struct restore_process_fd map[2];
+	struct restore_process_fd map[4];
 	struct restore_process_args args = {};
 	int cmd[2], ack[2], err, oom;
 
@@ -1311,6 +1312,13 @@ static pid_t launch(struct fidelity_ctx *fc, int how)
 		map[1] = (struct restore_process_fd){ .image_fd = ACK_FD, .fd = ack[1] };
 		args.fd_map = (uintptr_t)map;
 		args.nr_fd_map = 2;
+		if (how & LAUNCH_SUPPLY_LOCKED) {
+			map[2] = (struct restore_process_fd){
+				.image_fd = FLOCK_FD, .fd = open(shared_path, O_RDWR) };
+			map[3] = (struct restore_process_fd){
+				.image_fd = POSIX_FD, .fd = open(shared_path, O_RDWR) };
+			args.nr_fd_map = 4;
+		}
 		oom = read_int_file("/proc/self/oom_score_adj");
 		sys_restore_process(fc->image_fd, &args, sizeof(args),
 				    how & LAUNCH_NEW_TIDS ? RESTORE_PROCESS_NEW_TIDS : 0);
@@ -1765,6 +1773,25 @@ TEST_F(fidelity, a_lock_held_elsewhere_fails_the_restore)
 	ASSERT_LT(0, launch(fc, LAUNCH_RECORDS_FREE));
 	EXPECT_EQ(100 + EAGAIN, launcher_status(fc));
 	close(blocker);
+}
+
+/*
+ * On an fd the launcher supplies, a POSIX lock is set (it is the
+ * process's), a flock lock is not (it would be the launcher's file's).
+ */
+TEST_F(fidelity, locks_on_supplied_fds)
+{
+	struct fidelity_ctx *fc = &self->c;
+	pid_t pid;
+
+	ASSERT_EQ(0, dump_with(fc, WITH_LOCKS));
+	ASSERT_LT(0, launch(fc, LAUNCH_SUPPLY_LOCKED));
+	ASSERT_EQ('A', ask(_metadata, fc));
+	EXPECT_EQ(F_WRLCK, lock_seen(F_GETLK, F_RDLCK, 99, 1, &pid));
+	EXPECT_EQ(fc->launcher, pid);
+	EXPECT_EQ(F_RDLCK, lock_seen(F_OFD_GETLK, F_WRLCK, 100, 50, &pid));
+	EXPECT_TRUE(flock_free(LOCK_EX));
+	end_restored(_metadata, fc);
 }
 
 /* State no image holds yet, set by a child that then waits. */
