@@ -351,6 +351,13 @@ int spice_prepare_fds(struct spice_rebuild *rb,
 			if (err)
 				return err;
 			break;
+		case SPICE_FD_PIDFD:
+			n = spice_add_fd(rb, d[i].fd);
+			n->cloexec = d[i].fd_flags & FD_CLOEXEC;
+			err = spice_pidfd_file(rb, &d[i], &n->file);
+			if (err)
+				return err;
+			break;
 		default:	/* eventfd, signalfd, timerfd, epoll */
 			n = spice_add_fd(rb, d[i].fd);
 			n->cloexec = d[i].fd_flags & FD_CLOEXEC;

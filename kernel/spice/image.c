@@ -432,6 +432,23 @@ static bool spice_anon_fd_ok(const struct spice_image_fd *d)
 }
 
 /*
+ * A pidfd: O_RDWR, maybe O_NONBLOCK (PIDFD_NONBLOCK) and O_EXCL
+ * (PIDFD_THREAD), of a thread of the image; a pidfd of the process is of
+ * its main thread, as pidfd_open(2) takes only a thread-group leader
+ * without PIDFD_THREAD.
+ */
+static bool spice_pidfd_ok(const struct spice_image *img,
+			   const struct spice_image_fd *d)
+{
+	if ((d->open_flags & ~(O_NONBLOCK | O_EXCL)) != O_RDWR ||
+	    d->file != SPICE_IMAGE_NONE || d->pos || d->type_flags ||
+	    d->data.offset || d->data.len)
+		return false;
+	return d->open_flags & O_EXCL ? d->object < img->nr[SPICE_SECT_THREADS] :
+	       !d->object;
+}
+
+/*
  * A pipe's or socket pair's end: open flags that fit it (O_NONBLOCK, and
  * packet mode on a pipe), a type for a pair, an @object that is the first
  * fd of the same pipe or pair, and data only on a pipe's first fd.
@@ -481,11 +498,12 @@ static bool spice_shared_fd_ok(const struct spice_image *img, u64 i)
 	first = &img->fds[d->shares - 1];
 	if (first->shares || first->type != d->type ||
 	    first->open_flags != d->open_flags || first->file != d->file ||
-	    first->type_flags != d->type_flags || first->pos != d->pos)
+	    first->type_flags != d->type_flags || first->pos != d->pos ||
+	    first->object != d->object)
 		return false;
 	return d->type == SPICE_FD_FILE || d->type == SPICE_FD_SUPPLIED ||
 	       d->type == SPICE_FD_EVENTFD || d->type == SPICE_FD_SIGNALFD ||
-	       d->type == SPICE_FD_TIMERFD;
+	       d->type == SPICE_FD_TIMERFD || d->type == SPICE_FD_PIDFD;
 }
 
 static int spice_check_fds(const struct spice_image *img)
@@ -507,6 +525,11 @@ static int spice_check_fds(const struct spice_image *img)
 		channel = d[i].type == SPICE_FD_PIPE || d[i].type == SPICE_FD_SOCKETPAIR;
 		if (channel) {
 			if (!spice_channel_fd_ok(img, i))
+				return -EINVAL;
+			continue;
+		}
+		if (d[i].type == SPICE_FD_PIDFD) {
+			if (!spice_pidfd_ok(img, &d[i]))
 				return -EINVAL;
 			continue;
 		}

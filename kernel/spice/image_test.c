@@ -659,6 +659,26 @@ static void locks(struct kunit *test)
 	EXPECT_LOCK_CHECK(test, x, -EINVAL, l[0].start = 1);
 }
 
+static void pidfds(struct kunit *test)
+{
+	struct test_image *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+	const struct spice_image_fd pidfd = {
+		.fd = 3, .type = SPICE_FD_PIDFD, .file = SPICE_IMAGE_NONE,
+		.open_flags = O_RDWR,
+	};
+
+	/* Of the process, of its thread 0 (the only one), non-blocking. */
+	EXPECT_FD_CHECK(test, x, 0, d[0] = pidfd);
+	EXPECT_FD_CHECK(test, x, 0, { d[0] = pidfd; d[0].open_flags |= O_EXCL; });
+	EXPECT_FD_CHECK(test, x, 0, { d[0] = pidfd; d[0].open_flags |= O_NONBLOCK; });
+	EXPECT_FD_CHECK(test, x, -EINVAL, { d[0] = pidfd; d[0].open_flags |= O_EXCL;
+					    d[0].object = 1; });	/* no thread 1 */
+	EXPECT_FD_CHECK(test, x, -EINVAL, { d[0] = pidfd; d[0].object = 1; });
+	EXPECT_FD_CHECK(test, x, -EINVAL, { d[0] = pidfd; d[0].open_flags = O_RDONLY; });
+	EXPECT_FD_CHECK(test, x, -EINVAL, { d[0] = pidfd; d[0].pos = 1; });
+	EXPECT_FD_CHECK(test, x, -EINVAL, { d[0] = pidfd; d[0].file = 0; });
+}
+
 static void timerfds(struct kunit *test)
 {
 	struct test_image *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
@@ -773,6 +793,7 @@ static struct kunit_case spice_image_cases[] = {
 	KUNIT_CASE(posix_timers),
 	KUNIT_CASE(locks),
 	KUNIT_CASE(timerfds),
+	KUNIT_CASE(pidfds),
 	{}
 };
 

@@ -148,6 +148,8 @@ int spice_prepare_locks(struct spice_rebuild *rb);
 
 /* tids.c */
 int spice_prepare_tids(struct spice_rebuild *rb);
+int spice_pidfd_file(struct spice_rebuild *rb, const struct spice_image_fd *d,
+		     struct file **out);
 void spice_release_tids(struct spice_rebuild *rb);
 
 /* rebuild.c */

@@ -287,7 +287,8 @@ static void restore_process_report(struct spice_rebuild *rb)
  * - -EAFNOSUPPORT: An internal socket pair on a kernel without AF_UNIX.
  * - -ELOOP: The image's epoll instances watch each other, or nest deeper
  *   than epoll allows.
- * - -EOPNOTSUPP: A 32-bit thread or caller, a caller with a shadow stack.
+ * - -EOPNOTSUPP: A 32-bit thread or caller, a caller with a shadow stack;
+ *   a pidfd of a thread with %RESTORE_PROCESS_NEW_TIDS.
  *
  * Past the point of no return only allocations and thread creation can
  * fail; the process is then killed with SIGKILL.

@@ -13,9 +13,12 @@
  * caller, whose pid the process keeps.
  */
 
+#include <linux/fcntl.h>
 #include <linux/nsproxy.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
+#include <linux/pidfs.h>
+#include <uapi/linux/pidfd.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 
@@ -58,6 +61,44 @@ int spice_prepare_tids(struct spice_rebuild *rb)
 			return PTR_ERR(pid);
 		rb->tids[i - 1] = pid;
 	}
+	return 0;
+}
+
+/**
+ * spice_pidfd_file - Make a pidfd of the restored process or a thread of it.
+ * @rb: The rebuild, its thread ids taken.
+ * @d: An fd of type %SPICE_FD_PIDFD, checked.
+ * @out: The file, on success.
+ *
+ * A pidfd of the process is one of the caller's tgid, which the restored
+ * process keeps; one of its main thread (PIDFD_THREAD), of the caller's
+ * own id; one of another thread, of the id taken for it, which it gets at
+ * its creation after the point of no return.  As
+ * pidfd_open(2) gives them to a process for itself: no privilege needed.
+ *
+ * Return: 0, -ENOMEM, -ENFILE, or -EOPNOTSUPP for a pidfd of a thread
+ * with %RESTORE_PROCESS_NEW_TIDS (its id is not known before that point).
+ */
+int spice_pidfd_file(struct spice_rebuild *rb, const struct spice_image_fd *d,
+		     struct file **out)
+{
+	struct pid *pid = task_tgid(current);
+	struct file *file;
+
+	/* The caller may be a thread whose leader exited: it is thread 0. */
+	if (d->open_flags & PIDFD_THREAD)
+		pid = task_pid(current);
+	if (d->object) {
+		if (!rb->tids)
+			return -EOPNOTSUPP;
+		pid = rb->tids[d->object - 1];
+	}
+	file = pidfs_alloc_file(pid, O_RDWR | (d->open_flags & (O_NONBLOCK | O_EXCL)));
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	/* Opening strips O_EXCL; set PIDFD_THREAD again, as pidfd_open() does. */
+	file->f_flags |= d->open_flags & PIDFD_THREAD;
+	*out = file;
 	return 0;
 }
 

@@ -277,6 +277,7 @@ static void print_fds(const struct spice_image *img)
 		[SPICE_FD_EVENTFD] = "eventfd", [SPICE_FD_EPOLL] = "epoll",
 		[SPICE_FD_PIPE] = "pipe", [SPICE_FD_SOCKETPAIR] = "socketpair",
 		[SPICE_FD_SIGNALFD] = "signalfd", [SPICE_FD_TIMERFD] = "timerfd",
+		[SPICE_FD_PIDFD] = "pidfd",
 	};
 	const struct spice_image_epoll_watch *w;
 	const struct spice_image_fd *d;
@@ -297,6 +298,11 @@ static void print_fds(const struct spice_image *img)
 			       " semaphore" : "");
 		} else if (d[i].type == SPICE_FD_SIGNALFD) {
 			printf(" mask %#llx", (unsigned long long)d[i].pos);
+		} else if (d[i].type == SPICE_FD_PIDFD) {
+			if (d[i].open_flags & O_EXCL)
+				printf(" of thread %u", d[i].object);
+			else
+				printf(" of the process");
 		} else if (d[i].type == SPICE_FD_TIMERFD) {
 			print_timerfd(img, d[i].fd, &next_timerfd);
 		} else if (d[i].type == SPICE_FD_PIPE) {

@@ -824,6 +824,13 @@ enum spice_image_fd_type {
 	 * %SPICE_SECT_TIMERFDS.
 	 */
 	SPICE_FD_TIMERFD = 8,
+	/**
+	 * @SPICE_FD_PIDFD: A pidfd of the process (pidfd_open(2) of its
+	 * pid) or, open with O_EXCL (PIDFD_THREAD), of one of its threads:
+	 * @object is the index of that thread in %SPICE_SECT_THREADS, zero
+	 * for the process.
+	 */
+	SPICE_FD_PIDFD = 9,
 };
 
 /* &struct spice_image_fd.type_flags of a %SPICE_FD_EVENTFD: EFD_SEMAPHORE. */
@@ -872,7 +879,8 @@ struct spice_image_fd {
 	 * @object: For a pipe or socket pair, the index in the fd table of
 	 * the first fd (the lowest) that refers to it, the same for every
 	 * fd of that pipe or pair; fds of the same end share one open file.
-	 * Zero for the other types.
+	 * For a pidfd, the index of its thread in %SPICE_SECT_THREADS.  Zero
+	 * for the other types.
 	 */
 	__u32 object;
 	/**

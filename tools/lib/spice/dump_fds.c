@@ -38,6 +38,37 @@ static int fdinfo_field(const char *info, const char *key, int base,
 	return 1;
 }
 
+/*
+ * The thread a pidfd refers to (fdinfo "Pid:"), as its index among the
+ * process's threads: 0 for the process itself; with PIDFD_THREAD (O_EXCL)
+ * any of its threads.  A pidfd of another process, or of one that exited,
+ * is refused: only the one process is restored.
+ */
+static int pidfd_thread(struct dump *d, int fd, const char *info,
+			uint64_t flags, uint32_t *index)
+{
+	const char *p = strstr(info, "\nPid:");
+	long pid = p ? strtol(p + 5, NULL, 10) : -1;
+	int i;
+
+	if (pid < 0)
+		return dump_fail(d, -EOPNOTSUPP,
+				 "fd %d: a pidfd of a process that exited is not restored", fd);
+	if (!pid)
+		return dump_fail(d, -EOPNOTSUPP,
+				 "fd %d: a pidfd of a process outside the dumper's pid namespace is not restored",
+				 fd);
+	for (i = 0; i < d->nr_threads; i++) {
+		if (d->threads[i].tid != pid || (i && !(flags & O_EXCL)))
+			continue;
+		*index = i;
+		return 0;
+	}
+	return dump_fail(d, -EOPNOTSUPP,
+			 "fd %d: a pidfd of process %ld, not this one, is not restored",
+			 fd, pid);
+}
+
 /* Read fd @fd into @e: 1, 0 if it was closed meanwhile, or an error. */
 static int dump_one_fd(struct dump *d, int fd, struct dump_fd *e)
 {
@@ -45,7 +76,7 @@ static int dump_one_fd(struct dump *d, int fd, struct dump_fd *e)
 	char name[64], link[4096], info[4096];
 	uint64_t flags = 0, val;
 	struct stat st;
-	int n, idx;
+	int n, idx, err;
 
 	snprintf(name, sizeof(name), "fd/%d", fd);
 	n = dump_read_link(d->pid, name, link, sizeof(link));
@@ -96,6 +127,11 @@ static int dump_one_fd(struct dump *d, int fd, struct dump_fd *e)
 	} else if (!strcmp(link, "anon_inode:[eventpoll]")) {
 		f.type = SPICE_FD_EPOLL;
 		e->is_epoll = 1;
+	} else if (!strcmp(link, "anon_inode:[pidfd]")) {
+		f.type = SPICE_FD_PIDFD;
+		err = pidfd_thread(d, fd, info, flags, &f.object);
+		if (err)
+			return err;
 	} else if (!strcmp(link, "anon_inode:[timerfd]")) {
 		f.type = SPICE_FD_TIMERFD;	/* its timer: dump_timerfds() */
 	} else if (!strcmp(link, "anon_inode:[signalfd]")) {
@@ -107,6 +143,10 @@ static int dump_one_fd(struct dump *d, int fd, struct dump_fd *e)
 		return dump_fail(d, -EOPNOTSUPP, "fd %d: %s cannot be dumped yet",
 				 fd, link);
 	}
+	if (f.type == SPICE_FD_PIDFD &&
+	    (f.open_flags & ~(uint64_t)(O_NONBLOCK | O_EXCL)) != O_RDWR)
+		return dump_fail(d, -EOPNOTSUPP, "fd %d: a pidfd with open flags %#o",
+				 fd, f.open_flags);
 	if ((f.type == SPICE_FD_EVENTFD || f.type == SPICE_FD_EPOLL ||
 	     f.type == SPICE_FD_SIGNALFD || f.type == SPICE_FD_TIMERFD) &&
 	    (f.open_flags & ~(uint64_t)O_NONBLOCK) != O_RDWR)
@@ -205,7 +245,7 @@ static int shareable(uint32_t type)
 {
 	return type == SPICE_FD_FILE || type == SPICE_FD_SUPPLIED ||
 	       type == SPICE_FD_EVENTFD || type == SPICE_FD_SIGNALFD ||
-	       type == SPICE_FD_TIMERFD;
+	       type == SPICE_FD_TIMERFD || type == SPICE_FD_PIDFD;
 }
 
 /*

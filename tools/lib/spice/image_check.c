@@ -534,6 +534,27 @@ static int check_anon_fd(const struct spice_image_fd *d, char *why)
 }
 
 /*
+ * A pidfd: O_RDWR, maybe O_NONBLOCK and O_EXCL (PIDFD_THREAD), of a thread
+ * of the image; one of the process (no O_EXCL) is of its main thread.
+ */
+static int check_pidfd(const struct spice_image *img,
+		       const struct spice_image_fd *d, char *why)
+{
+	if ((d->open_flags & ~(O_NONBLOCK | O_EXCL)) != O_RDWR)
+		return fail(why, -EINVAL,
+			    "fd %d: open flags %#x, not O_RDWR [| O_NONBLOCK] [| O_EXCL]",
+			    d->fd, d->open_flags);
+	if (d->file != SPICE_IMAGE_NONE || d->pos || d->type_flags ||
+	    d->data.offset || d->data.len)
+		return fail(why, -EINVAL, "fd %d: a pidfd with a file, position or data",
+			    d->fd);
+	if (d->open_flags & O_EXCL ? d->object >= img->nr[SPICE_SECT_THREADS] :
+	    d->object != 0)
+		return fail(why, -EINVAL, "fd %d: a pidfd of thread %u", d->fd, d->object);
+	return 0;
+}
+
+/*
  * A pipe's or socket pair's end: open flags that fit it (O_NONBLOCK, and
  * packet mode on a pipe), a type for a pair, and an object that is the
  * first fd of the same pipe or pair.
@@ -625,12 +646,13 @@ static int check_shared_fd(const struct spice_image_fd *d, uint64_t i, char *why
 	first = &d[d[i].shares - 1];
 	if (first->shares || first->type != d[i].type ||
 	    first->open_flags != d[i].open_flags || first->file != d[i].file ||
-	    first->type_flags != d[i].type_flags || first->pos != d[i].pos)
+	    first->type_flags != d[i].type_flags || first->pos != d[i].pos ||
+	    first->object != d[i].object)
 		return fail(why, -EINVAL, "fd %d: differs from fd %d, whose file it shares",
 			    d[i].fd, first->fd);
 	if (d[i].type != SPICE_FD_FILE && d[i].type != SPICE_FD_SUPPLIED &&
 	    d[i].type != SPICE_FD_EVENTFD && d[i].type != SPICE_FD_SIGNALFD &&
-	    d[i].type != SPICE_FD_TIMERFD)
+	    d[i].type != SPICE_FD_TIMERFD && d[i].type != SPICE_FD_PIDFD)
 		return fail(why, -EINVAL, "fd %d: type %u cannot share a file this way",
 			    d[i].fd, d[i].type);
 	return 0;
@@ -658,6 +680,12 @@ static int check_fds(const struct spice_image *img, char *why)
 				    d[i].fd);
 		if (d[i].type == SPICE_FD_PIPE || d[i].type == SPICE_FD_SOCKETPAIR) {
 			err = check_channel_fd(img, d, i, why);
+			if (err)
+				return err;
+			continue;
+		}
+		if (d[i].type == SPICE_FD_PIDFD) {
+			err = check_pidfd(img, &d[i], why);
 			if (err)
 				return err;
 			continue;

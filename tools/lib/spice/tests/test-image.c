@@ -657,6 +657,16 @@ static void m_lock_range(unsigned char *b, size_t *l)
 	LOCK(b, 1)->start = 100;
 }
 
+static void m_pidfd_thread(unsigned char *b, size_t *l)
+{
+	(void)l;
+	EFD(b)->type = SPICE_FD_PIDFD;
+	EFD(b)->type_flags = 0;
+	EFD(b)->pos = 0;
+	EFD(b)->open_flags = O_RDWR | O_EXCL;
+	EFD(b)->object = 5;
+}
+
 static void m_timerfd_fd(unsigned char *b, size_t *l)
 {
 	(void)l;
@@ -1207,6 +1217,8 @@ static const struct mutation mutations[] = {
 	  -EINVAL, "lock 0: fd 3 is open for neither reading nor writing" },
 	{ "a lock ending before its start", m_lock_range, 1, -EINVAL,
 	  "lock 1 on fd 3: type 0, range 100-99" },
+	{ "a pidfd of a thread not in the image", m_pidfd_thread, 1, -EINVAL,
+	  "fd 4: a pidfd of thread 5" },
 	{ "a timerfd timer on an eventfd", m_timerfd_fd, 1, -EINVAL,
 	  "timerfd timer 0: fd 4 is not the next timerfd" },
 	{ "a timerfd on CLOCK_TAI", m_timerfd_tai, 1, -EINVAL, "timerfd 6: clock 11" },

@@ -68,6 +68,7 @@
 #define WITH_LOCKS	4096	/* flock, POSIX and OFD locks, see take_locks() */
 #define WITH_TIMERFDS	8192	/* timerfds, see make_timerfds() */
 #define WITH_PROC_VIEW	16384	/* dump_with() keeps its /proc view */
+#define WITH_PIDFDS	32768	/* pidfds of itself and a thread, see make_pidfds() */
 
 #define CORE_MAX	1048576
 #define MSGQUEUE_CUR	4096
@@ -879,6 +880,75 @@ static char timerfds_kept(void)
 	return 'A';
 }
 
+/*
+ * pidfds: of the process, a dup of it, and of a second thread
+ * (PIDFD_THREAD | PIDFD_NONBLOCK), whose id a restore keeps.
+ */
+#define PIDFD_PROCESS	34
+#define PIDFD_DUP	35
+#define PIDFD_THREAD_FD	36
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD	O_EXCL
+#endif
+
+static pid_t pidfd_tid;
+
+static void *pidfd_thread(void *arg)
+{
+	(void)arg;
+	block_rt_signals();
+	pthread_mutex_lock(&lock);
+	pidfd_tid = syscall(SYS_gettid);
+	pthread_cond_broadcast(&wake);
+	pthread_mutex_unlock(&lock);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static int pidfd_at(pid_t pid, unsigned int flags, int fd)
+{
+	int got = syscall(SYS_pidfd_open, pid, flags);
+
+	if (got < 0 || dup2(got, fd) != fd)
+		return -1;
+	return close(got);
+}
+
+static void make_pidfds(void)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, pidfd_thread, NULL))
+		_exit(42);
+	pthread_mutex_lock(&lock);
+	while (!pidfd_tid)
+		pthread_cond_wait(&wake, &lock);
+	pthread_mutex_unlock(&lock);
+	if (pidfd_at(getpid(), 0, PIDFD_PROCESS) ||
+	    dup2(PIDFD_PROCESS, PIDFD_DUP) != PIDFD_DUP ||
+	    pidfd_at(pidfd_tid, PIDFD_THREAD | O_NONBLOCK, PIDFD_THREAD_FD))
+		_exit(43);
+}
+
+/* Each names what it named: the process (its pid now), and the thread. */
+static char pidfds_kept(void)
+{
+	if (fdinfo_value(PIDFD_PROCESS, "Pid:", 10) != getpid() ||
+	    !same_file(PIDFD_PROCESS, PIDFD_DUP) ||
+	    (fdinfo_value(PIDFD_PROCESS, "flags:", 8) & (O_EXCL | O_NONBLOCK)))
+		return 'I';
+	if (fdinfo_value(PIDFD_THREAD_FD, "Pid:", 10) != pidfd_tid)
+		return 'K';
+	if ((fdinfo_value(PIDFD_THREAD_FD, "flags:", 8) & (O_EXCL | O_NONBLOCK)) !=
+	    (O_EXCL | O_NONBLOCK))
+		return 'L';
+	if (syscall(SYS_pidfd_send_signal, PIDFD_PROCESS, 0, NULL, 0) ||
+	    syscall(SYS_pidfd_send_signal, PIDFD_THREAD_FD, 0, NULL, 0))
+		return 'J';
+	return 'A';
+}
+
 static void set_state(int with)
 {
 	struct rlimit r;
@@ -936,6 +1006,8 @@ static void set_state(int with)
 		take_locks();
 	if (with & WITH_TIMERFDS)
 		make_timerfds();
+	if (with & WITH_PIDFDS)
+		make_pidfds();
 	if (with & WITH_MAPS) {
 		/* Every other page readable: one VMA per page. */
 		p = mmap(NULL, MANY_VMAS * 4096UL, PROT_NONE,
@@ -1033,6 +1105,9 @@ static char check_state(int with, int nr_maps)
 	if (v != 'A')
 		return v;
 	v = with & WITH_TIMERFDS ? timerfds_kept() : 'A';
+	if (v != 'A')
+		return v;
+	v = with & WITH_PIDFDS ? pidfds_kept() : 'A';
 	if (v != 'A')
 		return v;
 	if ((with & WITH_ITIMERS) &&
@@ -1749,6 +1824,19 @@ TEST_F(fidelity, proc_views_match)
 	end_restored(_metadata, fc);
 }
 
+TEST_F(fidelity, pidfds)
+{
+	struct fidelity_ctx *fc = &self->c;
+
+	ASSERT_EQ(0, dump_with(fc, WITH_PIDFDS));
+	ASSERT_LT(0, launch(fc, 0));
+	EXPECT_EQ('A', ask(_metadata, fc));
+	end_restored(_metadata, fc);
+	/* New thread ids are not known before the point of no return. */
+	ASSERT_LT(0, launch(fc, LAUNCH_NEW_TIDS));
+	EXPECT_EQ(100 + EOPNOTSUPP, launcher_status(fc));
+}
+
 /*
  * A lock another process holds fails the restore before the point of no
  * return, as flock(LOCK_NB) and fcntl(F_SETLK) fail; the locks taken
@@ -1759,7 +1847,8 @@ TEST_F(fidelity, a_lock_held_elsewhere_fails_the_restore)
 	struct fidelity_ctx *fc = &self->c;
 	int blocker;
 
-	ASSERT_EQ(0, dump_with(fc, WITH_LOCKS));
+	/* With pidfds: a thread's is made on an id taken, then let go. */
+	ASSERT_EQ(0, dump_with(fc, WITH_LOCKS | WITH_PIDFDS));
 	/* Conflicts with the OFD lock only: the last one set. */
 	blocker = open(shared_path, O_RDWR);
 	ASSERT_LE(0, blocker);
@@ -1794,8 +1883,22 @@ TEST_F(fidelity, locks_on_supplied_fds)
 	end_restored(_metadata, fc);
 }
 
+/* A child that waits until its parent dies. */
+static pid_t child_that_waits(void)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	if (!pid) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(0);
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
 /* State no image holds yet, set by a child that then waits. */
-enum { U_CPU_TIMER, U_LEASE, U_PIPE_FLOCK, U_NR };
+enum { U_CPU_TIMER, U_LEASE, U_PIPE_FLOCK, U_CHILD_PIDFD, U_NR };
 
 static void hold_unsupported(int what, int ready)
 {
@@ -1810,6 +1913,7 @@ static void hold_unsupported(int what, int ready)
 	     (timer_create(CLOCK_PROCESS_CPUTIME_ID, NULL, &timer) ||
 	      timer_settime(timer, 0, &its, NULL))) ||
 	    (what == U_LEASE && fcntl(fd, F_SETLEASE, F_RDLCK)) ||
+	    (what == U_CHILD_PIDFD && syscall(SYS_pidfd_open, child_that_waits(), 0) < 0) ||
 	    (what == U_PIPE_FLOCK && (pipe(p) || flock(p[0], LOCK_EX))))
 		_exit(50);
 	if (write(ready, "R", 1) != 1)
@@ -1823,7 +1927,7 @@ TEST_F(fidelity, unsupported_state_is_refused_by_name)
 {
 	static const char *const names[U_NR] = {
 		"(CPU time) is not restored", "a lease is not restored",
-		"a file lock on a pipe is not restored",
+		"a file lock on a pipe is not restored", "not this one, is not restored",
 	};
 	struct fidelity_ctx *fc = &self->c;
 	struct spice_dump_opts opts = {};
