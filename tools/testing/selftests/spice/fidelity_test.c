@@ -1287,18 +1287,6 @@ static int dump_with(struct fidelity_ctx *fc, int with)
 #define LAUNCH_SUPPLY_LOCKED	1024	/* its own files for FLOCK_FD and POSIX_FD */
 #define LAUNCHER_CHANGED	99	/* its exit status if a failed call changed it */
 
-static int drop_cap(int cap)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -1;
-	data[CAP_TO_INDEX(cap)].effective &= ~CAP_TO_MASK(cap);
-	data[CAP_TO_INDEX(cap)].permitted &= ~CAP_TO_MASK(cap);
-	return syscall(SYS_capset, &hdr, data);
-}
-
 /* Whether the launcher still has what it set up and nothing of the image. */
 static bool launcher_unchanged(int how, int oom_score_adj)
 {
@@ -1366,9 +1354,9 @@ static pid_t launch(struct fidelity_ctx *fc, int how)
 		if ((how & LAUNCH_MDWE) &&
 		    prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0))
 			_exit(97);
-		if ((how & LAUNCH_NO_SYS_RESOURCE) && drop_cap(CAP_SYS_RESOURCE))
+		if ((how & LAUNCH_NO_SYS_RESOURCE) && spice_test_drop_cap(CAP_SYS_RESOURCE))
 			_exit(96);
-		if ((how & LAUNCH_NO_IPC_LOCK) && drop_cap(CAP_IPC_LOCK))
+		if ((how & LAUNCH_NO_IPC_LOCK) && spice_test_drop_cap(CAP_IPC_LOCK))
 			_exit(95);
 		if (how & LAUNCH_USR1_PENDING) {
 			sigset_t usr1;
@@ -1410,12 +1398,7 @@ static pid_t launch(struct fidelity_ctx *fc, int how)
 /* The launcher's exit status: 100 + errno if restore_process() failed. */
 static int launcher_status(struct fidelity_ctx *fc)
 {
-	int status;
-
-	if (waitpid(fc->launcher, &status, 0) != fc->launcher)
-		return -1;
-	fc->launcher = -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
+	return spice_test_reap(&fc->launcher);
 }
 
 /* The restored process's verdict on its state ('A': all there). */

@@ -756,12 +756,7 @@ static char ask_restored(struct __test_metadata *_metadata,
 
 static int launcher_status(struct restore_ctx *rc)
 {
-	int status;
-
-	if (waitpid(rc->launcher, &status, 0) != rc->launcher)
-		return -1;
-	rc->launcher = -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
+	return spice_test_reap(&rc->launcher);
 }
 
 /* Tell the restored process to exit: it ends with its own status, 7. */

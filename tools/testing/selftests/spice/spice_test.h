@@ -6,10 +6,12 @@
 #define SPICE_TEST_H
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <linux/spice.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef __NR_restore_process
@@ -39,6 +41,33 @@ static inline long sys_mmap_restore(const struct mmap_restore_args *args,
 static inline int spice_supported(void)
 {
 	return sys_mmap_restore(NULL, 0, MMAP_RESTORE_ABI_VERSION) >= 0;
+}
+
+/* Drop @cap from the effective and permitted sets; 0, or -1 with errno. */
+static inline int spice_test_drop_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	data[CAP_TO_INDEX(cap)].effective &= ~CAP_TO_MASK(cap);
+	data[CAP_TO_INDEX(cap)].permitted &= ~CAP_TO_MASK(cap);
+	return syscall(SYS_capset, &hdr, data);
+}
+
+/*
+ * Reap the child *@pid and set *@pid to -1: its exit status, 1000 + the
+ * signal that killed it, or -1.
+ */
+static inline int spice_test_reap(pid_t *pid)
+{
+	int status;
+
+	if (waitpid(*pid, &status, 0) != *pid)
+		return -1;
+	*pid = -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
 }
 
 /* An image's metadata checksum (CRC-32C), recomputed after an edit. */
