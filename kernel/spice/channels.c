@@ -16,7 +16,6 @@
 #include <linux/fs.h>
 #include <linux/net.h>
 #include <linux/pipe_fs_i.h>
-#include <linux/security.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
 #include <linux/spice.h>
@@ -30,7 +29,6 @@ struct spice_channel {
 	unsigned int flags[2];	/* open flags of the fds of that end */
 };
 
-#ifdef CONFIG_NET
 static int spice_sock_type(u32 type_flags)
 {
 	if (type_flags & SPICE_SOCKETPAIR_STREAM)
@@ -43,26 +41,12 @@ static int spice_sock_type(u32 type_flags)
 /* As socketpair(AF_UNIX, type, 0): the caller's netns, LSM and limits. */
 static int spice_make_socketpair(u32 type_flags, struct file **end)
 {
-	int type = spice_sock_type(type_flags);
 	struct socket *sock[2];
 	int err;
 
-	err = sock_create(AF_UNIX, type, 0, &sock[0]);
+	err = spice_unix_socketpair(spice_sock_type(type_flags), sock);
 	if (err)
 		return err;
-	err = sock_create(AF_UNIX, type, 0, &sock[1]);
-	if (err) {
-		sock_release(sock[0]);
-		return err;
-	}
-	err = security_socket_socketpair(sock[0], sock[1]);
-	if (!err)
-		err = READ_ONCE(sock[0]->ops)->socketpair(sock[0], sock[1]);
-	if (err) {
-		sock_release(sock[1]);
-		sock_release(sock[0]);
-		return err;
-	}
 	/* sock_alloc_file() releases the socket if it fails. */
 	end[0] = sock_alloc_file(sock[0], 0, NULL);
 	if (IS_ERR(end[0])) {
@@ -76,12 +60,6 @@ static int spice_make_socketpair(u32 type_flags, struct file **end)
 	}
 	return 0;
 }
-#else
-static int spice_make_socketpair(u32 type_flags, struct file **end)
-{
-	return -EAFNOSUPPORT;	/* as socketpair(AF_UNIX) would say */
-}
-#endif
 
 /*
  * The open flags of an end are set once, by its first fd, on a file that

@@ -6,8 +6,9 @@
  * must still be the ones dumped: same type and size, same modification
  * time, same inode generation and contents (SHA-256) when the image has
  * them.  A changed file fails the restore (-ESTALE) instead of being
- * mapped.  Pipes, sockets and
- * other objects come from the launcher's fd map.
+ * mapped.  Sockets are made anew (sockets.c), pipes and socket pairs
+ * internal to the process too (channels.c); other pipes and objects come
+ * from the launcher's fd map.
  */
 
 #include <crypto/sha2.h>
@@ -274,16 +275,18 @@ int spice_prepare_fd_table(struct spice_rebuild *rb)
  *
  * An fd in the map gets the launcher's file, whatever the image says (one
  * end of an internal pipe or socket pair included: the other end then
- * belongs to a new pipe or pair of which that end is closed); other
- * fds of the image are reopened (files) or made anew (eventfds, epoll
- * instances, pipes and socket pairs internal to the process), or fail: a
- * pipe or socket the map does not supply (-EBADF).  An fd that shared its
+ * belongs to a new pipe or pair of which that end is closed; a socket
+ * included: the image's is then not made); other fds of the image are
+ * reopened (files) or made anew (eventfds, epoll instances, sockets,
+ * pipes and socket pairs internal to the process), or fail: a pipe or
+ * other object the map does not supply (-EBADF).  An fd that shared its
  * open file with an earlier one (dup()) shares that fd's again, the
  * launcher's included.  Then the epoll instances get their watches.
  *
- * Return: 0 or a negative error; -EMFILE if an fd is at or above both the
- * caller's and the restored process's RLIMIT_NOFILE (the caller could have
- * raised its own to the latter), -EINTR on a fatal signal.
+ * Return: 0 or a negative error: spice_socket_file()'s for a socket
+ * (-EADDRINUSE, ...); -EMFILE if an fd is at or above both the caller's
+ * and the restored process's RLIMIT_NOFILE (the caller could have raised
+ * its own to the latter), -EINTR on a fatal signal.
  */
 int spice_prepare_fds(struct spice_rebuild *rb,
 		      const struct restore_process_fd *map, u32 nr_map)
@@ -348,6 +351,13 @@ int spice_prepare_fds(struct spice_rebuild *rb,
 			n = spice_add_fd(rb, d[i].fd);
 			n->cloexec = d[i].fd_flags & FD_CLOEXEC;
 			err = spice_channel_file(rb, &d[i], &n->file);
+			if (err)
+				return err;
+			break;
+		case SPICE_FD_SOCKET:
+			n = spice_add_fd(rb, d[i].fd);
+			n->cloexec = d[i].fd_flags & FD_CLOEXEC;
+			err = spice_socket_file(&rb->img, &d[i], &n->file);
 			if (err)
 				return err;
 			break;

@@ -27,6 +27,11 @@
 #include <linux/string.h>
 #include <linux/elf-em.h>
 #include <linux/eventpoll.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/net.h>
+#include <linux/socket.h>
+#include <linux/un.h>
 
 #include <linux/spice.h>
 
@@ -77,6 +82,8 @@ static const struct {
 			       SPICE_IMAGE_MAX_LOCKS },
 	[SPICE_SECT_TIMERFDS] = { sizeof(struct spice_image_timerfd),
 				  SPICE_IMAGE_MAX_FDS },
+	[SPICE_SECT_SOCKETS] = { sizeof(struct spice_image_socket),
+				 SPICE_IMAGE_MAX_FDS },
 };
 
 #define SPICE_PROC_FLAGS	(SPICE_PROC_UNDUMPABLE | SPICE_PROC_NO_NEW_PRIVS | \
@@ -503,7 +510,8 @@ static bool spice_shared_fd_ok(const struct spice_image *img, u64 i)
 		return false;
 	return d->type == SPICE_FD_FILE || d->type == SPICE_FD_SUPPLIED ||
 	       d->type == SPICE_FD_EVENTFD || d->type == SPICE_FD_SIGNALFD ||
-	       d->type == SPICE_FD_TIMERFD || d->type == SPICE_FD_PIDFD;
+	       d->type == SPICE_FD_TIMERFD || d->type == SPICE_FD_PIDFD ||
+	       d->type == SPICE_FD_SOCKET;
 }
 
 static int spice_check_fds(const struct spice_image *img)
@@ -554,6 +562,7 @@ static int spice_check_fds(const struct spice_image *img)
 			break;
 		case SPICE_FD_EPOLL:
 		case SPICE_FD_TIMERFD:
+		case SPICE_FD_SOCKET:
 			if (!spice_anon_fd_ok(&d[i]) || d[i].pos)
 				return -EINVAL;
 			break;
@@ -713,6 +722,133 @@ spice_image_find_timerfd(const struct spice_image *img, s32 fd)
 	BUILD_BUG_ON(offsetof(struct spice_image_timerfd, fd));
 	return bsearch(&fd, img->timerfds, img->nr[SPICE_SECT_TIMERFDS],
 		       sizeof(*img->timerfds), spice_fd_cmp);
+}
+
+/* A family, type and protocol that socket(2) takes and Spice restores. */
+static bool spice_socket_kind_ok(const struct spice_image_socket *s)
+{
+	switch (s->family) {
+	case AF_UNIX:
+		return !s->protocol && (s->type == SOCK_STREAM ||
+					s->type == SOCK_DGRAM ||
+					s->type == SOCK_SEQPACKET);
+	case AF_INET:
+	case AF_INET6:
+		return s->type == SOCK_STREAM ? s->protocol == IPPROTO_TCP :
+		       s->type == SOCK_DGRAM && s->protocol == IPPROTO_UDP;
+	}
+	return false;
+}
+
+/*
+ * The address of a bound or listening socket, as getsockname(2) gives it:
+ * of the socket's family, and for AF_UNIX an abstract name or an absolute
+ * path with its NUL; none for the other states.
+ */
+static bool spice_socket_addr_ok(const struct spice_image_socket *s)
+{
+	const size_t path = offsetof(struct sockaddr_un, sun_path);
+	u16 family;
+
+	if (s->addr_len > sizeof(s->addr) ||
+	    memchr_inv(s->addr + s->addr_len, 0, sizeof(s->addr) - s->addr_len))
+		return false;
+	if (s->state != SPICE_SOCKET_BOUND && s->state != SPICE_SOCKET_LISTENING)
+		return !s->addr_len;
+	if (s->addr_len < sizeof(family))
+		return false;
+	memcpy(&family, s->addr, sizeof(family));
+	if (family != s->family)
+		return false;
+	if (family == AF_INET)
+		return s->addr_len == sizeof(struct sockaddr_in);
+	if (family == AF_INET6)
+		return s->addr_len == sizeof(struct sockaddr_in6);
+	if (s->addr_len <= path || s->addr_len > sizeof(struct sockaddr_un))
+		return false;
+	if (!s->addr[path])
+		return true;
+	return s->addr[path] == '/' &&
+	       memchr(s->addr + path, 0, s->addr_len - path) ==
+	       s->addr + s->addr_len - 1;
+}
+
+/* Options that the socket's family and protocol have. */
+static bool spice_socket_options_ok(const struct spice_image_socket *s)
+{
+	size_t dev_len = strnlen(s->bind_dev, sizeof(s->bind_dev));
+	bool inet = s->family == AF_INET || s->family == AF_INET6;
+	bool tcp = inet && s->protocol == IPPROTO_TCP;
+
+	if ((s->options & ~SPICE_SOCKOPTS) ||
+	    (!(s->options & SPICE_SOCKOPT_LINGER) && s->linger) ||
+	    s->rcvbuf > INT_MAX / 2 || s->sndbuf > INT_MAX / 2)
+		return false;
+	if (s->family != AF_INET6 && (s->options & SPICE_SOCKOPT_V6ONLY))
+		return false;
+	if (!inet && ((s->options & SPICE_SOCKOPT_FREEBIND) || s->bind_dev[0]))
+		return false;
+	if (inet ? s->options & SPICE_SOCKOPT_PASSCRED :
+	    s->options & SPICE_SOCKOPT_REUSEPORT)
+		return false;
+	if (((s->options & SPICE_SOCKOPT_RCVBUFFORCE) && !s->rcvbuf) ||
+	    ((s->options & SPICE_SOCKOPT_SNDBUFFORCE) && !s->sndbuf))
+		return false;
+	if (!tcp && ((s->options & SPICE_SOCKOPT_TCP_NODELAY) ||
+		     s->tcp_defer_accept || s->tcp_fastopen || s->tcp_keepidle ||
+		     s->tcp_keepintvl || s->tcp_keepcnt || s->tcp_user_timeout))
+		return false;
+	/* An interface name, NUL-padded. */
+	return dev_len < sizeof(s->bind_dev) &&
+	       !memchr_inv(s->bind_dev + dev_len, 0, sizeof(s->bind_dev) - dev_len);
+}
+
+/*
+ * The sockets, one per socket open file (its first fd), sorted by fd:
+ * what socket(2) makes, options it takes, an address bound for a bound or
+ * listening socket, a backlog for a listening stream socket only.
+ */
+static int spice_check_sockets(const struct spice_image *img)
+{
+	const struct spice_image_socket *s = img->sockets;
+	const struct spice_image_fd *d;
+	u64 i, files = 0;
+
+	/* The layout image-format.rst gives. */
+	BUILD_BUG_ON(sizeof(struct spice_image_socket) != 216);
+	BUILD_BUG_ON(sizeof(struct sockaddr_un) > SPICE_SOCKET_ADDR_MAX);
+	for (i = 0; i < img->nr[SPICE_SECT_FDS]; i++)
+		files += img->fds[i].type == SPICE_FD_SOCKET && !img->fds[i].shares;
+	if (files != img->nr[SPICE_SECT_SOCKETS])
+		return -EINVAL;
+	for (i = 0; i < img->nr[SPICE_SECT_SOCKETS]; i++, s++) {
+		d = spice_image_find_fd(img, s->fd);
+		if (!d || d->type != SPICE_FD_SOCKET || d->shares ||
+		    (i && s->fd <= s[-1].fd))
+			return -EINVAL;
+		if (s->state > SPICE_SOCKET_RESET || !spice_socket_kind_ok(s) ||
+		    !spice_socket_addr_ok(s) || !spice_socket_options_ok(s))
+			return -EINVAL;
+		if (s->state == SPICE_SOCKET_LISTENING ?
+		    s->type == SOCK_DGRAM || s->backlog > INT_MAX : s->backlog)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * spice_image_find_socket - The socket of a socket fd of a checked image.
+ * @img: The image.
+ * @fd: The first fd of the socket.
+ *
+ * Return: Its entry; every such fd of a checked image has one.
+ */
+const struct spice_image_socket *
+spice_image_find_socket(const struct spice_image *img, s32 fd)
+{
+	BUILD_BUG_ON(offsetof(struct spice_image_socket, fd));
+	return bsearch(&fd, img->sockets, img->nr[SPICE_SECT_SOCKETS],
+		       sizeof(*img->sockets), spice_fd_cmp);
 }
 
 static int spice_check_interval(const struct spice_image *img,
@@ -910,6 +1046,7 @@ int spice_image_check(struct spice_image *img, void *meta, size_t len,
 	img->posix_timers = spice_sect_start(img, sect[SPICE_SECT_POSIX_TIMERS]);
 	img->locks = spice_sect_start(img, sect[SPICE_SECT_LOCKS]);
 	img->timerfds = spice_sect_start(img, sect[SPICE_SECT_TIMERFDS]);
+	img->sockets = spice_sect_start(img, sect[SPICE_SECT_SOCKETS]);
 
 	err = spice_check_process(img);
 	if (!err)
@@ -932,6 +1069,8 @@ int spice_image_check(struct spice_image *img, void *meta, size_t len,
 		err = spice_check_locks(img);
 	if (!err)
 		err = spice_check_timerfds(img);
+	if (!err)
+		err = spice_check_sockets(img);
 	if (!err)
 		err = spice_check_vmas(img);
 	if (!err)

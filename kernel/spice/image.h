@@ -10,7 +10,7 @@
 
 struct file;
 
-#define SPICE_SECT_MAX	SPICE_SECT_TIMERFDS
+#define SPICE_SECT_MAX	SPICE_SECT_SOCKETS
 
 /*
  * The metadata of an image, copied into the kernel and checked: every
@@ -38,6 +38,7 @@ struct spice_image {
 	const struct spice_image_posix_timer *posix_timers;
 	const struct spice_image_lock *locks;
 	const struct spice_image_timerfd *timerfds;
+	const struct spice_image_socket *sockets;
 	u64 nr[SPICE_SECT_MAX + 1];	/* entries per section type */
 };
 
@@ -51,6 +52,8 @@ const struct spice_image_fd *spice_image_find_fd(const struct spice_image *img,
 						 s32 fd);
 const struct spice_image_timerfd *
 spice_image_find_timerfd(const struct spice_image *img, s32 fd);
+const struct spice_image_socket *
+spice_image_find_socket(const struct spice_image *img, s32 fd);
 
 static inline const void *spice_image_blob(const struct spice_image *img,
 					   struct spice_image_ref ref)

@@ -10,19 +10,23 @@
 #include <linux/crc32.h>
 #include <linux/elf-em.h>
 #include <linux/fcntl.h>
+#include <linux/in.h>
+#include <linux/in6.h>
 #include <linux/ktime.h>
 #include <linux/mman.h>
 #include <linux/resource.h>
+#include <linux/net.h>
+#include <linux/socket.h>
 #include <linux/time.h>
 
 #include "image.h"
 
-#define T_META		3072	/* the sections of image_init() fit */
+#define T_META		3584	/* the sections of image_init() fit */
 #define T_FILE_SIZE	8192
 #define T_VMA		0x10000000ULL
 
 enum { S_PROC, S_THREADS, S_VMAS, S_IV, S_BLOBS, S_FDS, S_EPOLL, S_RLIM,
-	S_ITIM, S_SIG, S_TIMERS, S_FILES, S_LOCKS, S_TIMERFDS, S_NR };
+	S_ITIM, S_SIG, S_TIMERS, S_FILES, S_LOCKS, S_TIMERFDS, S_SOCKETS, S_NR };
 
 struct test_image {
 	u8 buf[T_META];
@@ -185,6 +189,9 @@ static void image_init(struct test_image *x)
 		       sizeof(struct spice_image_lock), off, 2);
 	off = add_sect(x, S_TIMERFDS, SPICE_SECT_TIMERFDS,
 		       sizeof(struct spice_image_timerfd), off, 1);
+	/* Empty; sockets() fills it in. */
+	off = add_sect(x, S_SOCKETS, SPICE_SECT_SOCKETS,
+		       sizeof(struct spice_image_socket), off, 0);
 	p = body(x, S_PROC);
 	p->exe_file = SPICE_IMAGE_NONE;
 	p->cwd.len = 4;
@@ -710,6 +717,166 @@ static void timerfds(struct kunit *test)
 	EXPECT_FD_CHECK(test, x, -EINVAL, d[4].type = SPICE_FD_EVENTFD);
 }
 
+/* fd 5 becomes a TCP socket listening on 127.0.0.1:8080, @s its entry. */
+static struct spice_image_socket *add_socket(struct test_image *x)
+{
+	struct spice_image_fd *d = body(x, S_FDS);
+	struct spice_image_socket *s;
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET, .sin_port = htons(8080),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+
+	sect(x, S_SOCKETS)->nr_entries = 1;
+	sect(x, S_SOCKETS)->size = sizeof(*s);
+	d[2] = (struct spice_image_fd) {
+		.fd = 5, .type = SPICE_FD_SOCKET, .file = SPICE_IMAGE_NONE,
+		.open_flags = O_RDWR | O_NONBLOCK,
+	};
+	s = body(x, S_SOCKETS);
+	*s = (struct spice_image_socket) {
+		.fd = 5, .family = AF_INET, .state = SPICE_SOCKET_LISTENING,
+		.type = SOCK_STREAM, .protocol = IPPROTO_TCP, .backlog = 511,
+		.options = SPICE_SOCKOPT_REUSEADDR | SPICE_SOCKOPT_TCP_NODELAY,
+		.tcp_fastopen = 16, .addr_len = sizeof(sin), .bind_dev = "lo",
+	};
+	memcpy(s->addr, &sin, sizeof(sin));
+	return s;
+}
+
+/* Expect @err from the image after @mutate changed its socket @s. */
+#define EXPECT_SOCKET_CHECK(test, image, err, mutate) do {		\
+	struct test_image *__x = (image);				\
+	struct spice_image_socket *s;					\
+	struct spice_image_fd *d;					\
+									\
+	image_init(__x);						\
+	s = add_socket(__x);						\
+	d = body(__x, S_FDS);						\
+	mutate;								\
+	reseal(__x);							\
+	KUNIT_EXPECT_EQ(test, err, check(__x, T_FILE_SIZE));		\
+} while (0)
+
+static void sockets(struct kunit *test)
+{
+	struct test_image *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+	static const char path[] = "/run/fn.sock";
+	static const char abstract[] = "\0fn";
+
+	image_init(x);
+	add_socket(x);
+	KUNIT_ASSERT_LE(test, sect(x, S_SOCKETS)->offset + 2 * sizeof(struct spice_image_socket),
+			T_META);
+	reseal(x);
+	KUNIT_ASSERT_EQ(test, 0, check(x, T_FILE_SIZE));
+	KUNIT_EXPECT_PTR_EQ(test, &x->img.sockets[0],
+			    spice_image_find_socket(&x->img, 5));
+	KUNIT_EXPECT_NULL(test, spice_image_find_socket(&x->img, 3));
+
+	/* The other states, families and kinds. */
+	EXPECT_SOCKET_CHECK(test, x, 0, { s->state = SPICE_SOCKET_BOUND; s->backlog = 0; });
+	EXPECT_SOCKET_CHECK(test, x, 0, { s->state = SPICE_SOCKET_RESET; s->backlog = 0;
+					  s->addr_len = 0; memset(s->addr, 0, 16); });
+	EXPECT_SOCKET_CHECK(test, x, 0, { s->family = AF_INET6; s->addr[0] = AF_INET6;
+					  s->addr_len = 28;
+					  s->options |= SPICE_SOCKOPT_V6ONLY; });
+	EXPECT_SOCKET_CHECK(test, x, 0, { s->family = AF_UNIX; s->protocol = 0;
+					  s->options = 0; s->tcp_fastopen = 0;
+					  memset(s->bind_dev, 0, 16);
+					  memset(s->addr, 0, 16); s->addr[0] = AF_UNIX;
+					  memcpy(s->addr + 2, path, sizeof(path));
+					  s->addr_len = 2 + sizeof(path); });
+	EXPECT_SOCKET_CHECK(test, x, 0, { s->family = AF_UNIX; s->protocol = 0;
+					  s->type = SOCK_SEQPACKET;
+					  s->options = SPICE_SOCKOPT_PASSCRED;
+					  s->tcp_fastopen = 0; memset(s->bind_dev, 0, 16);
+					  memset(s->addr, 0, 16); s->addr[0] = AF_UNIX;
+					  memcpy(s->addr + 2, abstract, 3);
+					  s->addr_len = 5; });
+	/* A relative path, one without its NUL, or with bytes past it. */
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, { s->family = AF_UNIX; s->protocol = 0;
+						s->options = 0; s->tcp_fastopen = 0;
+						memset(s->bind_dev, 0, 16);
+						memset(s->addr, 0, 16); s->addr[0] = AF_UNIX;
+						memcpy(s->addr + 2, path + 1, sizeof(path) - 1);
+						s->addr_len = 1 + sizeof(path); });
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, { s->family = AF_UNIX; s->protocol = 0;
+						s->options = 0; s->tcp_fastopen = 0;
+						memset(s->bind_dev, 0, 16);
+						memset(s->addr, 0, 16); s->addr[0] = AF_UNIX;
+						memcpy(s->addr + 2, path, sizeof(path) - 1);
+						s->addr_len = 1 + sizeof(path); });
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, s->addr[20] = 1);
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, s->addr_len = 15);
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, s->addr[0] = AF_INET6);
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, s->addr_len = SPICE_SOCKET_ADDR_MAX + 1);
+	/* Kinds socket(2) would not make, or Spice does not restore. */
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, s->protocol = IPPROTO_UDP);
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, s->type = SOCK_RAW);
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, s->family = AF_NETLINK);
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, s->state = SPICE_SOCKET_RESET + 1);
+	/* Options of another family or protocol. */
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, s->options |= SPICE_SOCKOPT_V6ONLY);
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, s->options |= SPICE_SOCKOPT_PASSCRED);
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, s->options |= SPICE_SOCKOPT_RCVBUFFORCE);
+	EXPECT_SOCKET_CHECK(test, x, 0, { s->options |= SPICE_SOCKOPT_SNDBUFFORCE;
+					  s->sndbuf = INT_MAX / 2; });
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, s->sndbuf = INT_MAX / 2 + 1);
+	/* Unbound, reset: no address, no backlog; a one-byte abstract name. */
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, { s->state = SPICE_SOCKET_UNBOUND;
+						s->backlog = 0; });
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, { s->state = SPICE_SOCKET_RESET;
+						s->addr_len = 0; memset(s->addr, 0, 16); });
+	EXPECT_SOCKET_CHECK(test, x, 0, { s->family = AF_UNIX; s->protocol = 0;
+					  s->options = 0; s->tcp_fastopen = 0;
+					  memset(s->bind_dev, 0, 16);
+					  memset(s->addr, 0, 16); s->addr[0] = AF_UNIX;
+					  s->addr_len = 3; });
+	/* Options of the inet families or of TCP on AF_UNIX or UDP. */
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, { s->family = AF_UNIX; s->protocol = 0;
+						s->tcp_fastopen = 0;
+						s->options = SPICE_SOCKOPT_REUSEPORT;
+						memset(s->bind_dev, 0, 16);
+						memset(s->addr, 0, 16); s->addr[0] = AF_UNIX;
+						s->addr_len = 3; });
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, { s->family = AF_UNIX; s->protocol = 0;
+						s->tcp_fastopen = 0; s->options = 0;
+						memset(s->addr, 0, 16); s->addr[0] = AF_UNIX;
+						s->addr_len = 3; });	/* bind_dev */
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, { s->type = SOCK_DGRAM;
+						s->protocol = IPPROTO_UDP;
+						s->state = SPICE_SOCKET_BOUND; s->backlog = 0;
+						s->options = 0; s->tcp_fastopen = 0;
+						s->tcp_keepcnt = 3; });
+	/* Entries out of order or one more than the sockets. */
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, { sect(__x, S_SOCKETS)->nr_entries = 2;
+						sect(__x, S_SOCKETS)->size = 2 * sizeof(*s);
+						s[1] = s[0]; });
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, s->options |= SPICE_SOCKOPTS + 1);
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, s->linger = 1);
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, s->rcvbuf = INT_MAX / 2 + 1);
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, memset(s->bind_dev, 'x', 16));
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, s->bind_dev[5] = 'x');
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, { s->type = SOCK_DGRAM;
+						s->protocol = IPPROTO_UDP;
+						s->state = SPICE_SOCKET_BOUND;
+						s->backlog = 0; });
+	/* A backlog only on a listening stream socket. */
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, s->state = SPICE_SOCKET_BOUND);
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, s->backlog = (u32)INT_MAX + 1);
+	/* A socket fd without its entry, an entry on another fd, flags. */
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, s->fd = 3);
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, d[2].type = SPICE_FD_SUPPLIED);
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, d[2].pos = 1);
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, d[2].open_flags = O_RDONLY);
+	EXPECT_SOCKET_CHECK(test, x, -EINVAL, { d[0] = d[2]; d[0].fd = 3; });
+	/* A dup of it (fd 8, no timerfd now) shares its entry. */
+	EXPECT_SOCKET_CHECK(test, x, 0, { d[4] = d[2]; d[4].fd = 8; d[4].shares = 3;
+					  sect(__x, S_TIMERFDS)->nr_entries = 0;
+					  sect(__x, S_TIMERFDS)->size = 0; });
+}
+
 /* fds 3 and 5 become the read and write ends of one pipe, or a pair. */
 static void make_channel(struct spice_image_fd *d, u32 type, u32 kind)
 {
@@ -793,6 +960,7 @@ static struct kunit_case spice_image_cases[] = {
 	KUNIT_CASE(posix_timers),
 	KUNIT_CASE(locks),
 	KUNIT_CASE(timerfds),
+	KUNIT_CASE(sockets),
 	KUNIT_CASE(pidfds),
 	{}
 };

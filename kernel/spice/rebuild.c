@@ -336,17 +336,20 @@ int spice_rebuild_prepare(struct spice_rebuild *rb,
 	spice_phase_end(rb, &rb->stats.files_ns);
 	err = spice_prepare_memory(rb);
 	/*
-	 * Last but for the locks: its error path closes the supplied files,
-	 * flushing them.
+	 * Last but for the locks and the socket binds: its error path closes
+	 * the supplied files, flushing them.
 	 */
 	if (!err)
 		err = spice_prepare_fd_table(rb);
 	spice_phase_end(rb, &rb->stats.memory_ns);
 	/* On the installed files: a POSIX lock's owner is their table. */
-	if (!err) {
+	if (!err)
 		err = spice_prepare_locks(rb);
+	/* Last: a bound socket takes what is sent to it. */
+	if (!err)
+		err = spice_bind_sockets(rb);
+	if (!err)
 		spice_phase_add(rb, &rb->stats.files_ns);
-	}
 	return err;
 }
 

@@ -20,6 +20,7 @@
 
 struct k_itimer;
 struct restore_process_fd;
+struct socket;
 struct spice_channel;
 
 /* An fd of the restored process and the file it gets. */
@@ -142,6 +143,31 @@ void spice_release_posix_timers(struct spice_rebuild *rb);
 int spice_prepare_sigpending(struct spice_rebuild *rb);
 void spice_commit_sigpending(struct spice_rebuild *rb);
 void spice_release_sigpending(struct spice_rebuild *rb);
+
+/* sockets.c */
+#ifdef CONFIG_NET
+int spice_unix_socketpair(int type, struct socket **sock);
+int spice_socket_file(const struct spice_image *img,
+		      const struct spice_image_fd *d, struct file **out);
+int spice_bind_sockets(struct spice_rebuild *rb);
+#else
+static inline int spice_unix_socketpair(int type, struct socket **sock)
+{
+	return -EAFNOSUPPORT;	/* as socketpair(AF_UNIX) would say */
+}
+
+static inline int spice_socket_file(const struct spice_image *img,
+				    const struct spice_image_fd *d,
+				    struct file **out)
+{
+	return -EAFNOSUPPORT;	/* as socket(2) would say */
+}
+
+static inline int spice_bind_sockets(struct spice_rebuild *rb)
+{
+	return 0;	/* none made */
+}
+#endif
 
 /* locks.c */
 int spice_prepare_locks(struct spice_rebuild *rb);

@@ -254,7 +254,7 @@ static void restore_process_report(struct spice_rebuild *rb)
  *   %RESTORE_PROCESS_MAX_FD_MAP.
  * - -EFAULT: @uargs or @fd_map is not readable.
  * - -EBADF: @image_fd is not open for reading, an fd-map @fd is not open,
- *   or the image has a pipe, socket or other fd the map does not supply;
+ *   or the image has a pipe or other fd the map must supply and does not;
  *   with %RESTORE_PROCESS_STATS, @stats_fd is not open for writing.
  * - -ENOEXEC: The image is not a Spice image this kernel reads: magic,
  *   format version, architecture, page size or an incompatible feature.
@@ -284,7 +284,16 @@ static void restore_process_report(struct spice_rebuild *rb)
  *   in the new pipe (fs.pipe-user-pages-soft made it smaller).
  * - -ENFILE: The system limit on open files, or on pipe buffers for an
  *   internal pipe, was reached.
- * - -EAFNOSUPPORT: An internal socket pair on a kernel without AF_UNIX.
+ * - -EAFNOSUPPORT: An internal socket pair on a kernel without AF_UNIX, or
+ *   a socket of a family the kernel lacks.
+ * - -EADDRINUSE, -EADDRNOTAVAIL, -ENODEV: A socket of the image could not
+ *   be bound as bind(2) would bind it for the caller: another socket holds
+ *   its address, the caller's network namespace lacks the address, or its
+ *   SO_BINDTODEVICE interface.  -EACCES for a port below
+ *   net.ipv4.ip_unprivileged_port_start without CAP_NET_BIND_SERVICE or an
+ *   AF_UNIX path the caller may not create; -EPERM for a socket option it
+ *   may not set (SO_MARK, SO_PRIORITY above 6, the FORCE buffer sizes);
+ *   an LSM may refuse a socket with its own error.
  * - -ELOOP: The image's epoll instances watch each other, or nest deeper
  *   than epoll allows.
  * - -EOPNOTSUPP: A 32-bit thread or caller, a caller with a shadow stack;

@@ -14,7 +14,7 @@
 
 const char usage_dump[] =
 	"usage: spice dump PID -o IMAGE [--leave-running] [--no-ws] [--hash-files]\n"
-	"                  [--json]\n"
+	"                  [--close-connections] [--supplied FD]... [--json]\n"
 	"\n"
 	"Checkpoint process PID (all its threads) to IMAGE, then kill it.\n"
 	"The caller needs ptrace access to PID.\n"
@@ -23,7 +23,15 @@ const char usage_dump[] =
 	"  --no-ws           record no working set (default: the resident pages)\n"
 	"  --hash-files      record the SHA-256 of every file the process maps or\n"
 	"                    reads (read whole now, and again at restore)\n"
+	"  --close-connections\n"
+	"                    record connected sockets as reset (their next read or\n"
+	"                    write fails with ECONNRESET) instead of failing\n"
+	"  --supplied FD     record FD as one the launcher hands in at restore\n"
+	"                    (spice restore --fd FD=N), whatever it holds\n"
 	"  --json            print what was dumped as JSON\n";
+
+/* Most fds --supplied takes. */
+#define MAX_SUPPLIED	64
 
 /* At most five lines a second, each over the last. */
 static void progress(uint64_t done, uint64_t total, void *arg)
@@ -72,10 +80,24 @@ void print_dump_stats(const struct spice_dump_stats *s, int json)
 	       (unsigned long long)w->ws_pages, (unsigned long long)w->file_size);
 }
 
+/* One more fd for --supplied; -1 if @arg is not an fd number. */
+static int parse_supplied(const char *arg, int *fds, struct spice_dump_opts *opts)
+{
+	char *end;
+	long fd = strtol(arg, &end, 10);
+
+	if (!*arg || *end || fd < 0 || fd >= SPICE_IMAGE_MAX_FD)
+		return -1;
+	fds[opts->nr_supplied++] = fd;
+	opts->supplied = fds;
+	return 0;
+}
+
 int cmd_dump(int argc, char **argv)
 {
 	struct spice_dump_opts opts = { .flags = SPICE_DUMP_KILL };
 	char why[SPICE_IMAGE_WHY_LEN];
+	int supplied[MAX_SUPPLIED];
 	struct spice_dump_stats stats;
 	const char *out = NULL;
 	int i, fd, err, json = 0;
@@ -93,6 +115,11 @@ int cmd_dump(int argc, char **argv)
 			opts.flags |= SPICE_DUMP_WS_NONE;
 		else if (!strcmp(argv[i], "--hash-files"))
 			opts.flags |= SPICE_DUMP_HASH_FILES;
+		else if (!strcmp(argv[i], "--close-connections"))
+			opts.flags |= SPICE_DUMP_RESET_CONNECTIONS;
+		else if (!strcmp(argv[i], "--supplied") && i + 1 < argc &&
+			 opts.nr_supplied < MAX_SUPPLIED)
+			pid = parse_supplied(argv[++i], supplied, &opts) ? -1 : pid;
 		else if (!strcmp(argv[i], "--json"))
 			json = 1;
 		else if (!pid && argv[i][0] != '-')
@@ -123,6 +150,8 @@ int cmd_dump(int argc, char **argv)
 	if (err) {
 		fprintf(stderr, "spice dump: process %ld: %s (%s)\n", pid,
 			why[0] ? why : "failed", strerror(-err));
+		if (strstr(why, "can be recorded as reset"))
+			fprintf(stderr, "spice dump: --close-connections records it as reset\n");
 		unlink(out);
 		return 1;
 	}

@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "diagnose.h"
+#include "sockets.h"
 
 const char usage_inspect[] =
 	"usage: spice inspect IMAGE [--json] [--vmas] [--threads] [--fds] [--limits]\n"
@@ -270,6 +271,40 @@ static void print_timerfd(const struct spice_image *img, int32_t fd,
 	}
 }
 
+/* How socket @fd is made again; @next walks the sockets, sorted by fd. */
+static void print_socket(const struct spice_image *img, int32_t fd,
+			 uint64_t *next)
+{
+	static const char *const state[] = {
+		[SPICE_SOCKET_UNBOUND] = "unbound", [SPICE_SOCKET_BOUND] = "bound",
+		[SPICE_SOCKET_LISTENING] = "listening", [SPICE_SOCKET_RESET] = "reset",
+	};
+	static const char *const opt[] = {
+		"reuseaddr", "reuseport", "keepalive", "broadcast", "oobinline",
+		"passcred", "linger", "nodelay", "v6only", "freebind",
+	};
+	const struct spice_image_socket *s;
+	char desc[160];
+	uint64_t nr, i;
+	unsigned int b;
+
+	s = spice_image_table(img, SPICE_SECT_SOCKETS, &nr);
+	for (i = *next; i < nr && s[i].fd <= fd; i++) {
+		*next = i + 1;
+		if (s[i].fd != fd)
+			continue;
+		printf(" %s %s", socket_describe(&s[i], desc, sizeof(desc)),
+		       state[s[i].state]);
+		if (s[i].state == SPICE_SOCKET_LISTENING)
+			printf(" backlog %u", s[i].backlog);
+		for (b = 0; b < ARRAY_SIZE(opt); b++)
+			if (s[i].options & (1U << b))
+				printf(" %s", opt[b]);
+		if (s[i].bind_dev[0])
+			printf(" dev %.16s", s[i].bind_dev);
+	}
+}
+
 static void print_fds(const struct spice_image *img)
 {
 	static const char *const type[] = {
@@ -277,11 +312,11 @@ static void print_fds(const struct spice_image *img)
 		[SPICE_FD_EVENTFD] = "eventfd", [SPICE_FD_EPOLL] = "epoll",
 		[SPICE_FD_PIPE] = "pipe", [SPICE_FD_SOCKETPAIR] = "socketpair",
 		[SPICE_FD_SIGNALFD] = "signalfd", [SPICE_FD_TIMERFD] = "timerfd",
-		[SPICE_FD_PIDFD] = "pidfd",
+		[SPICE_FD_PIDFD] = "pidfd", [SPICE_FD_SOCKET] = "socket",
 	};
 	const struct spice_image_epoll_watch *w;
 	const struct spice_image_fd *d;
-	uint64_t nr, nw, i, k, next_lock = 0, next_timerfd = 0;
+	uint64_t nr, nw, i, k, next_lock = 0, next_timerfd = 0, next_socket = 0;
 	char path[4200];
 
 	d = spice_image_table(img, SPICE_SECT_FDS, &nr);
@@ -305,6 +340,8 @@ static void print_fds(const struct spice_image *img)
 				printf(" of the process");
 		} else if (d[i].type == SPICE_FD_TIMERFD) {
 			print_timerfd(img, d[i].fd, &next_timerfd);
+		} else if (d[i].type == SPICE_FD_SOCKET) {
+			print_socket(img, d[i].fd, &next_socket);
 		} else if (d[i].type == SPICE_FD_PIPE) {
 			printf(" %s end of pipe %u", d[i].type_flags &
 			       SPICE_FD_SECOND_END ? "write" : "read", d[i].object);
@@ -464,7 +501,7 @@ int cmd_inspect(int argc, char **argv)
 
 int cmd_verify(int argc, char **argv)
 {
-	unsigned int what = DIAGNOSE_ALL | DIAGNOSE_TIDS;
+	unsigned int what = DIAGNOSE_ALL | DIAGNOSE_TIDS | DIAGNOSE_SOCKETS;
 	const struct spice_image_fd *d;
 	const char *path = NULL;
 	struct spice_image *img;

@@ -138,7 +138,7 @@ static void explain(const char *path, int fd, int err,
 		    const struct restore_process_fd *map, unsigned int nr_map,
 		    unsigned int flags)
 {
-	unsigned int what = DIAGNOSE_FILES | DIAGNOSE_FDS;
+	unsigned int what = DIAGNOSE_FILES | DIAGNOSE_FDS | DIAGNOSE_SOCKETS;
 	char why[SPICE_IMAGE_WHY_LEN], prefix[4200];
 	struct spice_image *img;
 	int bad;

@@ -25,6 +25,7 @@
 #include <spice/image.h>
 
 #include "diagnose.h"
+#include "sockets.h"
 
 static const char *const rlimit_names[SPICE_IMAGE_NR_RLIMITS] = {
 	"CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE",
@@ -118,6 +119,22 @@ static void check_supplied(const struct spice_image *img,
 			say(r,
 			    "fd %d: a pipe or socket from outside the process, which the image cannot hold: give one with --fd %d=N",
 			    d[i].fd, d[i].fd);
+}
+
+/* Each socket of the image made here, as the restore would make it. */
+static void check_sockets(const struct spice_image *img,
+			  const struct restore_process_fd *map,
+			  unsigned int nr_map, struct report *r)
+{
+	const struct spice_image_socket *s;
+	char desc[160], why[256];
+	uint64_t i, nr;
+
+	s = spice_image_table(img, SPICE_SECT_SOCKETS, &nr);
+	for (i = 0; i < nr; i++)
+		if (!in_map(map, nr_map, s[i].fd) && socket_try(&s[i], why, sizeof(why)))
+			say(r, "fd %d: %s socket: %s", s[i].fd,
+			    socket_describe(&s[i], desc, sizeof(desc)), why);
 }
 
 /*
@@ -338,6 +355,8 @@ int diagnose(const struct spice_image *img, const struct restore_process_fd *map
 	check_alarm_clocks(img, &r);
 	if (what & DIAGNOSE_FDS)
 		check_supplied(img, map, nr_map, &r);
+	if (what & DIAGNOSE_SOCKETS)
+		check_sockets(img, map, nr_map, &r);
 	if (what & DIAGNOSE_FILES) {
 		check_files(img, &r);
 		check_locks(img, map, nr_map, &r);

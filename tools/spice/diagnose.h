@@ -10,6 +10,7 @@ struct restore_process_fd;
 #define DIAGNOSE_FILES	2	/* the image's files (may read them whole) */
 #define DIAGNOSE_FDS	4	/* supplied fds missing from the map */
 #define DIAGNOSE_TIDS	8	/* thread ids taken */
+#define DIAGNOSE_SOCKETS 16	/* each socket made here and closed again */
 
 /*
  * Print to stderr, each after @prefix, the problems found; returns how

@@ -411,6 +411,11 @@ enum spice_image_section_type {
 	 * %SPICE_FD_TIMERFD fd that shares no earlier fd's file, sorted by @fd.
 	 */
 	SPICE_SECT_TIMERFDS = 16,
+	/**
+	 * @SPICE_SECT_SOCKETS: &struct spice_image_socket, one per
+	 * %SPICE_FD_SOCKET fd that shares no earlier fd's file, sorted by @fd.
+	 */
+	SPICE_SECT_SOCKETS = 17,
 };
 
 /**
@@ -831,6 +836,12 @@ enum spice_image_fd_type {
 	 * for the process.
 	 */
 	SPICE_FD_PIDFD = 9,
+	/**
+	 * @SPICE_FD_SOCKET: A TCP, UDP or AF_UNIX socket made anew, as
+	 * socket(2), setsockopt(2), bind(2) and listen(2) would make it for
+	 * the caller; its entry of %SPICE_SECT_SOCKETS says how.
+	 */
+	SPICE_FD_SOCKET = 10,
 };
 
 /* &struct spice_image_fd.type_flags of a %SPICE_FD_EVENTFD: EFD_SEMAPHORE. */
@@ -937,6 +948,142 @@ struct spice_image_timerfd {
 	__u64 interval_ns;
 };
 
+/**
+ * enum spice_image_socket_state - What a socket was doing.
+ */
+enum spice_image_socket_state {
+	/** @SPICE_SOCKET_UNBOUND: Made by socket(2), neither bound nor connected. */
+	SPICE_SOCKET_UNBOUND = 0,
+	/** @SPICE_SOCKET_BOUND: Bound to &struct spice_image_socket.addr. */
+	SPICE_SOCKET_BOUND = 1,
+	/**
+	 * @SPICE_SOCKET_LISTENING: Bound to &struct spice_image_socket.addr
+	 * and listening, with &struct spice_image_socket.backlog.
+	 */
+	SPICE_SOCKET_LISTENING = 2,
+	/**
+	 * @SPICE_SOCKET_RESET: Connected (or connecting) to a peer when
+	 * dumped; restored unbound, with ECONNRESET pending, so that its user
+	 * connects again: a TCP socket fails its next read or write with it,
+	 * a datagram socket its next read (a write, unconnected, fails with
+	 * EDESTADDRREQ or ENOTCONN); a stream or seqpacket AF_UNIX socket is
+	 * one whose peer closed, the first read or write failing with it.
+	 */
+	SPICE_SOCKET_RESET = 3,
+};
+
+/*
+ * On/off socket options (&struct spice_image_socket.options), each set with
+ * setsockopt(2) to 1 before the socket is bound: SO_REUSEADDR,
+ * SO_KEEPALIVE, SO_BROADCAST, SO_OOBINLINE; SO_PASSCRED on an AF_UNIX
+ * socket; SO_REUSEPORT and IP_FREEBIND on an AF_INET or AF_INET6 one
+ * (IPV6_FREEBIND is the same flag); TCP_NODELAY on a TCP one.  IPV6_V6ONLY,
+ * on AF_INET6 only, is set to 0 or 1 either way: a new socket's default is
+ * net.ipv6.bindv6only's.  %SPICE_SOCKOPT_LINGER: SO_LINGER on, for
+ * &struct spice_image_socket.linger seconds.  %SPICE_SOCKOPT_RCVBUFFORCE
+ * and %SPICE_SOCKOPT_SNDBUFFORCE: the buffer size, above what SO_RCVBUF or
+ * SO_SNDBUF allowed when dumped, is set with SO_RCVBUFFORCE or
+ * SO_SNDBUFFORCE (which need CAP_NET_ADMIN); without them SO_RCVBUF and
+ * SO_SNDBUF set it, clamped to the restoring system's maximum.
+ */
+#define SPICE_SOCKOPT_REUSEADDR		(1U << 0)
+#define SPICE_SOCKOPT_REUSEPORT		(1U << 1)
+#define SPICE_SOCKOPT_KEEPALIVE		(1U << 2)
+#define SPICE_SOCKOPT_BROADCAST		(1U << 3)
+#define SPICE_SOCKOPT_OOBINLINE		(1U << 4)
+#define SPICE_SOCKOPT_PASSCRED		(1U << 5)
+#define SPICE_SOCKOPT_LINGER		(1U << 6)
+#define SPICE_SOCKOPT_TCP_NODELAY	(1U << 7)
+#define SPICE_SOCKOPT_V6ONLY		(1U << 8)
+#define SPICE_SOCKOPT_FREEBIND		(1U << 9)
+#define SPICE_SOCKOPT_RCVBUFFORCE	(1U << 10)
+#define SPICE_SOCKOPT_SNDBUFFORCE	(1U << 11)
+#define SPICE_SOCKOPTS			0xfffU
+
+/* Bytes of &struct spice_image_socket.addr: a struct sockaddr_un. */
+#define SPICE_SOCKET_ADDR_MAX		112
+
+/**
+ * struct spice_image_socket - A socket the restore makes anew.
+ *
+ * Made before the point of no return in the caller's network namespace,
+ * with its credentials and security checks, as the caller would make it:
+ * socket(2) with @family, @type and @protocol; setsockopt(2) for each
+ * option set; then, once everything else that can fail has been checked,
+ * bind(2) to @addr and listen(2) with @backlog.  The restore
+ * fails with the errno of the first of them that fails (EADDRINUSE for an
+ * address another socket holds).  A valued option of zero is left as a new socket
+ * has it.  Nothing queued on the socket, and no connection, is restored.
+ */
+struct spice_image_socket {
+	/** @fd: The %SPICE_FD_SOCKET fd. */
+	__s32 fd;
+	/** @family: AF_UNIX, AF_INET or AF_INET6. */
+	__u16 family;
+	/** @state: One of &enum spice_image_socket_state. */
+	__u16 state;
+	/**
+	 * @type: SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET (AF_UNIX only),
+	 * without SOCK_NONBLOCK or SOCK_CLOEXEC (the fd's flags say them).
+	 */
+	__u32 type;
+	/**
+	 * @protocol: IPPROTO_TCP for an AF_INET or AF_INET6 stream socket,
+	 * IPPROTO_UDP for a datagram one, 0 for AF_UNIX.
+	 */
+	__u32 protocol;
+	/**
+	 * @backlog: For %SPICE_SOCKET_LISTENING, the backlog the socket kept
+	 * (listen(2)'s, at most net.core.somaxconn then); listen(2) clamps it
+	 * to the caller's net.core.somaxconn again.  Zero otherwise.
+	 */
+	__u32 backlog;
+	/** @options: Bitmask of SPICE_SOCKOPT_* flags. */
+	__u32 options;
+	/** @rcvbuf: SO_RCVBUF as set (half what getsockopt(2) returns). */
+	__u32 rcvbuf;
+	/** @sndbuf: SO_SNDBUF as set (half what getsockopt(2) returns). */
+	__u32 sndbuf;
+	/** @linger: SO_LINGER time in seconds, with %SPICE_SOCKOPT_LINGER. */
+	__u32 linger;
+	/** @priority: SO_PRIORITY. */
+	__u32 priority;
+	/** @mark: SO_MARK. */
+	__u32 mark;
+	/** @tcp_defer_accept: TCP_DEFER_ACCEPT, in seconds. */
+	__u32 tcp_defer_accept;
+	/** @tcp_fastopen: TCP_FASTOPEN: the queue of a listening socket. */
+	__u32 tcp_fastopen;
+	/** @tcp_keepidle: TCP_KEEPIDLE, in seconds. */
+	__u32 tcp_keepidle;
+	/** @tcp_keepintvl: TCP_KEEPINTVL, in seconds. */
+	__u32 tcp_keepintvl;
+	/** @tcp_keepcnt: TCP_KEEPCNT. */
+	__u32 tcp_keepcnt;
+	/** @tcp_user_timeout: TCP_USER_TIMEOUT, in milliseconds. */
+	__u32 tcp_user_timeout;
+	/**
+	 * @addr_len: Bytes of @addr, as getsockname(2) gives them; zero for
+	 * %SPICE_SOCKET_UNBOUND and %SPICE_SOCKET_RESET.
+	 */
+	__u32 addr_len;
+	/** @rcvtimeo_us: SO_RCVTIMEO, in microseconds. */
+	__u64 rcvtimeo_us;
+	/** @sndtimeo_us: SO_SNDTIMEO, in microseconds. */
+	__u64 sndtimeo_us;
+	/**
+	 * @bind_dev: SO_BINDTODEVICE: the name of the interface, NUL-padded;
+	 * empty for none.
+	 */
+	char bind_dev[16];
+	/**
+	 * @addr: The address bound to: a struct sockaddr_in, sockaddr_in6 or
+	 * sockaddr_un of @family, port included.  An AF_UNIX path is absolute;
+	 * an abstract name starts with a NUL byte.  Zero past @addr_len.
+	 */
+	__u8 addr[SPICE_SOCKET_ADDR_MAX];
+};
+
 /*
  * Event bits an epoll watch may hold (&struct spice_image_epoll_watch):
  * EPOLLIN to EPOLLMSG (0x7ff), EPOLLRDHUP (0x2000) and the input flags
@@ -1033,7 +1180,7 @@ struct spice_image_vma {
 };
 
 /* Limits that a reader enforces; an image beyond them is rejected. */
-#define SPICE_IMAGE_MAX_SECTIONS	16
+#define SPICE_IMAGE_MAX_SECTIONS	32
 #define SPICE_IMAGE_MAX_METADATA	(256ULL << 20)
 #define SPICE_IMAGE_MAX_THREADS		4096
 #define SPICE_IMAGE_MAX_FILES		65536

@@ -375,7 +375,8 @@ int spice_dump(pid_t pid, int fd, const struct spice_dump_opts *opts,
 	if (!stats)
 		stats = &local;
 	if (opts->flags & ~(SPICE_DUMP_KILL | SPICE_DUMP_WS_NONE |
-			    SPICE_DUMP_HASH_FILES) || pid <= 0)
+			    SPICE_DUMP_HASH_FILES | SPICE_DUMP_RESET_CONNECTIONS) ||
+	    pid <= 0 || opts->nr_supplied < 0 || (opts->nr_supplied && !opts->supplied))
 		return -EINVAL;
 	memset(stats, 0, sizeof(*stats));
 	memset(&proc, 0, sizeof(proc));

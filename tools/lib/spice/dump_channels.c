@@ -25,85 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/netlink.h>
-#include <linux/sock_diag.h>
-#include <linux/unix_diag.h>
 #include "dump_internal.h"
-
-/* What unix_diag says of one AF_UNIX socket. */
-struct unix_info {
-	uint32_t peer;		/* peer's inode, 0 if none */
-	uint32_t queued;	/* bytes to read, or sent and not yet read */
-	uint8_t type;		/* SOCK_STREAM, ... */
-	uint8_t shutdown;	/* SHUT_RD/SHUT_WR done on it, as a mask */
-	int named;		/* bound to a path or an abstract name */
-};
-
-/* Ask unix_diag about socket inode @ino; -ENOENT if it knows no such. */
-static int unix_diag(int nl, uint32_t ino, struct unix_info *out)
-{
-	struct {
-		struct nlmsghdr nlh;
-		struct unix_diag_req r;
-	} req = {
-		.nlh = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-			 .nlmsg_flags = NLM_F_REQUEST },
-		.r = { .sdiag_family = AF_UNIX, .udiag_states = ~0U, .udiag_ino = ino,
-		       .udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER |
-				     UDIAG_SHOW_RQLEN,
-		       .udiag_cookie = { ~0U, ~0U } },
-	};
-	union {
-		struct nlmsghdr h;	/* aligns the buffer for it */
-		char buf[1024];
-	} u;
-	struct nlmsghdr *h = &u.h;
-	struct unix_diag_msg *m;
-	struct nlattr *a;
-	ssize_t len;
-	int left;
-
-	if (send(nl, &req, sizeof(req), 0) != sizeof(req))
-		return -errno;
-	len = recv(nl, u.buf, sizeof(u.buf), 0);
-	if (len < 0)
-		return -errno;
-	if (!NLMSG_OK(h, len))
-		return -EPROTO;
-	if (h->nlmsg_type == NLMSG_ERROR)
-		return h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr)) ?
-		       ((struct nlmsgerr *)NLMSG_DATA(h))->error ?: -EPROTO : -EPROTO;
-	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
-		return -EPROTO;
-	m = NLMSG_DATA(h);
-	memset(out, 0, sizeof(*out));
-	out->type = m->udiag_type;
-	left = h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
-	a = (struct nlattr *)(m + 1);
-	while (left >= (int)sizeof(*a) && a->nla_len >= sizeof(*a) &&
-	       a->nla_len <= left) {
-		void *v = (char *)a + NLA_HDRLEN;
-
-		if (a->nla_type == UNIX_DIAG_NAME)
-			out->named = 1;
-		else if (a->nla_type == UNIX_DIAG_PEER && a->nla_len >= NLA_HDRLEN + 4)
-			memcpy(&out->peer, v, 4);
-		else if (a->nla_type == UNIX_DIAG_SHUTDOWN && a->nla_len >= NLA_HDRLEN + 1)
-			out->shutdown = *(uint8_t *)v;
-		else if (a->nla_type == UNIX_DIAG_RQLEN &&
-			 a->nla_len >= NLA_HDRLEN + sizeof(struct unix_diag_rqlen))
-			/*
-			 * rqueue is only the first datagram's length (0 for an
-			 * empty one); wqueue counts all the sender's bytes not
-			 * yet read, so the two tell an empty pair.
-			 */
-			out->queued = ((struct unix_diag_rqlen *)v)->udiag_rqueue |
-				      ((struct unix_diag_rqlen *)v)->udiag_wqueue;
-		left -= NLA_ALIGN(a->nla_len);
-		a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
-	}
-	return 0;
-}
 
 /* Index of the first fd of @fds whose inode is @ino, or -1. */
 static int first_with_ino(const struct dump_fd *fds, int n, uint64_t ino)
@@ -245,11 +167,11 @@ static uint32_t socketpair_type(uint8_t type)
 static int classify_socket(struct dump *d, int nl, struct dump_fd *fds, int n,
 			   int first)
 {
-	struct unix_info a, b;
+	struct dump_unix_info a, b;
 	uint32_t kind;
 	int i, other, err;
 
-	err = unix_diag(nl, fds[first].ino, &a);
+	err = dump_unix_diag(nl, fds[first].ino, &a);
 	if (err == -ENOENT)
 		return 0;	/* not AF_UNIX, or not in our network namespace */
 	if (err)
@@ -258,7 +180,7 @@ static int classify_socket(struct dump *d, int nl, struct dump_fd *fds, int n,
 	other = a.peer ? first_with_ino(fds, n, a.peer) : -1;
 	if (a.named || !kind || other < 0)
 		return 0;
-	err = unix_diag(nl, a.peer, &b);
+	err = dump_unix_diag(nl, a.peer, &b);
 	if (err)
 		return dump_fail(d, err, "fd %d: unix_diag", fds[other].f.fd);
 	if (b.peer != fds[first].ino || b.named)
@@ -305,7 +227,8 @@ int dump_channels(struct dump *d, struct dump_fd *fds, int n)
 	for (i = 0; i < n && !err; i++) {
 		/* Only the first fd of each inode, still unclassified. */
 		if (!fds[i].ino || fds[i].f.type != SPICE_FD_SUPPLIED ||
-		    first_with_ino(fds, i, fds[i].ino) >= 0)
+		    first_with_ino(fds, i, fds[i].ino) >= 0 ||
+		    dump_ino_supplied(fds, n, fds[i].ino))
 			continue;
 		if (!fds[i].is_socket) {
 			err = classify_pipe(d, fds, n, i);

@@ -2,8 +2,9 @@
 /*
  * The dumper's fd table: what each fd of the stopped process is, from
  * /proc/PID/fd and /proc/PID/fdinfo, which of its pipes and sockets are
- * internal (dump_channels.c), the state of its eventfds and signalfds, and
- * the interest lists of its epoll instances (fdinfo "tfd:" lines).
+ * internal (dump_channels.c), how its other sockets are made again
+ * (dump_sockets.c), the state of its eventfds and signalfds, and the
+ * interest lists of its epoll instances (fdinfo "tfd:" lines).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -69,6 +70,17 @@ static int pidfd_thread(struct dump *d, int fd, const char *info,
 			 fd, pid);
 }
 
+/* Whether the launcher supplies fd @fd again (spice_dump_opts.supplied). */
+static int supplied(const struct dump *d, int fd)
+{
+	int i;
+
+	for (i = 0; i < d->opts->nr_supplied; i++)
+		if (d->opts->supplied[i] == fd)
+			return 1;
+	return 0;
+}
+
 /* Read fd @fd into @e: 1, 0 if it was closed meanwhile, or an error. */
 static int dump_one_fd(struct dump *d, int fd, struct dump_fd *e)
 {
@@ -96,8 +108,12 @@ static int dump_one_fd(struct dump *d, int fd, struct dump_fd *e)
 		return dump_fail(d, -errno, "fd %d: stat", fd);
 	e->st_dev = st.st_dev;
 	e->st_ino = st.st_ino;
-	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
-		/* Supplied, unless dump_channels() finds both ends here. */
+	e->supplied = supplied(d, fd);
+	if (e->supplied || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+		/*
+		 * Supplied: asked to be (whatever it is), or a pipe or socket
+		 * that dump_channels() and dump_sockets() do not make anew.
+		 */
 		f.type = SPICE_FD_SUPPLIED;
 		/* An O_PATH fd is no end of anything. */
 		if ((!strncmp(link, "pipe:", 5) || !strncmp(link, "socket:", 7)) &&
@@ -245,7 +261,8 @@ static int shareable(uint32_t type)
 {
 	return type == SPICE_FD_FILE || type == SPICE_FD_SUPPLIED ||
 	       type == SPICE_FD_EVENTFD || type == SPICE_FD_SIGNALFD ||
-	       type == SPICE_FD_TIMERFD || type == SPICE_FD_PIDFD;
+	       type == SPICE_FD_TIMERFD || type == SPICE_FD_PIDFD ||
+	       type == SPICE_FD_SOCKET;
 }
 
 /*
@@ -281,6 +298,25 @@ static int find_shared_files(struct dump *d, struct dump_fd *e, int nr)
 			}
 		}
 	}
+	return 0;
+}
+
+/**
+ * dump_ino_supplied - Whether an fd on pipe or socket @ino is supplied.
+ * @fds: The process's fds.
+ * @n: Entries in @fds.
+ * @ino: The inode of an anonymous pipe or a socket.
+ *
+ * Every fd of a pipe or socket that the launcher supplies through one of
+ * them stays supplied, so that they share the launcher's file.
+ */
+int dump_ino_supplied(const struct dump_fd *fds, int n, uint64_t ino)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i].ino == ino && fds[i].supplied)
+			return 1;
 	return 0;
 }
 
@@ -329,6 +365,8 @@ int dump_fds(struct dump *d)
 	if (!err)
 		err = dump_channels(d, e, nr);
 	if (!err)
+		err = dump_sockets(d, e, nr);
+	if (!err)
 		err = find_shared_files(d, e, nr);
 	for (i = 0; i < nr && !err; i++) {
 		err = spice_writer_add_fd_data(d->w, &e[i].f, e[i].data, e[i].data_len);
@@ -338,12 +376,16 @@ int dump_fds(struct dump *d)
 		err = dump_locks(d, e, nr);
 	if (!err)
 		err = dump_timerfds(d, e, nr);
+	if (!err)
+		err = dump_write_sockets(d, e, nr);
 	/* After every fd: the writer wants the watches' fds known. */
 	for (i = 0; i < nr && !err; i++)
 		if (e[i].is_epoll)
 			err = dump_epoll(d, e[i].f.fd);
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < nr; i++) {
 		free(e[i].data);
+		free(e[i].sock);
+	}
 	free(e);
 	free(fds);
 	return err;

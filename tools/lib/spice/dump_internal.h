@@ -89,12 +89,15 @@ struct dump_fd {
 	int is_socket;
 	int is_epoll;
 	int locked;		/* fdinfo lists file locks */
+	int supplied;		/* in spice_dump_opts.supplied */
+	struct spice_image_socket *sock;	/* on a socket's first fd */
 	void *data;		/* what its pipe holds, on a pipe's first fd */
 	size_t data_len;
 };
 
 /* dump_fds.c */
 int dump_fds(struct dump *d);
+int dump_ino_supplied(const struct dump_fd *fds, int n, uint64_t ino);
 
 /* dump_locks.c */
 int dump_locks(struct dump *d, const struct dump_fd *e, int nr);
@@ -117,6 +120,30 @@ int dump_posix_timers(struct dump *d);
 
 /* dump_channels.c */
 int dump_channels(struct dump *d, struct dump_fd *fds, int n);
+
+/* dump_sockets.c */
+int dump_sockets(struct dump *d, struct dump_fd *fds, int n);
+int dump_write_sockets(struct dump *d, const struct dump_fd *fds, int n);
+
+/* dump_sockdiag.c: what unix_diag says of one AF_UNIX socket. */
+struct dump_unix_info {
+	uint32_t peer;		/* peer's inode, 0 if none */
+	uint32_t queued;	/* bytes to read, or sent and not yet read */
+	uint32_t backlog;	/* of a listening socket */
+	uint8_t type;		/* SOCK_STREAM, ... */
+	uint8_t shutdown;	/* SHUT_RD/SHUT_WR done on it, as a mask */
+	int named;		/* bound to a path or an abstract name */
+};
+
+/* TCP states as NETLINK_SOCK_DIAG numbers them (<net/tcp_states.h>). */
+#define DUMP_TCP_CLOSE		7
+#define DUMP_TCP_LISTEN		10
+#define DUMP_TCP_BOUND_INACTIVE	13
+
+int dump_unix_diag(int nl, uint32_t ino, struct dump_unix_info *out);
+int dump_tcp_diag(int nl, int family, uint64_t ino, uint32_t states,
+		  uint32_t *backlog);
+int dump_tcp_state(int sfd, int *state);
 
 /* dump_settings.c */
 int dump_rlimits(struct dump *d);

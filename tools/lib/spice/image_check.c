@@ -16,6 +16,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -78,6 +81,8 @@ static const struct {
 			       SPICE_IMAGE_MAX_LOCKS, "locks" },
 	[SPICE_SECT_TIMERFDS] = { sizeof(struct spice_image_timerfd),
 				  SPICE_IMAGE_MAX_FDS, "timerfds" },
+	[SPICE_SECT_SOCKETS] = { sizeof(struct spice_image_socket),
+				 SPICE_IMAGE_MAX_FDS, "sockets" },
 };
 
 /* The bits epoll_ctl(2) lets EPOLLEXCLUSIVE be combined with. */
@@ -514,7 +519,10 @@ static int check_files(const struct spice_image *img, char *why)
 	return 0;
 }
 
-/* An eventfd, signalfd, timerfd or epoll file: O_RDWR, maybe O_NONBLOCK. */
+/*
+ * An eventfd, signalfd, timerfd, epoll file or socket: O_RDWR, maybe
+ * O_NONBLOCK.
+ */
 static int check_anon_fd(const struct spice_image_fd *d, char *why)
 {
 	if ((d->open_flags & ~O_NONBLOCK) != O_RDWR)
@@ -522,8 +530,9 @@ static int check_anon_fd(const struct spice_image_fd *d, char *why)
 			    d->fd, d->open_flags);
 	if (d->file != SPICE_IMAGE_NONE)
 		return fail(why, -EINVAL, "fd %d: a file index on a non-file fd", d->fd);
-	if ((d->type == SPICE_FD_EPOLL || d->type == SPICE_FD_TIMERFD) && d->pos)
-		return fail(why, -EINVAL, "fd %d: an epoll fd or timerfd with a position",
+	if ((d->type == SPICE_FD_EPOLL || d->type == SPICE_FD_TIMERFD ||
+	     d->type == SPICE_FD_SOCKET) && d->pos)
+		return fail(why, -EINVAL, "fd %d: an epoll fd, timerfd or socket with a position",
 			    d->fd);
 	/* A mask signalfd(2) would not keep is not one it made. */
 	if (d->type == SPICE_FD_SIGNALFD &&
@@ -652,7 +661,8 @@ static int check_shared_fd(const struct spice_image_fd *d, uint64_t i, char *why
 			    d[i].fd, first->fd);
 	if (d[i].type != SPICE_FD_FILE && d[i].type != SPICE_FD_SUPPLIED &&
 	    d[i].type != SPICE_FD_EVENTFD && d[i].type != SPICE_FD_SIGNALFD &&
-	    d[i].type != SPICE_FD_TIMERFD && d[i].type != SPICE_FD_PIDFD)
+	    d[i].type != SPICE_FD_TIMERFD && d[i].type != SPICE_FD_PIDFD &&
+	    d[i].type != SPICE_FD_SOCKET)
 		return fail(why, -EINVAL, "fd %d: type %u cannot share a file this way",
 			    d[i].fd, d[i].type);
 	return 0;
@@ -714,6 +724,7 @@ static int check_fds(const struct spice_image *img, char *why)
 		case SPICE_FD_EPOLL:
 		case SPICE_FD_SIGNALFD:
 		case SPICE_FD_TIMERFD:
+		case SPICE_FD_SOCKET:
 			err = check_anon_fd(&d[i], why);
 			if (err)
 				return err;
@@ -863,6 +874,133 @@ static int check_timerfds(const struct spice_image *img, char *why)
 			return fail(why, -EINVAL, "timerfd %d: flags %#x", t->fd, t->flags);
 		if (t->value_ns > INT64_MAX || t->interval_ns > INT64_MAX)
 			return fail(why, -EINVAL, "timerfd %d: time over 2^63 - 1 ns", t->fd);
+	}
+	return 0;
+}
+
+/* A family, type and protocol that socket(2) takes and Spice restores. */
+static int socket_kind_ok(const struct spice_image_socket *s)
+{
+	switch (s->family) {
+	case AF_UNIX:
+		return !s->protocol && (s->type == SOCK_STREAM || s->type == SOCK_DGRAM ||
+					s->type == SOCK_SEQPACKET);
+	case AF_INET:
+	case AF_INET6:
+		return s->type == SOCK_STREAM ? s->protocol == IPPROTO_TCP :
+		       s->type == SOCK_DGRAM && s->protocol == IPPROTO_UDP;
+	}
+	return 0;
+}
+
+static int zero_from(const void *p, size_t from, size_t len)
+{
+	for (; from < len; from++)
+		if (((const uint8_t *)p)[from])
+			return 0;
+	return 1;
+}
+
+/*
+ * The address of a bound or listening socket, as getsockname(2) gives it:
+ * of its family, and for AF_UNIX an abstract name or an absolute path
+ * with its NUL; none for the other states.
+ */
+static int socket_addr_ok(const struct spice_image_socket *s)
+{
+	const size_t path = offsetof(struct sockaddr_un, sun_path);
+	const uint8_t *end;
+	sa_family_t family;
+
+	if (s->addr_len > sizeof(s->addr) || !zero_from(s->addr, s->addr_len, sizeof(s->addr)))
+		return 0;
+	if (s->state != SPICE_SOCKET_BOUND && s->state != SPICE_SOCKET_LISTENING)
+		return !s->addr_len;
+	if (s->addr_len < sizeof(family))
+		return 0;
+	memcpy(&family, s->addr, sizeof(family));
+	if (family != s->family)
+		return 0;
+	if (family == AF_INET)
+		return s->addr_len == sizeof(struct sockaddr_in);
+	if (family == AF_INET6)
+		return s->addr_len == sizeof(struct sockaddr_in6);
+	if (s->addr_len <= path || s->addr_len > sizeof(struct sockaddr_un))
+		return 0;
+	if (!s->addr[path])
+		return 1;
+	end = memchr(s->addr + path, 0, s->addr_len - path);
+	return s->addr[path] == '/' && end == s->addr + s->addr_len - 1;
+}
+
+/* Options that the socket's family and protocol have. */
+static int socket_options_ok(const struct spice_image_socket *s)
+{
+	size_t dev_len = strnlen(s->bind_dev, sizeof(s->bind_dev));
+	int inet = s->family == AF_INET || s->family == AF_INET6;
+	int tcp = inet && s->protocol == IPPROTO_TCP;
+
+	if ((s->options & ~SPICE_SOCKOPTS) ||
+	    (!(s->options & SPICE_SOCKOPT_LINGER) && s->linger) ||
+	    s->rcvbuf > INT32_MAX / 2 || s->sndbuf > INT32_MAX / 2)
+		return 0;
+	if (s->family != AF_INET6 && (s->options & SPICE_SOCKOPT_V6ONLY))
+		return 0;
+	if (!inet && ((s->options & SPICE_SOCKOPT_FREEBIND) || dev_len))
+		return 0;
+	if (inet ? s->options & SPICE_SOCKOPT_PASSCRED :
+	    s->options & SPICE_SOCKOPT_REUSEPORT)
+		return 0;
+	if (((s->options & SPICE_SOCKOPT_RCVBUFFORCE) && !s->rcvbuf) ||
+	    ((s->options & SPICE_SOCKOPT_SNDBUFFORCE) && !s->sndbuf))
+		return 0;
+	if (!tcp && ((s->options & SPICE_SOCKOPT_TCP_NODELAY) || s->tcp_defer_accept ||
+		     s->tcp_fastopen || s->tcp_keepidle || s->tcp_keepintvl ||
+		     s->tcp_keepcnt || s->tcp_user_timeout))
+		return 0;
+	return dev_len < sizeof(s->bind_dev) &&
+	       zero_from(s->bind_dev, dev_len, sizeof(s->bind_dev));
+}
+
+/*
+ * The sockets, as restore_process() takes them: one per socket open file
+ * (its first fd), in fd order; what socket(2) makes, options it takes, an
+ * address for a bound or listening socket, a backlog for a listening
+ * stream socket only.
+ */
+static int check_sockets(const struct spice_image *img, char *why)
+{
+	const struct spice_image_socket *s = spice_image_table(img,
+						SPICE_SECT_SOCKETS, NULL);
+	const struct spice_image_fd *d = spice_image_table(img, SPICE_SECT_FDS,
+							   NULL);
+	uint64_t i, n = img->nr[SPICE_SECT_SOCKETS], files = 0;
+
+	for (i = 0; i < img->nr[SPICE_SECT_FDS]; i++)
+		files += d[i].type == SPICE_FD_SOCKET && !d[i].shares;
+	if (files != n)
+		return fail(why, -EINVAL, "%llu socket entries for %llu sockets",
+			    (unsigned long long)n, (unsigned long long)files);
+	for (i = 0; i < n; i++, s++) {
+		d = spice_image_find_fd(img, s->fd);
+		if (!d || d->type != SPICE_FD_SOCKET || d->shares ||
+		    (i && s->fd <= s[-1].fd))
+			return fail(why, -EINVAL, "socket %llu: fd %d is not the next socket",
+				    (unsigned long long)i, s->fd);
+		if (s->state > SPICE_SOCKET_RESET || !socket_kind_ok(s))
+			return fail(why, -EINVAL,
+				    "socket %d: state %u, family %u, type %u, protocol %u",
+				    s->fd, s->state, s->family, s->type, s->protocol);
+		if (!socket_addr_ok(s))
+			return fail(why, -EINVAL, "socket %d: address of %u bytes",
+				    s->fd, s->addr_len);
+		if (!socket_options_ok(s))
+			return fail(why, -EINVAL, "socket %d: options its kind lacks",
+				    s->fd);
+		if (s->state == SPICE_SOCKET_LISTENING ?
+		    s->type == SOCK_DGRAM || s->backlog > INT32_MAX : s->backlog)
+			return fail(why, -EINVAL, "socket %d: backlog %u", s->fd,
+				    s->backlog);
 	}
 	return 0;
 }
@@ -1160,6 +1298,8 @@ int spice_image_parse(const void *buf, size_t len, uint64_t file_size,
 		err = check_locks(img, why);
 	if (!err)
 		err = check_timerfds(img, why);
+	if (!err)
+		err = check_sockets(img, why);
 	if (!err)
 		err = check_vmas(img, why);
 	if (!err)

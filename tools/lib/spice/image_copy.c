@@ -103,6 +103,7 @@ static int copy_fds(const struct spice_image *img, struct spice_writer *w)
 	const struct spice_image_epoll_watch *ew;
 	const struct spice_image_lock *lock;
 	const struct spice_image_timerfd *tfd;
+	const struct spice_image_socket *sock;
 	const struct spice_image_fd *d;
 	uint64_t i, nr;
 	int err = 0;
@@ -120,6 +121,9 @@ static int copy_fds(const struct spice_image *img, struct spice_writer *w)
 	tfd = spice_image_table(img, SPICE_SECT_TIMERFDS, &nr);
 	for (i = 0; i < nr && !err; i++)
 		err = spice_writer_add_timerfd(w, &tfd[i]);
+	sock = spice_image_table(img, SPICE_SECT_SOCKETS, &nr);
+	for (i = 0; i < nr && !err; i++)
+		err = spice_writer_add_socket(w, &sock[i]);
 	return err;
 }
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <linux/spice.h>
 
-#define SPICE_SECT_MAX SPICE_SECT_TIMERFDS
+#define SPICE_SECT_MAX SPICE_SECT_SOCKETS
 
 struct spice_image {
 	void *meta;		/* a copy of bytes [0, metadata_size) */

@@ -63,6 +63,8 @@ struct spice_writer {
 	uint32_t nr_locks;
 	struct spice_image_timerfd *timerfds;
 	uint32_t nr_timerfds;
+	struct spice_image_socket *sockets;
+	uint32_t nr_sockets;
 	struct spice_image_vma *vmas;
 	uint32_t nr_vmas;
 	struct page_rec *pages;
@@ -157,6 +159,7 @@ void spice_writer_free(struct spice_writer *w)
 	free(w->timers);
 	free(w->locks);
 	free(w->timerfds);
+	free(w->sockets);
 	free(w->vmas);
 	free(w->pages);
 	free(w->ws);
@@ -378,6 +381,20 @@ int spice_writer_add_timerfd(struct spice_writer *w,
 	if (err)
 		return err;
 	w->timerfds[w->nr_timerfds++] = *t;
+	return 0;
+}
+
+int spice_writer_add_socket(struct spice_writer *w,
+			    const struct spice_image_socket *s)
+{
+	int err;
+
+	if (w->nr_sockets >= SPICE_IMAGE_MAX_FDS)
+		return -E2BIG;
+	err = grow(&w->sockets, w->nr_sockets, sizeof(*s));
+	if (err)
+		return err;
+	w->sockets[w->nr_sockets++] = *s;
 	return 0;
 }
 
@@ -824,6 +841,8 @@ int spice_writer_write(struct spice_writer *w, int fd,
 	add_section(&l, SPICE_SECT_LOCKS, sizeof(*w->locks), w->locks, w->nr_locks);
 	add_section(&l, SPICE_SECT_TIMERFDS, sizeof(*w->timerfds), w->timerfds,
 		    w->nr_timerfds);
+	add_section(&l, SPICE_SECT_SOCKETS, sizeof(*w->sockets), w->sockets,
+		    w->nr_sockets);
 	for (i = 0; i < l.nr; i++)
 		l.sect[i].offset += l.nr * sizeof(l.sect[0]);
 	l.end += l.nr * sizeof(l.sect[0]);

@@ -15,9 +15,12 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <spice/image.h>
 
@@ -41,6 +44,7 @@ struct fixture {
 	struct spice_image_posix_timer timers[2];
 	struct spice_image_lock locks[2];
 	struct spice_image_timerfd timerfd;
+	struct spice_image_socket socket;
 	struct spice_writer_stats stats;
 };
 
@@ -120,6 +124,13 @@ static inline int fx_build(struct fixture *fx)
 	struct spice_image_fd tfd = { .fd = 6, .type = SPICE_FD_TIMERFD,
 				      .open_flags = O_RDWR | O_NONBLOCK,
 				      .file = SPICE_IMAGE_NONE };
+	/* fd 7 a listening TCP socket on [::1]:8080 */
+	struct spice_image_fd sfd = { .fd = 7, .type = SPICE_FD_SOCKET,
+				      .open_flags = O_RDWR, .fd_flags = 1,
+				      .file = SPICE_IMAGE_NONE };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
+				     .sin6_port = htons(8080),
+				     .sin6_addr = IN6ADDR_LOOPBACK_INIT };
 	struct spice_image_vma v;
 	unsigned char xstate[64];
 	struct spice_writer *w;
@@ -190,6 +201,16 @@ static inline int fx_build(struct fixture *fx)
 		.value_ns = 3000000000ULL, .interval_ns = 1000000,
 	};
 
+	fx->socket = (struct spice_image_socket){
+		.fd = 7, .family = AF_INET6, .state = SPICE_SOCKET_LISTENING,
+		.type = SOCK_STREAM, .protocol = IPPROTO_TCP, .backlog = 128,
+		.options = SPICE_SOCKOPT_REUSEADDR | SPICE_SOCKOPT_V6ONLY |
+			   SPICE_SOCKOPT_LINGER,
+		.linger = 5, .tcp_defer_accept = 3, .rcvtimeo_us = 1500000,
+		.addr_len = sizeof(sin6), .bind_dev = "lo",
+	};
+	memcpy(fx->socket.addr, &sin6, sizeof(sin6));
+
 	w = spice_writer_new(fx->dir);
 	if (!w)
 		return -1;
@@ -224,9 +245,13 @@ static inline int fx_build(struct fixture *fx)
 	if (!err)
 		err = spice_writer_add_fd(w, &tfd);
 	if (!err)
+		err = spice_writer_add_fd(w, &sfd);
+	if (!err)
 		err = spice_writer_add_epoll_watch(w, &watch);
 	if (!err)
 		err = spice_writer_add_timerfd(w, &fx->timerfd);
+	if (!err)
+		err = spice_writer_add_socket(w, &fx->socket);
 	for (i = 0; i < 2 && !err; i++)
 		err = spice_writer_add_lock(w, &fx->locks[i]);
 	v = (struct spice_image_vma){ .start = FX_ANON,

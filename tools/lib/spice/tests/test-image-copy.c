@@ -46,6 +46,7 @@ static void test_copy(void)
 	const struct spice_image_posix_timer *timer;
 	const struct spice_image_lock *lock;
 	const struct spice_image_timerfd *tfd;
+	const struct spice_image_socket *sock;
 	const struct spice_image_vma *v, *cv;
 	struct spice_image *img, *copy;
 	char path[128], why[SPICE_IMAGE_WHY_LEN];
@@ -111,6 +112,9 @@ static void test_copy(void)
 	tfd = spice_image_table(copy, SPICE_SECT_TIMERFDS, &nr);
 	check(nr == 1 && !memcmp(tfd, &fx.timerfd, sizeof(fx.timerfd)),
 	      "timerfd timers copied");
+	sock = spice_image_table(img, SPICE_SECT_SOCKETS, &nr);
+	check(nr == 1 && !memcmp(sock, &fx.socket, sizeof(fx.socket)),
+	      "sockets copied");
 	t = spice_image_table(copy, SPICE_SECT_THREADS, NULL);
 	check(spice_image_process(copy)->flags == FX_PROC_FLAGS &&
 	      spice_image_process(copy)->oom_score_adj == FX_OOM_SCORE_ADJ &&

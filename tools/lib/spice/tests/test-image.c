@@ -81,6 +81,7 @@ static void test_round_trip(void)
 	const struct spice_image_posix_timer *timer;
 	const struct spice_image_lock *lock;
 	const struct spice_image_timerfd *tfd;
+	const struct spice_image_socket *sock;
 	const struct spice_image_vma *v;
 	char why[SPICE_IMAGE_WHY_LEN];
 	struct spice_image *img;
@@ -163,6 +164,9 @@ static void test_round_trip(void)
 	tfd = spice_image_table(img, SPICE_SECT_TIMERFDS, &nr);
 	check(nr == 1 && !memcmp(tfd, &fx.timerfd, sizeof(fx.timerfd)),
 	      "timerfd timers survive");
+	sock = spice_image_table(img, SPICE_SECT_SOCKETS, &nr);
+	check(nr == 1 && !memcmp(sock, &fx.socket, sizeof(fx.socket)),
+	      "sockets survive");
 	f = spice_image_table(img, SPICE_SECT_FILES, &nr);
 	check(nr == 1 && f->size == 4 * FX_PAGE && S_ISREG(f->mode) &&
 	      f->path.len == strlen(fx.file) &&
@@ -171,11 +175,12 @@ static void test_round_trip(void)
 	act = spice_image_table(img, SPICE_SECT_SIGACTIONS, &nr);
 	check(nr == 64 && act[1].handler == 0x401000, "signal actions survive");
 	spice_image_table(img, SPICE_SECT_FDS, &nr);
-	check(nr == 4 && spice_image_find_fd(img, 4)->pos == 5 &&
+	check(nr == 5 && spice_image_find_fd(img, 4)->pos == 5 &&
 	      spice_image_find_fd(img, 4)->type_flags == SPICE_EVENTFD_SEMAPHORE &&
 	      spice_image_find_fd(img, 5)->type == SPICE_FD_EPOLL &&
 	      spice_image_find_fd(img, 6)->type == SPICE_FD_TIMERFD &&
-	      !spice_image_find_fd(img, 7), "fd table survives");
+	      spice_image_find_fd(img, 7)->type == SPICE_FD_SOCKET &&
+	      !spice_image_find_fd(img, 8), "fd table survives");
 	watch = spice_image_table(img, SPICE_SECT_EPOLL, &nr);
 	check(nr == 1 && watch->epfd == 5 && watch->tfd == 4 && watch->data == 44,
 	      "epoll watches survive");
@@ -210,6 +215,7 @@ struct mutation {
 #define SIG(b, i) ((struct spice_image_signal *)entry(b, SPICE_SECT_SIGNALS, i))
 #define LOCK(b, i) ((struct spice_image_lock *)entry(b, SPICE_SECT_LOCKS, i))
 #define TIMERFD(b) ((struct spice_image_timerfd *)entry(b, SPICE_SECT_TIMERFDS, 0))
+#define SOCK(b) ((struct spice_image_socket *)entry(b, SPICE_SECT_SOCKETS, 0))
 #define TIMER(b, i) \
 	((struct spice_image_posix_timer *)entry(b, SPICE_SECT_POSIX_TIMERS, i))
 
@@ -276,7 +282,7 @@ static void m_no_sections(unsigned char *b, size_t *l)
 static void m_many_sections(unsigned char *b, size_t *l)
 {
 	(void)l;
-	hdr(b)->nr_sections = 17;
+	hdr(b)->nr_sections = SPICE_IMAGE_MAX_SECTIONS + 1;
 }
 
 static void m_truncated(unsigned char *b, size_t *l)
@@ -689,6 +695,83 @@ static void m_timerfd_time(unsigned char *b, size_t *l)
 {
 	(void)l;
 	TIMERFD(b)->value_ns = (uint64_t)INT64_MAX + 1;
+}
+
+static void m_socket_fd(unsigned char *b, size_t *l)
+{
+	(void)l;
+	SOCK(b)->fd = 6;
+}
+
+static void m_socket_kind(unsigned char *b, size_t *l)
+{
+	(void)l;
+	SOCK(b)->protocol = IPPROTO_UDP;
+}
+
+static void m_socket_addr_family(unsigned char *b, size_t *l)
+{
+	(void)l;
+	SOCK(b)->addr[0] = AF_INET;
+}
+
+static void m_socket_unbound_addr(unsigned char *b, size_t *l)
+{
+	(void)l;
+	SOCK(b)->state = SPICE_SOCKET_RESET;
+	SOCK(b)->backlog = 0;
+}
+
+static void m_socket_relative_path(unsigned char *b, size_t *l)
+{
+	struct spice_image_socket *s = SOCK(b);
+
+	(void)l;
+	memset(s->addr, 0, sizeof(s->addr));
+	s->family = AF_UNIX;
+	s->protocol = 0;
+	s->options = 0;
+	s->linger = 0;
+	s->tcp_defer_accept = 0;
+	memset(s->bind_dev, 0, sizeof(s->bind_dev));
+	s->addr[0] = AF_UNIX;
+	memcpy(s->addr + 2, "run/s", 6);
+	s->addr_len = 8;
+}
+
+static void m_socket_v6only_on_v4(unsigned char *b, size_t *l)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(80) };
+	struct spice_image_socket *s = SOCK(b);
+
+	(void)l;
+	s->family = AF_INET;
+	memset(s->addr, 0, sizeof(s->addr));
+	memcpy(s->addr, &sin, sizeof(sin));
+	s->addr_len = sizeof(sin);
+}
+
+static void m_socket_tcp_option_on_udp(unsigned char *b, size_t *l)
+{
+	(void)l;
+	SOCK(b)->type = SOCK_DGRAM;
+	SOCK(b)->protocol = IPPROTO_UDP;
+	SOCK(b)->state = SPICE_SOCKET_BOUND;
+	SOCK(b)->backlog = 0;
+}
+
+static void m_socket_dgram_listening(unsigned char *b, size_t *l)
+{
+	(void)l;
+	SOCK(b)->type = SOCK_DGRAM;
+	SOCK(b)->protocol = IPPROTO_UDP;
+	SOCK(b)->tcp_defer_accept = 0;
+}
+
+static void m_socket_dev_unterminated(unsigned char *b, size_t *l)
+{
+	(void)l;
+	memset(SOCK(b)->bind_dev, 'x', sizeof(SOCK(b)->bind_dev));
 }
 
 static void m_timer_id_order(unsigned char *b, size_t *l)
@@ -1225,6 +1308,24 @@ static const struct mutation mutations[] = {
 	{ "an unknown timerfd flag", m_timerfd_flags, 1, -EINVAL, "timerfd 6: flags 0x7" },
 	{ "a timerfd's time over 2^63 - 1 ns", m_timerfd_time, 1, -EINVAL,
 	  "timerfd 6: time over 2^63 - 1 ns" },
+	{ "a socket entry on a timerfd", m_socket_fd, 1, -EINVAL,
+	  "socket 0: fd 6 is not the next socket" },
+	{ "a TCP-type socket with UDP", m_socket_kind, 1, -EINVAL,
+	  "socket 7: state 2, family 10, type 1, protocol 17" },
+	{ "a socket address of another family", m_socket_addr_family, 1, -EINVAL,
+	  "socket 7: address of 28 bytes" },
+	{ "an address on a reset socket", m_socket_unbound_addr, 1, -EINVAL,
+	  "socket 7: address of 28 bytes" },
+	{ "an AF_UNIX socket on a relative path", m_socket_relative_path, 1, -EINVAL,
+	  "socket 7: address of 8 bytes" },
+	{ "IPV6_V6ONLY on an AF_INET socket", m_socket_v6only_on_v4, 1, -EINVAL,
+	  "socket 7: options its kind lacks" },
+	{ "a TCP option on a UDP socket", m_socket_tcp_option_on_udp, 1, -EINVAL,
+	  "socket 7: options its kind lacks" },
+	{ "a listening datagram socket", m_socket_dgram_listening, 1, -EINVAL,
+	  "socket 7: backlog 128" },
+	{ "an unterminated interface name", m_socket_dev_unterminated, 1, -EINVAL,
+	  "socket 7: options its kind lacks" },
 	{ "POSIX timer ids out of order", m_timer_id_order, 1, -EINVAL,
 	  "posix timer 1: id 0 out of order" },
 	{ "a POSIX timer on a CPU-time clock", m_timer_cpu_clock, 1, -EINVAL,

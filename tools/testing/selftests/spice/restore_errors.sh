@@ -3,9 +3,10 @@
 #
 # spice verify and spice restore name what a restore fails on: a file the
 # process held open that is gone since the dump, a descriptor that only a
-# launcher can supply (a pipe from outside the process), and a file lock
-# that another process holds.  The dumpee is busybox sleep with a file on
-# fd 3 and a pipe's read end on fd 4, or a file with a flock() lock on fd 3.
+# launcher can supply (a pipe from outside the process), a file lock that
+# another process holds, and a listening socket whose port another holds.
+# The dumpee is busybox sleep with a file on fd 3 and a pipe's read end on
+# fd 4, a file with a flock() lock on fd 3, or a TCP listener on fd 3.
 ksft_skip=4
 n=0 fail=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fail=1; fi; }
@@ -32,14 +33,19 @@ locker() {
 	dump_sleep "$1"
 }
 
-# dump_sleep IMAGE: dump the sleep just started, once it runs.
-dump_sleep() {
-	pid=$!
+# wait_sleep PID: wait until PID runs sleep (at most 10 s).
+wait_sleep() {
 	i=0
-	while [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != sleep ] && [ $i -lt 100 ]; do
+	while [ "$(cat "/proc/$1/comm" 2>/dev/null)" != sleep ] && [ $i -lt 100 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
+}
+
+# dump_sleep IMAGE: dump the sleep just started, once it runs.
+dump_sleep() {
+	pid=$!
+	wait_sleep "$pid"
 	spice dump "$pid" -o "$1" >/dev/null 2>"$dir/dump.err"
 }
 
@@ -75,16 +81,36 @@ locker "$dir/c.img"
 ok $? "spice dump of a sleep holding a flock() lock"
 ./with_flock ex "$dir/held" sleep 1000 </dev/null >/dev/null 2>&1 &
 holder=$!
-i=0
-while [ "$(cat "/proc/$holder/comm" 2>/dev/null)" != sleep ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_sleep "$holder"
 held_by="fd 3: file $dir/held: its flock read lock is held by process $holder"
 spice restore "$dir/c.img" </dev/null >/dev/null 2>"$dir/err"
 [ $? = 1 ] && grep -q "^spice restore: $dir/c.img: $held_by$" "$dir/err" &&
 	grep -q "the kernel said: Resource temporarily unavailable" "$dir/err"
 ok $? "spice restore names the lock another process holds, and its holder"
+sed 's/^/# /' "$dir/err"
+kill "$holder"
+wait "$holder" 2>/dev/null
+
+# A listener on 127.0.0.1:$port; the same port held again at restore.
+port=$((20000 + $$ % 10000))
+./with_listener $port sleep 1000 </dev/null >/dev/null 2>&1 &
+dump_sleep "$dir/d.img"
+ok $? "spice dump of a sleep holding a TCP listener"
+spice inspect --fds "$dir/d.img" >"$dir/out" 2>&1
+grep -q "fd 3: socket flags 02 TCPv4 127.0.0.1:$port listening backlog 8$" "$dir/out"
+ok $? "spice inspect --fds shows the socket, its address, state and backlog"
+sed 's/^/# /' "$dir/out" | grep "fd 3"
+./with_listener $port sleep 1000 </dev/null >/dev/null 2>&1 &
+holder=$!
+wait_sleep "$holder"
+in_use="fd 3: TCPv4 127.0.0.1:$port socket: bind: Address already in use"
+spice verify "$dir/d.img" >/dev/null 2>"$dir/err"
+[ $? = 1 ] && grep -q "^spice verify: $dir/d.img: $in_use" "$dir/err"
+ok $? "spice verify names the socket whose port is taken"
+spice restore "$dir/d.img" </dev/null >/dev/null 2>"$dir/err"
+[ $? = 1 ] && grep -q "^spice restore: $dir/d.img: $in_use" "$dir/err" &&
+	grep -q "the kernel said: Address already in use" "$dir/err"
+ok $? "spice restore names the socket whose port is taken, then the kernel's error"
 sed 's/^/# /' "$dir/err"
 kill "$holder"
 wait "$holder" 2>/dev/null

@@ -38,10 +38,17 @@ extern "C" {
  *   that a restore refuses a file whose contents changed even if its size
  *   and times did not.  A file open only for writing is not hashed: the
  *   restore would need read permission to check it.
+ * - SPICE_DUMP_RESET_CONNECTIONS: record a socket connected to a peer
+ *   outside the process (or connecting) as reset: the restore makes a socket
+ *   whose next read or write fails with ECONNRESET, so that the process
+ *   connects again.  Without it such a socket fails the dump, which names
+ *   the fd and the peer: a connection's state cannot be restored into many
+ *   instances of one image, and its peer would not know them.
  */
-#define SPICE_DUMP_KILL		0x1U
-#define SPICE_DUMP_WS_NONE	0x2U
-#define SPICE_DUMP_HASH_FILES	0x4U
+#define SPICE_DUMP_KILL			0x1U
+#define SPICE_DUMP_WS_NONE		0x2U
+#define SPICE_DUMP_HASH_FILES		0x4U
+#define SPICE_DUMP_RESET_CONNECTIONS	0x8U
 
 struct spice_dump_opts {
 	uint32_t flags;
@@ -50,6 +57,14 @@ struct spice_dump_opts {
 	/* Called now and then with the bytes of memory read so far. */
 	void (*progress)(uint64_t done, uint64_t total, void *arg);
 	void *progress_arg;
+	/*
+	 * Fds the launcher supplies again at restore (restore_process()'s fd
+	 * map), @nr_supplied of them: each is recorded as "supplied" whatever
+	 * it holds (a socket connected to the platform, say), so that neither
+	 * its state nor its kind fails the dump.
+	 */
+	const int *supplied;
+	int nr_supplied;
 };
 
 struct spice_dump_stats {

@@ -94,6 +94,7 @@ LIBSPICE_API const void *spice_image_blob(const struct spice_image *img,
  *	spice_writer_add_epoll_watch(w, &watch)   (each; after its fds)
  *	spice_writer_add_lock(w, &lock)    (each file lock; after its fds)
  *	spice_writer_add_timerfd(w, &timer)   (each timerfd; after its fd)
+ *	spice_writer_add_socket(w, &socket)   (each socket; after its fd)
  *	spice_writer_add_vma(w, &vma) -> vma index  (sorted; intervals unset)
  *	spice_writer_add_pages(w, addr, buf, len)   (ascending per vma)
  *	spice_writer_set_ws(w, ranges, n)
@@ -176,6 +177,9 @@ LIBSPICE_API int spice_writer_add_lock(struct spice_writer *w,
 /* The timer of a timerfd, after those of lower fds. */
 LIBSPICE_API int spice_writer_add_timerfd(struct spice_writer *w,
 					  const struct spice_image_timerfd *t);
+/* How a socket is made again, after those of lower fds. */
+LIBSPICE_API int spice_writer_add_socket(struct spice_writer *w,
+					 const struct spice_image_socket *s);
 LIBSPICE_API int spice_writer_add_vma(struct spice_writer *w,
 				      const struct spice_image_vma *vma);
 LIBSPICE_API int spice_writer_add_pages(struct spice_writer *w,
