@@ -10,7 +10,7 @@ declare -A group=(
 	[build]="build-essential flex bison bc libelf-dev libssl-dev cpio xz-utils
 		 ccache git rsync python3 python3-ply python3-git perl kmod
 		 linux-source-6.12 sparse gdb binutils elfutils pkgconf"
-	[guest]="qemu-system-x86 qemu-system-data busybox-static e2fsprogs"
+	[guest]="qemu-system-x86 qemu-system-data busybox-static e2fsprogs golang-go"
 	[bench]="criu python3 python3-pyaes python3-chameleon python3-pil python3-sklearn
 		 gnuplot-nox"
 )

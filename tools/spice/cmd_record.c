@@ -21,21 +21,25 @@
 
 #include "commands.h"
 #include "function.h"
+#include "http.h"
 #include "touch_order.h"
 
 const char usage_record[] =
-	"usage: spice record IMAGE -o OUT [--request JSON]... [--timeout SEC]\n"
-	"                    [--address-order] [--json]\n"
+	"usage: spice record IMAGE -o OUT [--http ADDR [--path PATH]]\n"
+	"                    [--request BODY]... [--timeout SEC] [--address-order] [--json]\n"
 	"\n"
-	"Restore IMAGE with no working set, send it the requests (default one\n"
-	"{}) and read the replies; the pages it touched meanwhile become the\n"
-	"working set of OUT, a copy of IMAGE with their data laid out first.\n"
-	"Pages are recorded in first-touch order where tracefs shows the page\n"
-	"faults (a page the kernel mapped around a fault takes that fault's\n"
-	"place), else (or with --address-order, which traces nothing) in\n"
-	"address order: the same pages.  Needs what spice restore\n"
-	"needs, and a function on its request channel (DESIGN.md); its fds 0\n"
-	"and 1 are pipes to spice record, its fd 2 is spice record's stderr.\n";
+	"Restore IMAGE with no working set, send it the requests (default one:\n"
+	"{}, or for HTTP a GET) and read the replies; the pages it touched\n"
+	"meanwhile become the working set of OUT, a copy of IMAGE with their\n"
+	"data laid out first.  Pages are recorded in first-touch order where\n"
+	"tracefs shows the page faults (a page the kernel mapped around a fault\n"
+	"takes that fault's place), else (or with --address-order, which traces\n"
+	"nothing) in address order: the same pages.  Needs what spice restore\n"
+	"needs, and a function on its request channel, as spice run --snapshot\n"
+	"drove it (Documentation/spice/tools.rst): JSON lines on pipes to spice\n"
+	"record as its fds 0 and 1, or with --http, HTTP on ADDR, where its\n"
+	"listening socket comes back from the image, with fd 0 as the image has\n"
+	"it and fd 1 on spice record's stderr; its fd 2 is spice record's stderr.\n";
 
 /* /proc/PID/pagemap bits (Documentation/admin-guide/mm/pagemap.rst). */
 #define PM_PRESENT	0x8000000000000000ULL	/* bit 63 */
@@ -241,8 +245,8 @@ static int record_ws(pid_t pid, const struct spice_image *img, struct ws_list *l
 
 /* Restore @tmp (no working set), send the requests, record the pages. */
 static int run_requests(const char *tmp, const struct spice_image *img,
-			char **requests, int nr_requests, int timeout_ms,
-			int trace, struct ws_list *l)
+			const struct http_target *http, char **requests,
+			int nr_requests, int timeout_ms, int trace, struct ws_list *l)
 {
 	static char reply[65536];
 	struct function fn;
@@ -256,12 +260,21 @@ static int run_requests(const char *tmp, const struct spice_image *img,
 	if (fd < 0)
 		return -errno;
 	traced = trace && !touch_trace_start();
-	err = function_restore(&fn, fd, img);
+	err = function_restore(&fn, http, fd, img);
 	close(fd);
+	if (!err && http) {
+		err = function_wait_listening(&fn, timeout_ms);
+		if (err)
+			fprintf(stderr, "spice record: the restored function does not listen: %s\n",
+				strerror(-err));
+	}
 	for (i = 0; !err && i < nr_requests; i++) {
 		err = function_request(&fn, requests[i], reply, sizeof(reply),
 				       timeout_ms);
-		if (err)
+		if (err == -EREMOTEIO)
+			fprintf(stderr, "spice record: request %d: an HTTP error: %s\n",
+				i + 1, reply);
+		else if (err)
 			fprintf(stderr, "spice record: request %d: no reply (%s)\n",
 				i + 1, strerror(-err));
 	}
@@ -313,8 +326,10 @@ static void print_result(const struct ws_list *l, const struct spice_image *img,
 
 int cmd_record(int argc, char **argv)
 {
-	char *requests[64], *dflt[] = { "{}" }, why[SPICE_IMAGE_WHY_LEN] = "";
-	const char *path = NULL, *out = NULL;
+	char *requests[64], *dflt[] = { "{}" }, *dflt_http[] = { "" };
+	const char *path = NULL, *out = NULL, *http_addr = NULL, *http_path = NULL;
+	char why[SPICE_IMAGE_WHY_LEN] = "";
+	struct http_target http;
 	struct spice_writer_stats st;
 	struct ws_list l = { 0 };
 	struct spice_image *img = NULL;
@@ -328,6 +343,10 @@ int cmd_record(int argc, char **argv)
 			return -1;
 		if (!strcmp(argv[i], "-o") && i + 1 < argc)
 			out = argv[++i];
+		else if (!strcmp(argv[i], "--http") && i + 1 < argc)
+			http_addr = argv[++i];
+		else if (!strcmp(argv[i], "--path") && i + 1 < argc)
+			http_path = argv[++i];
 		else if (!strcmp(argv[i], "--request") && i + 1 < argc &&
 			 nr_req < (int)ARRAY_SIZE(requests) && !strchr(argv[i + 1], '\n'))
 			requests[nr_req++] = argv[++i];
@@ -343,8 +362,10 @@ int cmd_record(int argc, char **argv)
 			return fprintf(stderr, "spice record: bad argument %s\n%s",
 				       argv[i], usage_record), EXIT_USAGE;
 	}
-	if (!path || !out || timeout <= 0)
+	if (!path || !out || timeout <= 0 || (http_path && !http_addr))
 		return fputs(usage_record, stderr), EXIT_USAGE;
+	if (http_addr && parse_http(&http, http_addr, http_path))
+		return EXIT_USAGE;
 
 	in = open(path, O_RDONLY | O_CLOEXEC);
 	err = in < 0 ? -errno : spice_image_open(in, &img, why);
@@ -368,7 +389,8 @@ int cmd_record(int argc, char **argv)
 	if (fd >= 0)
 		close(fd);
 	if (!err)
-		err = run_requests(tmp, img, nr_req ? requests : dflt,
+		err = run_requests(tmp, img, http_addr ? &http : NULL,
+				   nr_req ? requests : http_addr ? dflt_http : dflt,
 				   nr_req ? nr_req : 1, timeout * 1000, trace, &l);
 	if (err) {
 		fprintf(stderr, "spice record: %s: %s\n", path,

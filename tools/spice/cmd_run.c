@@ -6,56 +6,100 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <spice/dump.h>
 
 #include "commands.h"
 #include "function.h"
+#include "http.h"
 
 const char usage_run[] =
-	"usage: spice run --snapshot IMAGE [--warmup N] [--request JSON]\n"
-	"                 [--timeout SEC] [--hash-files] [--json] -- CMD [ARG...]\n"
+	"usage: spice run --snapshot IMAGE [--http ADDR [--path PATH]] [--warmup N]\n"
+	"                 [--request BODY] [--timeout SEC] [--hash-files]\n"
+	"                 [--close-connections] [--json] -- CMD [ARG...]\n"
 	"\n"
-	"Start the function CMD with pipes as its stdin and stdout (and no fd\n"
-	"but those and stderr), wait for\n"
-	"its ready line, send it N warm-up requests (default 1) and read their\n"
-	"replies (shown on stderr), then dump it to IMAGE and end it.\n"
-	"  --request JSON  the warm-up request line (default {})\n"
-	"  --timeout SEC   for the ready line and each reply (default 60)\n"
+	"Start the function CMD, wait until it is ready, send it N warm-up\n"
+	"requests (default 1) and read their replies (shown on stderr), then\n"
+	"dump it to IMAGE and end it.  It has no fd but 0, 1 and 2.  Its request\n"
+	"channel (Documentation/spice/tools.rst) is JSON lines on pipes as its\n"
+	"stdin and stdout, ready once it prints a line with \"ready\"; or, with\n"
+	"--http, HTTP on ADDR (127.0.0.1:8080, [::1]:8080), which it listens on\n"
+	"itself, ready once it answers a GET; its stdin is then /dev/null, its\n"
+	"stdout our stderr, and it is dumped once it holds no connection.\n"
+	"  --http ADDR     the HTTP channel, at ADDR\n"
+	"  --path PATH     the HTTP requests' path (default /)\n"
+	"  --request BODY  the warm-up request: a line (default {}), or for HTTP\n"
+	"                  a body to POST (default: a GET)\n"
+	"  --timeout SEC   for readiness and each reply (default 60)\n"
 	"  --hash-files    record the SHA-256 of every file it maps or reads\n"
+	"  --close-connections  record its other connections as reset\n"
 	"  --json          print what was dumped as JSON\n";
 
-static int warm_up(struct function *fn, const char *request, long n,
-		   int timeout_ms)
+/*
+ * The HTTP channel's address and path, or the reason they are not;
+ * shared with spice record.
+ */
+int parse_http(struct http_target *t, const char *addr, const char *path)
 {
-	char line[65536];
-	int err;
-
-	err = function_read_line(fn, line, sizeof(line), timeout_ms);
-	if (!err && !strstr(line, "\"ready\""))
-		err = -EPROTO;
-	if (err) {
-		fprintf(stderr, "spice run: no ready line: %s\n", strerror(-err));
-		return err;
+	if (http_parse_address(addr, t)) {
+		fprintf(stderr, "spice: --http %s: not IPV4:PORT or [IPV6]:PORT (no host names)\n",
+			addr);
+		return -1;
 	}
-	while (n-- > 0) {
-		err = function_request(fn, request, line, sizeof(line), timeout_ms);
-		if (err) {
-			fprintf(stderr, "spice run: no reply: %s\n", strerror(-err));
-			return err;
-		}
-		fprintf(stderr, "spice run: reply %s\n", line);
+	if (path && http_set_path(t, path)) {
+		fprintf(stderr, "spice: --path %s: not /... without spaces\n", path);
+		return -1;
 	}
 	return 0;
+}
+
+/* Why the function is gone before it was ready. */
+static void print_end(const char *cmd, int status)
+{
+	if (WIFEXITED(status))
+		fprintf(stderr, "spice run: %s exited with status %d before it was ready\n",
+			cmd, WEXITSTATUS(status));
+	else
+		fprintf(stderr, "spice run: %s was killed by signal %d before it was ready\n",
+			cmd, WTERMSIG(status));
+}
+
+static int warm_up(struct function *fn, const char *cmd, const char *request,
+		   long n, int timeout_ms)
+{
+	char line[65536], why[256];
+	int err;
+
+	err = function_wait_ready(fn, line, sizeof(line), timeout_ms);
+	if (err == -ESRCH)
+		print_end(cmd, function_stop(fn));
+	else if (err)
+		fprintf(stderr, "spice run: %s is not ready: %s\n", cmd, strerror(-err));
+	while (!err && n-- > 0) {
+		err = function_request(fn, request, line, sizeof(line), timeout_ms);
+		if (err && err != -EREMOTEIO)
+			fprintf(stderr, "spice run: no reply: %s\n", strerror(-err));
+		else
+			fprintf(stderr, "spice run: reply%s %s\n",
+				err ? " (not 2xx)" : "", line);
+	}
+	if (!err && fn->http) {
+		err = function_wait_idle(fn, timeout_ms, why, sizeof(why));
+		if (err)
+			fprintf(stderr, "spice run: %s\n", why);
+	}
+	return err;
 }
 
 int cmd_run(int argc, char **argv)
 {
 	struct spice_dump_opts opts = { .flags = SPICE_DUMP_KILL };
-	const char *image = NULL, *request = "{}";
+	const char *image = NULL, *request = NULL, *path = NULL, *http_addr = NULL;
 	char why[SPICE_IMAGE_WHY_LEN];
 	struct spice_dump_stats stats;
 	long warmup = 1, timeout = 60;
+	struct http_target http;
 	struct function fn;
 	int i, fd, err, json = 0;
 
@@ -64,6 +108,10 @@ int cmd_run(int argc, char **argv)
 			return -1;
 		if (!strcmp(argv[i], "--snapshot") && i + 1 < argc)
 			image = argv[++i];
+		else if (!strcmp(argv[i], "--http") && i + 1 < argc)
+			http_addr = argv[++i];
+		else if (!strcmp(argv[i], "--path") && i + 1 < argc)
+			path = argv[++i];
 		else if (!strcmp(argv[i], "--warmup") && i + 1 < argc)
 			warmup = strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--request") && i + 1 < argc)
@@ -72,6 +120,8 @@ int cmd_run(int argc, char **argv)
 			timeout = strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--hash-files"))
 			opts.flags |= SPICE_DUMP_HASH_FILES;
+		else if (!strcmp(argv[i], "--close-connections"))
+			opts.flags |= SPICE_DUMP_RESET_CONNECTIONS;
 		else if (!strcmp(argv[i], "--json"))
 			json = 1;
 		else
@@ -79,17 +129,23 @@ int cmd_run(int argc, char **argv)
 				       argv[i], usage_run), EXIT_USAGE;
 	}
 	if (!image || i + 1 >= argc || warmup < 0 || timeout <= 0 ||
-	    strchr(request, '\n'))
+	    (request && strchr(request, '\n')) || (path && !http_addr))
 		return fputs(usage_run, stderr), EXIT_USAGE;
+	if (http_addr && parse_http(&http, http_addr, path))
+		return EXIT_USAGE;
+	if (!request)
+		request = http_addr ? "" : "{}";
 	fd = open(image, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		fprintf(stderr, "spice run: %s: %s\n", image, strerror(errno));
 		return 1;
 	}
 	fflush(stdout);
-	err = function_exec(&fn, argv + i + 1);
-	if (!err)
-		err = warm_up(&fn, request, warmup, timeout * 1000);
+	err = function_exec(&fn, http_addr ? &http : NULL, argv + i + 1);
+	if (err)
+		fprintf(stderr, "spice run: cannot run %s: %s\n", argv[i + 1], strerror(-err));
+	else
+		err = warm_up(&fn, argv[i + 1], request, warmup, timeout * 1000);
 	if (!err) {
 		fflush(stdout);
 		err = spice_dump(fn.pid, fd, &opts, &stats, why);

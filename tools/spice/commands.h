@@ -23,6 +23,10 @@ struct spice_dump_stats;
 /* What a dump did, as text or one JSON object (cmd_dump.c). */
 void print_dump_stats(const struct spice_dump_stats *s, int json);
 
+struct http_target;
+/* --http ADDR and --path PATH into @t, or say why not (cmd_run.c); 0 or -1. */
+int parse_http(struct http_target *t, const char *addr, const char *path);
+
 struct spice_image;
 /*
  * spice inspect's process flags and oom_score_adj (a line, or JSON members

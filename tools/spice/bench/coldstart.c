@@ -7,11 +7,12 @@
  *   spice-bench-coldstart [-d DIR] [-r REPS] [-n NAME] [-m MODES] [-N COUNTS]
  *                         [-s] -- CMD [ARGS...]
  *
- * CMD is a function (DESIGN.md's request channel): it prints a ready line,
- * then answers each request line on stdin with one reply line on stdout
- * holding a "checksum".  One instance is started, sent a warm-up request,
- * dumped to DIR/NAME.img and stopped, so that restores can take its pid
- * (as spice restore --pid does; asyncio needs it).  Then, REPS times and in
+ * CMD is a function on the JSON-lines request channel (tools.rst): it
+ * prints a ready line, then answers each request line on stdin with one
+ * reply line on stdout holding a "checksum".  One instance is started,
+ * sent a warm-up request, dumped to DIR/NAME.img and stopped, so that
+ * restores can take its pid (as spice restore --pid does; asyncio needs
+ * it).  Then, REPS times and in
  * turn, with the page cache dropped before each cold measurement and no
  * instance of the function running (its mapped runtime files would stay
  * cached), the cold modes; then a second instance, started the same way,
