@@ -1127,7 +1127,10 @@ static void dumpee(int cmd, int ack, int with)
 	int nr_maps;
 	char c;
 
-	if (dup2(cmd, CMD_FD) < 0 || dup2(ack, ACK_FD) < 0)
+	/* Out of the way first: either may sit on the other's number. */
+	cmd = fcntl(cmd, F_DUPFD, 100);
+	ack = fcntl(ack, F_DUPFD, 100);
+	if (cmd < 0 || ack < 0 || dup2(cmd, CMD_FD) < 0 || dup2(ack, ACK_FD) < 0)
 		_exit(20);
 	close_range(0, 2, 0);
 	close_range(3, CMD_FD - 1, 0);
