@@ -41,10 +41,23 @@ py() { # name script
 js() { # name script
 	[ -x $root/usr/bin/node ] && run "$1" "" node "$fn/$2"
 }
+# HTTP functions, each on a port of its own: name port runtime [script]
+http() {
+	name=$1 port=$2
+	shift 2
+	case $1 in
+	python3 | node) [ -x "$root/usr/bin/$1" ] || return 0 ;;
+	*) [ -x "$root$1" ] || return 0 ;;
+	esac
+	run "$name" "-H 127.0.0.1:$port" "$@" 127.0.0.1 "$port"
+}
 if [ -x $root/mnt/spice/spice-bench-coldstart ]; then
 	run c-hello "" /mnt/spice/spice-fn-hello
 	py py-hello hello.py
 	js node-hello hello.js
+	http py-http 8081 python3 "$fn/http_fn.py"
+	http node-http 8082 node "$fn/http_fn.js"
+	http go-http 8083 /mnt/spice/spice-fn-http-go
 	if [ "$quick" = 1 ]; then
 		echo "]"
 		exit 0

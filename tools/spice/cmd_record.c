@@ -38,8 +38,8 @@ const char usage_record[] =
 	"needs, and a function on its request channel, as spice run --snapshot\n"
 	"drove it (Documentation/spice/tools.rst): JSON lines on pipes to spice\n"
 	"record as its fds 0 and 1, or with --http, HTTP on ADDR, where its\n"
-	"listening socket comes back from the image, with fd 0 as the image has\n"
-	"it and fd 1 on spice record's stderr; its fd 2 is spice record's stderr.\n";
+	"listening socket comes back from the image, with /dev/null as its fd 0\n"
+	"and spice record's stderr as fd 1; its fd 2 is spice record's stderr.\n";
 
 /* /proc/PID/pagemap bits (Documentation/admin-guide/mm/pagemap.rst). */
 #define PM_PRESENT	0x8000000000000000ULL	/* bit 63 */

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Driving a function over its request channel: see function.h. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -19,6 +18,7 @@
 #include "function.h"
 #include "http.h"
 #include "launch.h"
+#include "proc_tcp.h"
 
 /*
  * Fork a child, as pid @pid if it is free (0: any), with its fds 0 and 1
@@ -107,17 +107,15 @@ int function_restore(struct function *fn, const struct http_target *http,
 		{ .image_fd = 0, .fd = 0 }, { .image_fd = 1, .fd = 1 },
 		{ .image_fd = 2, .fd = 2 },
 	};
-	/* HTTP: /dev/null is reopened by the image; 1 and 2 are our stderr. */
-	struct restore_process_fd *m = http ? map + 1 : map;
 	struct restore_process_args args = {
-		.fd_map = (uintptr_t)m, .nr_fd_map = http ? 2 : 3,
+		.fd_map = (uintptr_t)map, .nr_fd_map = 3,
 	};
 	int r = function_fork(fn, http, spice_image_process(img)->pid);
 
 	if (r)
 		return r < 0 ? r : 0;
-	/* Not fd 2: our own stderr's open file. */
-	if (launch_set_fd_flags(img, m, args.nr_fd_map - 1))
+	/* Our pipes' flags, not our stderr's (fd 2, and fd 1 for HTTP). */
+	if (launch_set_fd_flags(img, map, http ? 1 : 2))
 		_exit(125);
 	r = spice_restore_process(image_fd, &args, sizeof(args), 0);
 	fprintf(stderr, "spice: restore_process: %s\n", strerror(-r));
@@ -209,73 +207,6 @@ int function_request(struct function *fn, const char *request, char *reply,
 	return function_read_line(fn, reply, size, timeout_ms);
 }
 
-/* A line of /proc/PID/net/tcp: its ports (hex), state and inode. */
-#define TCP_LINE	"%*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%x %x %*s %*s %*s %*d %*d %lu"
-
-/* The sockets of a function looked at, at most. */
-#define SOCKETS_MAX	4096
-
-/* Add the socket inode of each fd of @pid to @ino (at most @max); how many. */
-static int socket_inodes(pid_t pid, unsigned long *ino, int *fds, int max)
-{
-	char path[320], link[64];
-	struct dirent *de;
-	int n = 0;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	dir = opendir(path);
-	while (dir && n < max && (de = readdir(dir))) {
-		snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, de->d_name);
-		memset(link, 0, sizeof(link));
-		if (readlink(path, link, sizeof(link) - 1) > 0 &&
-		    sscanf(link, "socket:[%lu]", &ino[n]) == 1)
-			fds[n++] = atoi(de->d_name);
-	}
-	if (dir)
-		closedir(dir);
-	return n;
-}
-
-/*
- * A TCP socket of @pid on local @port, as its /proc/PID/net/tcp{,6} list
- * them: one of @ino listening (state 0A) if @listening, else in a state
- * other than listening and closed (07), a connection; its fd and what it
- * is in @why, or 0.
- */
-static int find_tcp(pid_t pid, const unsigned long *ino, const int *fds, int n,
-		    unsigned int port, int listening, char *why, size_t len)
-{
-	static const char *const files[] = { "tcp", "tcp6" };
-	unsigned int st, local_port, peer_port;
-	char path[64], line[512];
-	unsigned long inode;
-	int i, k, found = 0;
-	FILE *f;
-
-	for (k = 0; k < 2 && !found; k++) {
-		snprintf(path, sizeof(path), "/proc/%d/net/%s", pid, files[k]);
-		f = fopen(path, "re");
-		while (f && !found && fgets(line, sizeof(line), f)) {
-			/* "sl: local:port remote:port st ... uid timeout inode" */
-			if (sscanf(line, TCP_LINE, &local_port, &peer_port, &st, &inode) != 4 ||
-			    local_port != port ||
-			    (listening ? st != 0x0a : st == 0x0a || st == 0x07))
-				continue;
-			for (i = 0; i < n && !found; i++)
-				if (ino[i] == inode) {
-					snprintf(why, len,
-						 "fd %d: a TCP connection from port %u is open (state %02X)",
-						 fds[i], peer_port, st);
-					found = 1;
-				}
-		}
-		if (f)
-			fclose(f);
-	}
-	return found;
-}
-
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -289,12 +220,9 @@ static int wait_tcp(struct function *fn, unsigned int port, int listening,
 		    int timeout_ms, char *why, size_t len)
 {
 	long long deadline = now_ms() + timeout_ms;
-	unsigned long ino[SOCKETS_MAX];
-	int fds[SOCKETS_MAX], n;
 
 	for (;;) {
-		n = socket_inodes(fn->pid, ino, fds, SOCKETS_MAX);
-		if (find_tcp(fn->pid, ino, fds, n, port, listening, why, len) == listening)
+		if (proc_tcp_find(fn->pid, port, listening, why, len) == listening)
 			return 0;
 		if (!function_alive(fn))
 			return -ESRCH;

@@ -32,9 +32,9 @@ int function_exec(struct function *fn, const struct http_target *http,
 		  char *const argv[]);
 /*
  * Fork a launcher that restores @image_fd (@img, parsed) with the same
- * fds (fd 0 reopened by the image for HTTP: /dev/null), our stderr (often
- * a pipe, which the image cannot reopen) as its fd 2, under the pid dumped
- * if it is free; 0 or -errno.
+ * fds 0 and 1 as function_exec() gives, whatever the image had there, and
+ * our stderr (often a pipe, which the image cannot reopen) as its fd 2,
+ * under the pid dumped if it is free; 0 or -errno.
  */
 int function_restore(struct function *fn, const struct http_target *http,
 		     int image_fd, const struct spice_image *img);

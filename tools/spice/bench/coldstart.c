@@ -5,11 +5,16 @@
  * side by side in one run.
  *
  *   spice-bench-coldstart [-d DIR] [-r REPS] [-n NAME] [-m MODES] [-N COUNTS]
- *                         [-s] -- CMD [ARGS...]
+ *                         [-s] [-H ADDR] -- CMD [ARGS...]
  *
  * CMD is a function on the JSON-lines request channel (tools.rst): it
  * prints a ready line, then answers each request line on stdin with one
- * reply line on stdout holding a "checksum".  One instance is started,
+ * reply line on stdout holding a "checksum".  With -H, it serves HTTP on
+ * ADDR instead (its stdin and stdout are still our pipes): a start is
+ * ready when it answers, the request is a POST of the same line, sent
+ * again every 2 ms while nothing listens yet (a start, a restore), and an
+ * instance is dumped once no connection of a request is left; the density
+ * measurement, N instances on one port, is not made.  One instance is started,
  * sent a warm-up request, dumped to DIR/NAME.img and stopped, so that
  * restores can take its pid (as spice restore --pid does; asyncio needs
  * it).  Then, REPS times and in
@@ -85,7 +90,9 @@
 #include <spice/spice.h>
 
 #include "bench_util.h"
+#include "../http.h"
 #include "../launch.h"
+#include "../proc_tcp.h"
 
 #define MAX_REPS 64
 #define MAX_INSTANCES 16
@@ -123,6 +130,8 @@ static struct {
 	int count_pipe[2];	/* the child's listener fd number, to us */
 	int stats_wr;		/* if > 0, run_restore() asks for stats there */
 	int counts[MAX_COUNTS], nr_counts;
+	const char *http_addr;	/* -H: the function serves HTTP there */
+	struct http_target http;
 } opt = { .dir = "/images", .name = "function", .reps = 10,
 	  .criu = "/usr/sbin/criu", .modes = ~(1U << SPICE_LAZY) & ((1U << NR_MODES) - 1) };
 
@@ -340,11 +349,58 @@ static bool same_checksum(const char *what, const char *sum, const char *want)
 	return false;
 }
 
+/*
+ * The request over HTTP, a POST of the request line: while nothing
+ * listens yet (a start, a restore), it connects again every 2 ms.
+ */
+static bool ask_http(char *reply, size_t size)
+{
+	double deadline = bench_now_ms() + 60000;
+	char body[] = REQUEST;
+	int status;
+
+	body[strlen(body) - 1] = '\0';
+	do {
+		status = http_request(&opt.http, body, reply, size, 60000);
+		if (status != -ECONNREFUSED)
+			break;
+		usleep(2000);
+	} while (bench_now_ms() < deadline);
+	return status >= 200 && status < 300;
+}
+
 /* Send the request and read the reply: the first request of a start. */
 static bool ask(struct instance *in, char *reply, size_t size)
 {
+	if (opt.http_addr)
+		return ask_http(reply, size);
 	return write(in->req, REQUEST, strlen(REQUEST)) == (ssize_t)strlen(REQUEST) &&
 	       read_line(in, reply, size);
+}
+
+/* A start's ready line; an HTTP function is ready once it answers. */
+static bool ready(struct instance *in, char *line, size_t size)
+{
+	return opt.http_addr || (read_line(in, line, size) && strstr(line, "ready"));
+}
+
+/*
+ * An HTTP function is dumped once the connections of its requests are
+ * gone (their server side closes a moment after the reply is read).
+ */
+static bool wait_idle(pid_t pid)
+{
+	char why[128];
+	int i;
+
+	for (i = 0; opt.http_addr && i < 1000; i++) {
+		if (!proc_tcp_find(pid, http_port(&opt.http), 0, why, sizeof(why)))
+			return true;
+		usleep(10000);
+	}
+	if (opt.http_addr)
+		fprintf(stderr, "spice-bench-coldstart: %s\n", why);
+	return !opt.http_addr;
 }
 
 static void evict_image(void)
@@ -442,9 +498,7 @@ static long count_syscalls(enum mode m, const char *want)
 		stop(&in);
 		return -1;
 	}
-	ok = true;
-	if (m == COLD)
-		ok = read_line(&in, line, sizeof(line)) && strstr(line, "ready");
+	ok = m != COLD || ready(&in, line, sizeof(line));
 	ok = ok && ask(&in, line, sizeof(line));
 	calls = __atomic_load_n(&counter.calls, __ATOMIC_RELAXED);
 	if (m == CRIU)
@@ -561,9 +615,7 @@ static bool measure(enum mode m, struct instance *warm, const char *want,
 		bench_block_stat(opt.device, &ios1, &sec1);
 	} else {
 		spawn(&in, m == COLD ? run_exec : m == CRIU ? run_criu : run_restore);
-		ok = true;
-		if (m == COLD)
-			ok = read_line(&in, line, sizeof(line)) && strstr(line, "ready");
+		ok = m != COLD || ready(&in, line, sizeof(line));
 		if (spice)
 			close(stats[1]);
 		ok = ok && ask(&in, line, sizeof(line));
@@ -618,7 +670,7 @@ static bool criu_dump(struct instance *warm)
 	ssize_t n;
 	int i;
 
-	if (access(opt.criu, X_OK))
+	if (access(opt.criu, X_OK) || !wait_idle(warm->pid))
 		return false;
 	for (i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "/proc/%d/fd/%d", warm->pid, i);
@@ -808,6 +860,8 @@ static bool dump_to(struct instance *warm, const char *path, unsigned int flags,
 	char why[SPICE_IMAGE_WHY_LEN];
 	int fd, err;
 
+	if (!wait_idle(warm->pid))
+		return false;
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0)
 		die(path);
@@ -834,7 +888,7 @@ static bool record_image(unsigned long long *ws_pages, unsigned long long *bytes
 	 */
 	char request[] = REQUEST, *argv[] = {
 		opt.spice, "record", opt.image, "-o", opt.rec_image, "--request",
-		request, "--address-order", NULL,
+		request, "--address-order", NULL, NULL, NULL,
 	};
 	const struct mmap_restore_ws_range *ws;
 	char why[SPICE_IMAGE_WHY_LEN];
@@ -844,6 +898,10 @@ static bool record_image(unsigned long long *ws_pages, unsigned long long *bytes
 	int fd;
 
 	request[strlen(request) - 1] = '\0';	/* one line, no newline */
+	if (opt.http_addr) {
+		argv[8] = "--http";
+		argv[9] = (char *)opt.http_addr;
+	}
 	if (run_wait(argv))
 		return fprintf(stderr, "spice-bench-coldstart: spice record failed (%s)\n",
 			       opt.spice), false;
@@ -864,8 +922,7 @@ static bool record_image(unsigned long long *ws_pages, unsigned long long *bytes
 static void start_warm(struct instance *warm, char *line, size_t size)
 {
 	spawn(warm, run_exec);
-	if (!read_line(warm, line, size) || !strstr(line, "ready") ||
-	    !ask(warm, line, size))
+	if (!ready(warm, line, size) || !ask(warm, line, size))
 		die("starting the function");
 }
 
@@ -880,7 +937,7 @@ static void print_ratio(const char *name, double *med, enum mode a, enum mode b,
 
 static const char usage[] =
 	"usage: spice-bench-coldstart [-d DIR] [-r REPS] [-n NAME] [-m MODES] [-N COUNTS] [-s]\n"
-	"                             -- CMD [ARGS...]\n";
+	"                             [-H ADDR] -- CMD [ARGS...]\n";
 
 int main(int argc, char **argv)
 {
@@ -896,7 +953,7 @@ int main(int argc, char **argv)
 	struct instance warm;
 	int c, i, m;
 
-	while ((c = getopt(argc, argv, "d:r:n:m:N:s")) != -1) {
+	while ((c = getopt(argc, argv, "d:r:n:m:N:sH:")) != -1) {
 		if (c == 'd')
 			opt.dir = optarg;
 		else if (c == 'r')
@@ -909,10 +966,14 @@ int main(int argc, char **argv)
 			continue;
 		else if (c == 's')
 			opt.count_syscalls = true;
+		else if (c == 'H' && !http_parse_address(optarg, &opt.http))
+			opt.http_addr = optarg;
 		else
 			return fputs(usage, stderr), 2;
 	}
-	if (optind >= argc || opt.reps < 1 || opt.reps > MAX_REPS)
+	/* N instances cannot all listen on one port. */
+	if (optind >= argc || opt.reps < 1 || opt.reps > MAX_REPS ||
+	    (opt.http_addr && opt.nr_counts))
 		return fputs(usage, stderr), 2;
 	opt.cmd = argv + optind;
 	opt.device = bench_find_device(opt.dir);
@@ -1046,7 +1107,9 @@ int main(int argc, char **argv)
 			       dens[i].pss_kib[m]);
 		printf("}");
 	}
-	printf("],\"criu_failed_at\":%d,\"criu_options\":\"%s\",\"checksums_match\":true}\n",
-	       criu_failed, has(CRIU) ? "--shell-job --inherit-fd (pipes)" : "");
+	printf("],\"criu_failed_at\":%d,\"criu_options\":\"%s\",\"channel\":\"%s\",",
+	       criu_failed, has(CRIU) ? "--shell-job --inherit-fd (pipes)" : "",
+	       opt.http_addr ? "http" : "json-lines");
+	printf("\"checksums_match\":true}\n");
 	return 0;
 }
