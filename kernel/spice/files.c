@@ -6,9 +6,9 @@
  * must still be the ones dumped: same type and size, same modification
  * time, same inode generation and contents (SHA-256) when the image has
  * them.  A changed file fails the restore (-ESTALE) instead of being
- * mapped.  Sockets are made anew (sockets.c), pipes and socket pairs
- * internal to the process too (channels.c); other pipes and objects come
- * from the launcher's fd map.
+ * mapped.  Files without a name are made anew (made_files.c), sockets
+ * too (sockets.c), and pipes and socket pairs internal to the process
+ * (channels.c); other pipes and objects come from the launcher's fd map.
  */
 
 #include <crypto/sha2.h>
@@ -107,7 +107,8 @@ out:
 }
 
 /**
- * spice_open_image_file - Open file @idx of the image and check it.
+ * spice_open_image_file - Open file @idx of the image and check it, or
+ * open the file made for it.
  * @rb: The rebuild.
  * @idx: Index in the image's file table.
  * @flags: Open flags.
@@ -126,6 +127,13 @@ int spice_open_image_file(struct spice_rebuild *rb, u32 idx, int flags,
 	char *path;
 	int err;
 
+	if (f->flags & SPICE_FILE_MADE) {
+		file = spice_open_made_file(rb, idx, flags);
+		if (IS_ERR(file))
+			return PTR_ERR(file);
+		*out = file;
+		return 0;
+	}
 	if ((f->flags & SPICE_FILE_HAS_SHA256) && !rb->hashed) {
 		rb->hashed = kvcalloc(rb->img.nr[SPICE_SECT_FILES],
 				      sizeof(*rb->hashed), GFP_KERNEL);
@@ -133,6 +141,8 @@ int spice_open_image_file(struct spice_rebuild *rb, u32 idx, int flags,
 		if (!rb->hashed || !rb->hash_buf)
 			return -ENOMEM;
 	}
+	/* Only a made file was made with O_TMPFILE; a named one is not. */
+	flags &= ~__O_TMPFILE;
 	path = kmemdup_nul(spice_image_blob(&rb->img, f->path), f->path.len,
 			   GFP_KERNEL);
 	if (!path)
@@ -222,7 +232,8 @@ static int spice_open_fd(struct spice_rebuild *rb, const struct spice_image_fd *
 	loff_t pos;
 	int err;
 
-	err = spice_open_image_file(rb, d->file, d->open_flags & SPICE_FD_OPEN_FLAGS,
+	err = spice_open_image_file(rb, d->file,
+				    d->open_flags & (SPICE_FD_OPEN_FLAGS | __O_TMPFILE),
 				    &n->file);
 	if (err)
 		return err;
@@ -479,6 +490,7 @@ void spice_release_files(struct spice_rebuild *rb)
 			fput(rb->hashed[i]);
 	kvfree(rb->hashed);
 	kvfree(rb->hash_buf);
+	spice_release_made_files(rb);
 	spice_release_channels(rb);
 	if (rb->exe) {
 		exe_file_allow_write_access(rb->exe);

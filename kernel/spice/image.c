@@ -84,6 +84,10 @@ static const struct {
 				  SPICE_IMAGE_MAX_FDS },
 	[SPICE_SECT_SOCKETS] = { sizeof(struct spice_image_socket),
 				 SPICE_IMAGE_MAX_FDS },
+	[SPICE_SECT_MADE_FILES] = { sizeof(struct spice_image_made_file),
+				    SPICE_IMAGE_MAX_FILES },
+	[SPICE_SECT_FILE_DATA] = { sizeof(struct spice_image_file_extent),
+				   SPICE_IMAGE_MAX_FILE_EXTENTS },
 };
 
 #define SPICE_PROC_FLAGS	(SPICE_PROC_UNDUMPABLE | SPICE_PROC_NO_NEW_PRIVS | \
@@ -415,15 +419,118 @@ static int spice_check_files(const struct spice_image *img)
 	u64 i, n = img->nr[SPICE_SECT_FILES];
 
 	for (i = 0; i < n; i++) {
-		if (f[i].flags & ~(SPICE_FILE_HAS_SHA256 | SPICE_FILE_HAS_GENERATION))
+		if (f[i].flags & ~(SPICE_FILE_HAS_SHA256 | SPICE_FILE_HAS_GENERATION |
+				   SPICE_FILE_MADE))
 			return -EINVAL;
 		if (!S_ISREG(f[i].mode) && !S_ISDIR(f[i].mode) && !S_ISCHR(f[i].mode))
+			return -EINVAL;
+		if ((f[i].flags & SPICE_FILE_MADE) &&
+		    (f[i].flags != SPICE_FILE_MADE || !S_ISREG(f[i].mode) ||
+		     (f[i].mode & ~(S_IFMT | 07777)) || f[i].rdev || f[i].generation ||
+		     f[i].size > MAX_LFS_FILESIZE))
 			return -EINVAL;
 		if (f[i].mtime_nsec >= NSEC_PER_SEC || !spice_path_ok(img, f[i].path))
 			return -EINVAL;
 		/* Only a regular file has contents to hash. */
 		if ((f[i].flags & SPICE_FILE_HAS_SHA256) ? !S_ISREG(f[i].mode) :
 		    !!memchr_inv(f[i].sha256, 0, sizeof(f[i].sha256)))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * spice_image_made_name - The name a %SPICE_FILE_MADE file is made with.
+ * @img: The image.
+ * @f: The file.
+ * @kind: Its &enum spice_image_made_kind.
+ * @len: Set to the name's length.
+ *
+ * Return: A memfd's name (after "/memfd:"), or an unlinked file's last path
+ * component; NULL if the path does not give one memfd_create(2) or a
+ * directory entry would take.
+ */
+const char *spice_image_made_name(const struct spice_image *img,
+				  const struct spice_image_file *f, u32 kind,
+				  u32 *len)
+{
+	static const char memfd[] = "/memfd:";
+	const char *p = spice_image_blob(img, f->path), *name;
+
+	if (kind == SPICE_MADE_MEMFD) {
+		if (f->path.len < sizeof(memfd) - 1 ||
+		    memcmp(p, memfd, sizeof(memfd) - 1))
+			return NULL;
+		*len = f->path.len - (sizeof(memfd) - 1);
+		/* memfd_create() takes NAME_MAX less its "memfd:" prefix. */
+		return *len <= NAME_MAX - 6 ? p + sizeof(memfd) - 1 : NULL;
+	}
+	/* An absolute path: there is a '/'. */
+	for (*len = 0; p[f->path.len - *len - 1] != '/'; )
+		(*len)++;
+	name = p + f->path.len - *len;
+	return *len && *len <= NAME_MAX ? name : NULL;
+}
+
+/*
+ * One made-file entry per %SPICE_FILE_MADE file, in file order; extents
+ * in (file, position) order, not overlapping, inside the file's last page
+ * and the data area.
+ */
+#define SPICE_SEALS_EXEC_IMPLIES	(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | \
+					 F_SEAL_FUTURE_WRITE)
+
+static int spice_check_made_files(const struct spice_image *img)
+{
+	const struct spice_image_made_file *m = img->made_files;
+	const struct spice_image_file_extent *e = img->file_extents;
+	const struct spice_image_header *h = img->hdr;
+	const struct spice_image_file *f;
+	u64 i, nr_made = 0, prev_end = 0, end, data_end;
+	u32 len;
+
+	/* The layout image-format.rst gives. */
+	BUILD_BUG_ON(sizeof(struct spice_image_made_file) != 16);
+	BUILD_BUG_ON(sizeof(struct spice_image_file_extent) != 32);
+	BUILD_BUG_ON(SPICE_MADE_SEALS != (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW |
+					  F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | F_SEAL_EXEC));
+
+	for (i = 0; i < img->nr[SPICE_SECT_FILES]; i++)
+		nr_made += !!(img->files[i].flags & SPICE_FILE_MADE);
+	if (nr_made != img->nr[SPICE_SECT_MADE_FILES])
+		return -EINVAL;
+	for (i = 0; i < nr_made; i++, m++) {
+		if ((i && m->file <= m[-1].file) || m->file >= img->nr[SPICE_SECT_FILES] ||
+		    m->reserved || (m->seals & ~SPICE_MADE_SEALS))
+			return -EINVAL;
+		f = &img->files[m->file];
+		if (!(f->flags & SPICE_FILE_MADE) ||
+		    (m->kind != SPICE_MADE_MEMFD && m->kind != SPICE_MADE_UNLINKED) ||
+		    (m->kind != SPICE_MADE_MEMFD && m->seals) ||
+		    !spice_image_made_name(img, f, m->kind, &len))
+			return -EINVAL;
+		/* As F_ADD_SEALS gives them: sealing an executable one seals writes. */
+		if ((m->seals & F_SEAL_EXEC) && (f->mode & 0111) &&
+		    (m->seals & SPICE_SEALS_EXEC_IMPLIES) != SPICE_SEALS_EXEC_IMPLIES)
+			return -EINVAL;
+	}
+	data_end = h->data_offset + h->data_size;
+	for (i = 0; i < img->nr[SPICE_SECT_FILE_DATA]; i++, e++) {
+		if (e->file >= img->nr[SPICE_SECT_FILES] || e->reserved ||
+		    (i && e->file < e[-1].file))
+			return -EINVAL;
+		if (i && e->file != e[-1].file)
+			prev_end = 0;
+		f = &img->files[e->file];
+		end = spice_end_of(e->pos, e->len);
+		if (!(f->flags & SPICE_FILE_MADE) || !e->len ||
+		    !spice_page_aligned(e->pos | e->len | e->offset) ||
+		    e->pos < prev_end || !end ||
+		    end > round_up(f->size, (u64)SPICE_IMAGE_PAGE))
+			return -EINVAL;
+		prev_end = end;
+		end = spice_end_of(e->offset, e->len);
+		if (e->offset < h->data_offset || !end || end > data_end)
 			return -EINVAL;
 	}
 	return 0;
@@ -1047,6 +1154,8 @@ int spice_image_check(struct spice_image *img, void *meta, size_t len,
 	img->locks = spice_sect_start(img, sect[SPICE_SECT_LOCKS]);
 	img->timerfds = spice_sect_start(img, sect[SPICE_SECT_TIMERFDS]);
 	img->sockets = spice_sect_start(img, sect[SPICE_SECT_SOCKETS]);
+	img->made_files = spice_sect_start(img, sect[SPICE_SECT_MADE_FILES]);
+	img->file_extents = spice_sect_start(img, sect[SPICE_SECT_FILE_DATA]);
 
 	err = spice_check_process(img);
 	if (!err)
@@ -1061,6 +1170,8 @@ int spice_image_check(struct spice_image *img, void *meta, size_t len,
 		err = spice_check_posix_timers(img);
 	if (!err)
 		err = spice_check_files(img);
+	if (!err)
+		err = spice_check_made_files(img);
 	if (!err)
 		err = spice_check_fds(img);
 	if (!err)

@@ -10,7 +10,7 @@
 
 struct file;
 
-#define SPICE_SECT_MAX	SPICE_SECT_SOCKETS
+#define SPICE_SECT_MAX	SPICE_SECT_FILE_DATA
 
 /*
  * The metadata of an image, copied into the kernel and checked: every
@@ -39,6 +39,8 @@ struct spice_image {
 	const struct spice_image_lock *locks;
 	const struct spice_image_timerfd *timerfds;
 	const struct spice_image_socket *sockets;
+	const struct spice_image_made_file *made_files;
+	const struct spice_image_file_extent *file_extents;
 	u64 nr[SPICE_SECT_MAX + 1];	/* entries per section type */
 };
 
@@ -54,6 +56,9 @@ const struct spice_image_timerfd *
 spice_image_find_timerfd(const struct spice_image *img, s32 fd);
 const struct spice_image_socket *
 spice_image_find_socket(const struct spice_image *img, s32 fd);
+const char *spice_image_made_name(const struct spice_image *img,
+				  const struct spice_image_file *f, u32 kind,
+				  u32 *len);
 
 static inline const void *spice_image_blob(const struct spice_image *img,
 					   struct spice_image_ref ref)

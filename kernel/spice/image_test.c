@@ -26,7 +26,8 @@
 #define T_VMA		0x10000000ULL
 
 enum { S_PROC, S_THREADS, S_VMAS, S_IV, S_BLOBS, S_FDS, S_EPOLL, S_RLIM,
-	S_ITIM, S_SIG, S_TIMERS, S_FILES, S_LOCKS, S_TIMERFDS, S_SOCKETS, S_NR };
+	S_ITIM, S_SIG, S_TIMERS, S_FILES, S_LOCKS, S_TIMERFDS, S_SOCKETS, S_MADE,
+	S_EXTENTS, S_NR };
 
 struct test_image {
 	u8 buf[T_META];
@@ -189,9 +190,13 @@ static void image_init(struct test_image *x)
 		       sizeof(struct spice_image_lock), off, 2);
 	off = add_sect(x, S_TIMERFDS, SPICE_SECT_TIMERFDS,
 		       sizeof(struct spice_image_timerfd), off, 1);
-	/* Empty; sockets() fills it in. */
+	/* Empty; sockets() and made_files() fill them in. */
 	off = add_sect(x, S_SOCKETS, SPICE_SECT_SOCKETS,
 		       sizeof(struct spice_image_socket), off, 0);
+	add_sect(x, S_MADE, SPICE_SECT_MADE_FILES,
+		 sizeof(struct spice_image_made_file), off, 0);
+	add_sect(x, S_EXTENTS, SPICE_SECT_FILE_DATA,
+		 sizeof(struct spice_image_file_extent), off, 0);
 	p = body(x, S_PROC);
 	p->exe_file = SPICE_IMAGE_NONE;
 	p->cwd.len = 4;
@@ -877,6 +882,99 @@ static void sockets(struct kunit *test)
 					  sect(__x, S_TIMERFDS)->size = 0; });
 }
 
+/*
+ * File 0 ("/tmp") made anew as an unlinked file of 5000 bytes, its first
+ * page the data page the VMA's interval stores too.
+ */
+static void add_made_file(struct test_image *x)
+{
+	struct spice_image_file *f = body(x, S_FILES);
+	u64 off = sect(x, S_SOCKETS)->offset;
+
+	f->flags = SPICE_FILE_MADE;
+	f->size = 5000;
+	add_sect(x, S_MADE, SPICE_SECT_MADE_FILES,
+		 sizeof(struct spice_image_made_file), off, 1);
+	add_sect(x, S_EXTENTS, SPICE_SECT_FILE_DATA,
+		 sizeof(struct spice_image_file_extent), off + 16, 1);
+	*(struct spice_image_made_file *)body(x, S_MADE) = (struct spice_image_made_file) {
+		.file = 0, .kind = SPICE_MADE_UNLINKED,
+	};
+	*(struct spice_image_file_extent *)body(x, S_EXTENTS) =
+		(struct spice_image_file_extent) { .len = 4096, .offset = 4096 };
+}
+
+#define EXPECT_MADE_CHECK(test, image, err, mutate) do {		\
+	struct test_image *__x = (image);				\
+	struct spice_image_file_extent *e;				\
+	struct spice_image_made_file *m;				\
+	struct spice_image_file *f;					\
+									\
+	image_init(__x);						\
+	add_made_file(__x);						\
+	f = body(__x, S_FILES);						\
+	m = body(__x, S_MADE);						\
+	e = body(__x, S_EXTENTS);					\
+	mutate;								\
+	reseal(__x);							\
+	KUNIT_EXPECT_EQ(test, err, check(__x, T_FILE_SIZE));		\
+} while (0)
+
+static void made_files(struct kunit *test)
+{
+	struct test_image *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+	const char *name;
+	u32 len;
+
+	image_init(x);
+	add_made_file(x);
+	KUNIT_ASSERT_LE(test, sect(x, S_EXTENTS)->offset + 32, T_META);
+	reseal(x);
+	KUNIT_ASSERT_EQ(test, 0, check(x, T_FILE_SIZE));
+	KUNIT_EXPECT_EQ(test, 1, x->img.nr[SPICE_SECT_FILE_DATA]);
+	name = spice_image_made_name(&x->img, x->img.files, SPICE_MADE_UNLINKED, &len);
+	KUNIT_ASSERT_NOT_NULL(test, name);
+	KUNIT_EXPECT_EQ(test, 3, len);
+	KUNIT_EXPECT_EQ(test, 0, memcmp("tmp", name, 3));
+	/* "/tmp" names no memfd. */
+	KUNIT_EXPECT_NULL(test, spice_image_made_name(&x->img, x->img.files,
+						      SPICE_MADE_MEMFD, &len));
+
+	/* A hole: no extent, or a size past the last one. */
+	EXPECT_MADE_CHECK(test, x, 0, { sect(__x, S_EXTENTS)->nr_entries = 0;
+					sect(__x, S_EXTENTS)->size = 0; });
+	EXPECT_MADE_CHECK(test, x, 0, f->size = 1 << 20);
+	EXPECT_MADE_CHECK(test, x, 0, e->pos = 4096);	/* in the last page */
+	EXPECT_MADE_CHECK(test, x, -EINVAL, e->pos = 8192);	/* past it */
+	EXPECT_MADE_CHECK(test, x, -EINVAL, f->size = 0);
+	EXPECT_MADE_CHECK(test, x, -EINVAL, e->len = 0);
+	EXPECT_MADE_CHECK(test, x, -EINVAL, e->pos = 1);
+	EXPECT_MADE_CHECK(test, x, -EINVAL, e->offset = 4097);
+	EXPECT_MADE_CHECK(test, x, -EINVAL, e->offset = 8192);	/* past the data */
+	EXPECT_MADE_CHECK(test, x, -EINVAL, e->offset = 0);	/* in the metadata */
+	EXPECT_MADE_CHECK(test, x, -EINVAL, e->len = ~0ULL << 12);	/* wraps */
+	EXPECT_MADE_CHECK(test, x, -EINVAL, e->reserved = 1);
+	EXPECT_MADE_CHECK(test, x, -EINVAL, e->file = 1);	/* no file 1 */
+	/* The file's flags, type and fields. */
+	EXPECT_MADE_CHECK(test, x, -EINVAL, f->flags |= SPICE_FILE_HAS_SHA256);
+	EXPECT_MADE_CHECK(test, x, -EINVAL, f->mode = S_IFDIR | 0755);
+	EXPECT_MADE_CHECK(test, x, -EINVAL, f->mode |= 0200000);	/* past 07777 */
+	EXPECT_MADE_CHECK(test, x, -EINVAL, f->generation = 1);
+	EXPECT_MADE_CHECK(test, x, -EINVAL, f->size = 1ULL << 63);
+	/* One entry per made file, of a kind it can be made as. */
+	EXPECT_MADE_CHECK(test, x, -EINVAL, f->flags = 0);
+	EXPECT_MADE_CHECK(test, x, -EINVAL, { sect(__x, S_MADE)->nr_entries = 0;
+					      sect(__x, S_MADE)->size = 0; });
+	EXPECT_MADE_CHECK(test, x, -EINVAL, m->file = 1);
+	EXPECT_MADE_CHECK(test, x, -EINVAL, m->kind = SPICE_MADE_MEMFD);
+	EXPECT_MADE_CHECK(test, x, -EINVAL, m->kind = 0);
+	EXPECT_MADE_CHECK(test, x, -EINVAL, m->kind = 3);
+	EXPECT_MADE_CHECK(test, x, -EINVAL, m->seals = 1);	/* not a memfd */
+	EXPECT_MADE_CHECK(test, x, -EINVAL, m->reserved = 1);
+	/* Still a regular file to fds and locks. */
+	EXPECT_MADE_CHECK(test, x, 0, f->mode = S_IFREG);
+}
+
 /* fds 3 and 5 become the read and write ends of one pipe, or a pair. */
 static void make_channel(struct spice_image_fd *d, u32 type, u32 kind)
 {
@@ -962,6 +1060,7 @@ static struct kunit_case spice_image_cases[] = {
 	KUNIT_CASE(timerfds),
 	KUNIT_CASE(sockets),
 	KUNIT_CASE(pidfds),
+	KUNIT_CASE(made_files),
 	{}
 };
 

@@ -325,6 +325,8 @@ int spice_rebuild_prepare(struct spice_rebuild *rb,
 		err = spice_prepare_sigpending(rb);
 	if (!err)
 		err = spice_prepare_posix_timers(rb);
+	if (!err)
+		err = spice_prepare_made_files(rb);
 	if (err)
 		return err;
 	err = spice_prepare_fds(rb, map, nr_map);

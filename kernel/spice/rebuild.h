@@ -50,6 +50,7 @@ struct spice_rebuild {
 	struct file *exe;		/* reference held, write access denied */
 	struct path cwd;		/* reference held if cwd.mnt */
 	struct file **hashed;		/* per image file: the one hashed, held */
+	struct file **made;		/* per image file: the one made, held */
 	void *hash_buf;			/* SPICE_HASH_CHUNK bytes, to hash */
 
 	/* The limits the restored process gets: the image's or the caller's. */
@@ -109,6 +110,11 @@ void spice_commit_files(struct spice_rebuild *rb);
 void spice_release_files(struct spice_rebuild *rb);
 const struct spice_new_fd *spice_find_new_fd(const struct spice_rebuild *rb,
 					     s32 fd);
+
+/* made_files.c */
+int spice_prepare_made_files(struct spice_rebuild *rb);
+struct file *spice_open_made_file(struct spice_rebuild *rb, u32 idx, int flags);
+void spice_release_made_files(struct spice_rebuild *rb);
 
 /* channels.c */
 int spice_channel_file(struct spice_rebuild *rb, const struct spice_image_fd *d,

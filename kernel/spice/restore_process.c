@@ -226,9 +226,13 @@ static void restore_process_report(struct spice_rebuild *rb)
  *   file that cannot be polled, which epoll_ctl(2) refuses too; a hard
  *   resource limit above the caller's without CAP_SYS_RESOURCE, or
  *   RLIMIT_NOFILE above fs.nr_open; MDWE bits other than the caller keeps,
- *   or a writable and executable mapping under them.
+ *   or a writable and executable mapping under them; a writable shared
+ *   mapping of a write-sealed memfd.
  * - -EACCES: An OOM score below the caller's oom_score_adj_min without
- *   CAP_SYS_RESOURCE.
+ *   CAP_SYS_RESOURCE; an executable memfd or unlinked file where
+ *   vm.memfd_noexec forbids one to the caller.
+ * - -EFBIG: A memfd or unlinked file of the image over the caller's
+ *   RLIMIT_FSIZE.
  * - -EAGAIN, -EPERM: Locked mappings over the image's RLIMIT_MEMLOCK, or
  *   with it zero, without CAP_IPC_LOCK.
  * - -EAGAIN: Pending real-time signals or POSIX timers over the caller's
@@ -274,8 +278,9 @@ static void restore_process_report(struct spice_rebuild *rb)
  * - -EMFILE: An fd is at or above both the caller's and the image's
  *   RLIMIT_NOFILE.
  * - -EIO: The image or a backing file could not be read.
- * - -EINTR: A fatal signal arrived while reading or making the fds.  Any
- *   signal while a file is read to check its SHA-256 restarts the call.
+ * - -EINTR: A fatal signal arrived while reading or making the fds or
+ *   filling a memfd or unlinked file.  Any signal while a file is read to
+ *   check its SHA-256 restarts the call.
  * - -ENOMEM: Out of memory (the image's metadata, the tables and the
  *   memory restored are charged to the caller's memcg); more mappings than
  *   vm.max_map_count, or memory over the image's RLIMIT_AS or RLIMIT_DATA.
@@ -297,7 +302,8 @@ static void restore_process_report(struct spice_rebuild *rb)
  * - -ELOOP: The image's epoll instances watch each other, or nest deeper
  *   than epoll allows.
  * - -EOPNOTSUPP: A 32-bit thread or caller, a caller with a shadow stack;
- *   a pidfd of a thread with %RESTORE_PROCESS_NEW_TIDS.
+ *   a pidfd of a thread with %RESTORE_PROCESS_NEW_TIDS; a memfd without
+ *   CONFIG_MEMFD_CREATE.
  *
  * Past the point of no return only allocations and thread creation can
  * fail; the process is then killed with SIGKILL.

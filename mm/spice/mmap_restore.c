@@ -10,6 +10,7 @@
 #include <linux/fs.h>
 #include <linux/hugetlb.h>
 #include <linux/mm.h>
+#include <linux/memfd.h>
 #include <linux/mman.h>
 #include <linux/overflow.h>
 #include <linux/security.h>
@@ -193,6 +194,14 @@ static int mmap_restore_check_region(struct spice_restore *sr, u32 i,
 			return -EACCES;
 		if ((r->prot & PROT_EXEC) && path_noexec(&file->f_path))
 			return -EPERM;
+		/* As mmap(): no writable shared mapping of a write-sealed memfd. */
+		if (shared && (r->prot & PROT_WRITE)) {
+			unsigned long vm_flags = VM_SHARED | VM_WRITE;
+
+			err = memfd_check_seals_mmap(file, &vm_flags);
+			if (err)
+				return err;
+		}
 		/* hugetlbfs pages are not restored page by page. */
 		if (!file->f_op->mmap || is_file_hugepages(file))
 			return -ENODEV;
@@ -329,7 +338,8 @@ static void mmap_restore_free(struct spice_restore *sr)
  *   region's file is not open for writing or is append-only.
  * - -EPERM: %PROT_EXEC on a file from a noexec mount; a region below
  *   mmap_min_addr; a security module refused the mapping; locked regions
- *   with a zero RLIMIT_MEMLOCK and no CAP_IPC_LOCK.
+ *   with a zero RLIMIT_MEMLOCK and no CAP_IPC_LOCK; a shared writable
+ *   region of a write-sealed memfd.
  * - -EAGAIN: Locked regions over RLIMIT_MEMLOCK, without CAP_IPC_LOCK.
  * - -ENODEV: A backing file cannot be memory-mapped, is on hugetlbfs, or
  *   maps as something other than page-cache pages (PFN or I/O memory).

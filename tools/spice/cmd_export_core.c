@@ -136,6 +136,23 @@ static int file_note(struct buf *b, const struct spice_image *img)
 	return err;
 }
 
+/* Page @pos of made file @file, from its extents; zero in a hole. */
+static void made_page(const struct spice_image *img, int image_fd, uint32_t file,
+		      uint64_t pos, char *page)
+{
+	const struct spice_image_file_extent *e;
+	uint64_t k, nr;
+
+	e = spice_image_table(img, SPICE_SECT_FILE_DATA, &nr);
+	for (k = 0; k < nr; k++)
+		if (e[k].file == file && pos >= e[k].pos && pos < e[k].pos + e[k].len) {
+			if (pread(image_fd, page, PAGE, e[k].offset + pos - e[k].pos) !=
+			    (ssize_t)PAGE)
+				memset(page, 0, PAGE);
+			return;
+		}
+}
+
 /* The contents of page @addr of @v: stored data, zero, or the file's. */
 static void page_of(const struct spice_image *img, int image_fd,
 		    const struct spice_image_vma *v, uint64_t addr, char *page)
@@ -162,6 +179,10 @@ static void page_of(const struct spice_image *img, int image_fd,
 		return;
 	f = (const struct spice_image_file *)spice_image_table(img, SPICE_SECT_FILES, NULL) +
 	    v->file;
+	if (f->flags & SPICE_FILE_MADE) {
+		made_page(img, image_fd, v->file, v->pgoff + addr - v->start, page);
+		return;
+	}
 	snprintf(path, sizeof(path), "%.*s", (int)f->path.len,
 		 (const char *)spice_image_blob(img, f->path));
 	fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -390,7 +390,7 @@ int cmd_inspect(int argc, char **argv)
 	struct page_counts c = { 0 };
 	const char *path = NULL;
 	struct spice_image *img;
-	uint64_t nr, nthreads, nfiles, nfds, nws, i, hashed = 0;
+	uint64_t nr, nthreads, nfiles, nfds, nws, i, hashed = 0, made = 0;
 	const struct spice_image_file *f;
 	int json = 0, vmas = 0, threads = 0, fds = 0, limits = 0;
 	char exe[4200];
@@ -431,8 +431,10 @@ int cmd_inspect(int argc, char **argv)
 	}
 	spice_image_table(img, SPICE_SECT_THREADS, &nthreads);
 	f = spice_image_table(img, SPICE_SECT_FILES, &nfiles);
-	for (i = 0; i < nfiles; i++)
+	for (i = 0; i < nfiles; i++) {
 		hashed += !!(f[i].flags & SPICE_FILE_HAS_SHA256);
+		made += !!(f[i].flags & SPICE_FILE_MADE);
+	}
 	spice_image_table(img, SPICE_SECT_FDS, &nfds);
 	file_path(img, p->exe_file, exe, sizeof(exe));
 	if (json) {
@@ -444,7 +446,8 @@ int cmd_inspect(int argc, char **argv)
 		printf("\"threads\":%llu,\"vmas\":%llu,\"files\":%llu,\"fds\":%llu,",
 		       (unsigned long long)nthreads, (unsigned long long)nr,
 		       (unsigned long long)nfiles, (unsigned long long)nfds);
-		printf("\"files_hashed\":%llu,", (unsigned long long)hashed);
+		printf("\"files_hashed\":%llu,\"files_made\":%llu,",
+		       (unsigned long long)hashed, (unsigned long long)made);
 		print_proc_settings(img, 1);
 		printf("\"pages\":{\"total\":%llu,\"image\":%llu,\"stored\":%llu,",
 		       (unsigned long long)c.total, (unsigned long long)c.image,
@@ -470,9 +473,9 @@ int cmd_inspect(int argc, char **argv)
 		printf("process %d \"%s\" %s: %llu threads, %llu mappings, ",
 		       p->pid, p->comm, exe, (unsigned long long)nthreads,
 		       (unsigned long long)nr);
-		printf("%llu files (%llu with SHA-256), %llu fds\n",
+		printf("%llu files (%llu with SHA-256, %llu made anew), %llu fds\n",
 		       (unsigned long long)nfiles, (unsigned long long)hashed,
-		       (unsigned long long)nfds);
+		       (unsigned long long)made, (unsigned long long)nfds);
 		print_proc_settings(img, 0);
 		print_itimers(img, 0);
 		print_signals(img, 0);

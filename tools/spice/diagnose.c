@@ -210,6 +210,8 @@ static void check_locks(const struct spice_image *img,
 			continue;	/* the launcher's own file */
 		f = spice_image_table(img, SPICE_SECT_FILES, NULL);
 		f += spice_image_find_fd(img, l[i].fd)->file;
+		if (f->flags & SPICE_FILE_MADE)
+			continue;	/* made anew: nobody else has it */
 		snprintf(path, sizeof(path), "%.*s", (int)f->path.len,
 			 (const char *)spice_image_blob(img, f->path));
 		if (!(l[i].kind == SPICE_LOCK_FLOCK ? flock_held(path, l[i].type, &pid) :

@@ -416,6 +416,16 @@ enum spice_image_section_type {
 	 * %SPICE_FD_SOCKET fd that shares no earlier fd's file, sorted by @fd.
 	 */
 	SPICE_SECT_SOCKETS = 17,
+	/**
+	 * @SPICE_SECT_MADE_FILES: &struct spice_image_made_file, one per
+	 * file of %SPICE_SECT_FILES with %SPICE_FILE_MADE, sorted by file.
+	 */
+	SPICE_SECT_MADE_FILES = 18,
+	/**
+	 * @SPICE_SECT_FILE_DATA: &struct spice_image_file_extent, the
+	 * contents of the %SPICE_FILE_MADE files, sorted by file and position.
+	 */
+	SPICE_SECT_FILE_DATA = 19,
 };
 
 /**
@@ -745,9 +755,17 @@ struct spice_image_sigaction {
  * - %SPICE_FILE_HAS_SHA256: @sha256 holds the SHA-256 of the contents.
  * - %SPICE_FILE_HAS_GENERATION: @generation holds the inode generation
  *   (FS_IOC_GETVERSION).
+ * - %SPICE_FILE_MADE: The file had no name to open it by: a memfd, or a
+ *   regular file deleted while open or made with O_TMPFILE.  It is made
+ *   anew, as its entry of %SPICE_SECT_MADE_FILES says, @size bytes long,
+ *   holding the data of its %SPICE_SECT_FILE_DATA extents (zero elsewhere),
+ *   with the permission bits of @mode.  @path is where it was, as /proc
+ *   showed it without " (deleted)"; @mtime_sec, @mtime_nsec and @ino are
+ *   informational.  Not with the other flags.
  */
 #define SPICE_FILE_HAS_SHA256		(1U << 0)
 #define SPICE_FILE_HAS_GENERATION	(1U << 1)
+#define SPICE_FILE_MADE			(1U << 2)
 
 /**
  * struct spice_image_file - A file the process maps or has open.
@@ -778,6 +796,73 @@ struct spice_image_file {
 	__u64 rdev;
 	/** @sha256: SHA-256 of the contents, with %SPICE_FILE_HAS_SHA256. */
 	__u8 sha256[32];
+};
+
+/**
+ * enum spice_image_made_kind - What a %SPICE_FILE_MADE file is made as.
+ */
+enum spice_image_made_kind {
+	/**
+	 * @SPICE_MADE_MEMFD: A memfd, as memfd_create(2) makes one, named as
+	 * the file's path after its "/memfd:" prefix, with the seals of
+	 * &struct spice_image_made_file.seals.  Executable (MFD_EXEC) unless
+	 * it has F_SEAL_EXEC and no execute permission (MFD_NOEXEC_SEAL),
+	 * which is what vm.memfd_noexec allows or refuses.
+	 */
+	SPICE_MADE_MEMFD = 1,
+	/**
+	 * @SPICE_MADE_UNLINKED: A regular file with no link, on the kernel's
+	 * internal tmpfs (as shared anonymous memory is), named as the last
+	 * component of the file's path.
+	 */
+	SPICE_MADE_UNLINKED = 2,
+};
+
+/* Seals a %SPICE_MADE_MEMFD may have: F_SEAL_SEAL to F_SEAL_EXEC. */
+#define SPICE_MADE_SEALS	0x3f
+
+/**
+ * struct spice_image_made_file - How a %SPICE_FILE_MADE file is made.
+ *
+ * Made before the point of no return, owned by the caller, charged as its
+ * own memfd or tmpfs file would be; the fds and mappings of the file get
+ * it, each fd its own open file as the image says.
+ */
+struct spice_image_made_file {
+	/** @file: Index in %SPICE_SECT_FILES of a %SPICE_FILE_MADE file. */
+	__u32 file;
+	/** @kind: One of &enum spice_image_made_kind. */
+	__u32 kind;
+	/**
+	 * @seals: For a %SPICE_MADE_MEMFD, what F_GET_SEALS returned: bits
+	 * of %SPICE_MADE_SEALS, F_SEAL_SEAL for a memfd made without
+	 * MFD_ALLOW_SEALING; F_SEAL_EXEC on an executable one comes with the
+	 * seals F_ADD_SEALS adds with it (F_SEAL_SHRINK, F_SEAL_GROW,
+	 * F_SEAL_WRITE, F_SEAL_FUTURE_WRITE).  Set once the contents are in.
+	 * Zero otherwise.
+	 */
+	__u32 seals;
+	/** @reserved: Must be zero. */
+	__u32 reserved;
+};
+
+/**
+ * struct spice_image_file_extent - A run of a made file's contents.
+ *
+ * The extents of one file do not overlap and lie inside its size rounded
+ * up to a page; bytes past the size are dropped.
+ */
+struct spice_image_file_extent {
+	/** @file: Index in %SPICE_SECT_FILES of a %SPICE_FILE_MADE file. */
+	__u32 file;
+	/** @reserved: Must be zero. */
+	__u32 reserved;
+	/** @pos: Position in the file; page-aligned. */
+	__u64 pos;
+	/** @len: Length in bytes; page-aligned, not zero. */
+	__u64 len;
+	/** @offset: Offset of the bytes in the image's data; page-aligned. */
+	__u64 offset;
 };
 
 /**
@@ -1190,6 +1275,7 @@ struct spice_image_vma {
 #define SPICE_IMAGE_MAX_SIGNALS		65536
 #define SPICE_IMAGE_MAX_POSIX_TIMERS	65536
 #define SPICE_IMAGE_MAX_LOCKS		65536
+#define SPICE_IMAGE_MAX_FILE_EXTENTS	(1U << 20)
 #define SPICE_IMAGE_MAX_PIPE_DATA	65536
 #define SPICE_IMAGE_MAX_VMAS		MMAP_RESTORE_MAX_REGIONS
 #define SPICE_IMAGE_MAX_INTERVALS	MMAP_RESTORE_MAX_INTERVALS

@@ -236,6 +236,31 @@ static int dump_vma_pages(struct dump *d, const struct dump_vma *v, int pm_fd,
 	return 0;
 }
 
+/*
+ * The made file a mapping of a memfd or deleted file maps.  A writable
+ * shared mapping of a memfd sealed against future writes could not be
+ * made again (mmap() refuses it once sealed): refused here.
+ */
+static int dump_made_vma(struct dump *d, const struct dump_vma *v)
+{
+	const struct dump_made *m;
+	char path[96], what[64];
+	int idx;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", d->pid,
+		 (unsigned long long)v->start, (unsigned long long)v->end);
+	snprintf(what, sizeof(what), "mapping [%#llx, %#llx)",
+		 (unsigned long long)v->start, (unsigned long long)v->end);
+	idx = dump_made_file(d, path, v->path, what);
+	m = idx < 0 ? NULL : dump_find_made(d, idx);
+	if (m && (m->seals & F_SEAL_FUTURE_WRITE) && (v->flags & SPICE_VMA_SHARED) &&
+	    ((v->prot & PROT_WRITE) || (v->flags & SPICE_VMA_MAYWRITE)))
+		return dump_fail(d, -EOPNOTSUPP,
+				 "%s: writable, of %s sealed F_SEAL_FUTURE_WRITE: not restored",
+				 what, v->path);
+	return idx;
+}
+
 static int dump_memory(struct dump *d)
 {
 	struct dump_ws ws = { NULL, 0, 0 }, *wsp;
@@ -254,9 +279,10 @@ static int dump_memory(struct dump *d)
 		iv.flags = v->flags;
 		iv.file = SPICE_IMAGE_NONE;
 		if (v->path) {
-			idx = spice_writer_add_file(d->w, v->path, dump_file_flags(d));
+			idx = v->deleted ? dump_made_vma(d, v) :
+			      spice_writer_add_file(d->w, v->path, dump_file_flags(d));
 			if (idx < 0)
-				return dump_fail(d, idx, "%s", v->path);
+				return v->deleted ? idx : dump_fail(d, idx, "%s", v->path);
 			iv.file = idx;
 			iv.pgoff = v->pgoff;
 		}
@@ -299,7 +325,9 @@ static int dump_frozen(struct dump *d, struct spice_image_process *proc)
 	char buf[4096], exe[4096], cwd[4096];
 	int i, n, err;
 
-	err = dump_seize(d);
+	err = dump_note_own_files(d);
+	if (!err)
+		err = dump_seize(d);
 	if (!err)
 		err = dump_read_maps(d);
 	if (!err)
@@ -338,6 +366,10 @@ static int dump_frozen(struct dump *d, struct spice_image_process *proc)
 	n = readlink(exe, buf, sizeof(buf) - 1);
 	if (n > 0) {
 		buf[n] = '\0';
+		if (dump_ends_with(buf, " (deleted)"))
+			return dump_fail(d, -EOPNOTSUPP,
+					 "executable %s: a deleted or memfd executable is not restored",
+					 buf);
 		n = spice_writer_add_file(d->w, buf, dump_file_flags(d));
 		if (n < 0)
 			return dump_fail(d, n, "executable %s", buf);
@@ -346,6 +378,8 @@ static int dump_frozen(struct dump *d, struct spice_image_process *proc)
 	err = dump_memory(d);
 	if (!err)
 		err = dump_fds(d);
+	if (!err)
+		err = dump_check_made_shared(d);
 	if (err)
 		return err;
 	n = dump_read_file(d->pid, "auxv", buf, sizeof(buf));
@@ -410,6 +444,10 @@ int spice_dump(pid_t pid, int fd, const struct spice_dump_opts *opts,
 	for (i = 0; i < d->nr_vmas; i++)
 		free(d->vmas[i].path);
 	free(d->vmas);
+	for (i = 0; i < d->nr_made; i++)
+		free(d->made[i].path);
+	free(d->made);
+	free(d->own);
 	spice_writer_free(d->w);
 	if (d->mem_fd >= 0)
 		close(d->mem_fd);

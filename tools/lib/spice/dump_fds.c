@@ -85,7 +85,7 @@ static int supplied(const struct dump *d, int fd)
 static int dump_one_fd(struct dump *d, int fd, struct dump_fd *e)
 {
 	struct spice_image_fd f = { .fd = fd, .file = SPICE_IMAGE_NONE };
-	char name[64], link[4096], info[4096];
+	char name[64], link[4096], info[4096], what[32];
 	uint64_t flags = 0, val;
 	struct stat st;
 	int n, idx, err;
@@ -121,15 +121,20 @@ static int dump_one_fd(struct dump *d, int fd, struct dump_fd *e)
 			e->ino = st.st_ino;
 		e->is_socket = S_ISSOCK(st.st_mode);
 	} else if (link[0] == '/') {
-		if (dump_ends_with(link, " (deleted)"))
-			return dump_fail(d, -EOPNOTSUPP, "fd %d: deleted file %s",
-					 fd, link);
-		/* Hashed if read: the restore reads it to check it. */
-		idx = spice_writer_add_file(d->w, link,
-					    (flags & O_ACCMODE) == O_WRONLY ||
-					    (flags & O_PATH) ? 0 : dump_file_flags(d));
-		if (idx < 0)
-			return dump_fail(d, idx, "fd %d: %s", fd, link);
+		if (dump_ends_with(link, " (deleted)")) {
+			/* A memfd or a deleted file: made anew. */
+			snprintf(what, sizeof(what), "fd %d", fd);
+			idx = dump_made_file(d, name, link, what);
+			if (idx < 0)
+				return idx;
+		} else {
+			/* Hashed if read: the restore reads it to check it. */
+			idx = spice_writer_add_file(d->w, link,
+						    (flags & O_ACCMODE) == O_WRONLY ||
+						    (flags & O_PATH) ? 0 : dump_file_flags(d));
+			if (idx < 0)
+				return dump_fail(d, idx, "fd %d: %s", fd, link);
+		}
 		f.type = SPICE_FD_FILE;
 		f.file = idx;
 		if (fdinfo_field(info, "pos:", 10, &val))

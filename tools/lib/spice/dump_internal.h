@@ -31,7 +31,19 @@ struct dump_vma {
 	uint64_t ino, dev;	/* as maps shows them (dev: major << 32 | minor) */
 	uint64_t shared_kb;	/* smaps Shared_Clean + Shared_Dirty */
 	char *path;		/* file path, or NULL */
+	int deleted;		/* the path ends with " (deleted)" */
 };
+
+/* A file made anew at restore (dump_made.c), by its inode. */
+struct dump_made {
+	uint64_t dev, ino;
+	int idx;		/* in the image's file table */
+	uint32_t seals;		/* of a memfd */
+	char *path;		/* as /proc shows it, without " (deleted)" */
+};
+
+/* Bytes of data a made file may hold in the image. */
+#define SPICE_DUMP_MAX_MADE_DATA	(1024ULL * 1024 * 1024)
 
 struct dump {
 	pid_t pid;
@@ -43,6 +55,13 @@ struct dump {
 	int nr_vmas;
 	uint64_t vdso_start, vdso_end, syscall_insn;
 	struct spice_writer *w;
+	struct dump_made *made;
+	int nr_made;
+	struct { uint64_t dev, ino; } *own;	/* unlinked files the dumper held */
+	int nr_own;
+	long own_pid;		/* the dumper, as /proc names it */
+	uint64_t shm_dev;	/* of the kernel's internal tmpfs, once known */
+	int shm_dev_known;
 	const struct spice_dump_opts *opts;
 	struct spice_dump_stats *stats;
 };
@@ -104,6 +123,13 @@ int dump_locks(struct dump *d, const struct dump_fd *e, int nr);
 
 /* dump_timerfd.c */
 int dump_timerfds(struct dump *d, const struct dump_fd *e, int nr);
+
+/* dump_made.c */
+int dump_made_file(struct dump *d, const char *proc_path, const char *link,
+		   const char *what);
+const struct dump_made *dump_find_made(const struct dump *d, int idx);
+int dump_note_own_files(struct dump *d);
+int dump_check_made_shared(struct dump *d);
 
 /* dump_shmem.c */
 int dump_vma_is_shmem(const struct dump_vma *v);

@@ -97,10 +97,8 @@ static int parse_vma(struct dump *d, const char *line, struct dump_vma *v)
 		/* Shared anonymous memory: where in its object, for aliases. */
 		v->pgoff = pgoff;
 	} else if (path[0] == '/') {
-		if (dump_ends_with(path, " (deleted)"))
-			return dump_fail(d, -EOPNOTSUPP,
-					 "[%#llx, %#llx) maps a deleted file or memfd: %s",
-					 start, end, path);
+		/* A memfd or a deleted file: made anew (dump_made.c). */
+		v->deleted = dump_ends_with(path, " (deleted)");
 		v->path = strdup(path);
 		if (!v->path)
 			return -ENOMEM;

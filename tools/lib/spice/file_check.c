@@ -48,6 +48,8 @@ int spice_image_file_check(const struct spice_image_file *f, const char *path,
 	struct stat st;
 	int fd, err;
 
+	if (f->flags & SPICE_FILE_MADE)
+		return 0;	/* made anew from the image: nothing to find */
 	if (stat(path, &st))
 		return changed(why, strerror(errno));
 	if ((st.st_mode & S_IFMT) != (f->mode & S_IFMT))

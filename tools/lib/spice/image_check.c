@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE	/* O_DIRECT */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -83,6 +84,10 @@ static const struct {
 				  SPICE_IMAGE_MAX_FDS, "timerfds" },
 	[SPICE_SECT_SOCKETS] = { sizeof(struct spice_image_socket),
 				 SPICE_IMAGE_MAX_FDS, "sockets" },
+	[SPICE_SECT_MADE_FILES] = { sizeof(struct spice_image_made_file),
+				    SPICE_IMAGE_MAX_FILES, "made_files" },
+	[SPICE_SECT_FILE_DATA] = { sizeof(struct spice_image_file_extent),
+				   SPICE_IMAGE_MAX_FILE_EXTENTS, "file_data" },
 };
 
 /* The bits epoll_ctl(2) lets EPOLLEXCLUSIVE be combined with. */
@@ -492,9 +497,16 @@ static int check_files(const struct spice_image *img, char *why)
 
 	for (i = 0; i < n; i++) {
 		if (f[i].flags & ~(SPICE_FILE_HAS_SHA256 |
-				   SPICE_FILE_HAS_GENERATION))
+				   SPICE_FILE_HAS_GENERATION | SPICE_FILE_MADE))
 			return fail(why, -EINVAL, "file %llu: unknown flags %#x",
 				    (unsigned long long)i, f[i].flags);
+		if ((f[i].flags & SPICE_FILE_MADE) &&
+		    (f[i].flags != SPICE_FILE_MADE || !S_ISREG(f[i].mode) ||
+		     (f[i].mode & ~(S_IFMT | 07777)) || f[i].rdev ||
+		     f[i].generation || f[i].size > INT64_MAX))
+			return fail(why, -EINVAL,
+				    "file %llu: a made file must be a regular file with no other flag, rdev or generation",
+				    (unsigned long long)i);
 		if (!S_ISREG(f[i].mode) && !S_ISDIR(f[i].mode) &&
 		    !S_ISCHR(f[i].mode))
 			return fail(why, -EINVAL,
@@ -514,6 +526,110 @@ static int check_files(const struct spice_image *img, char *why)
 		if ((f[i].flags & SPICE_FILE_HAS_SHA256) && !S_ISREG(f[i].mode))
 			return fail(why, -EINVAL,
 				    "file %llu: a content hash on a file that is not regular",
+				    (unsigned long long)i);
+	}
+	return 0;
+}
+
+const char *spice_image_made_name(const struct spice_image *img,
+				  const struct spice_image_file *f,
+				  uint32_t kind, uint32_t *len)
+{
+	static const char memfd[] = "/memfd:";
+	const char *p = spice_image_blob(img, f->path), *name;
+
+	if (kind == SPICE_MADE_MEMFD) {
+		if (f->path.len < sizeof(memfd) - 1 ||
+		    memcmp(p, memfd, sizeof(memfd) - 1))
+			return NULL;
+		*len = f->path.len - (sizeof(memfd) - 1);
+		/* memfd_create() takes NAME_MAX less its "memfd:" prefix. */
+		return *len <= NAME_MAX - 6 ? p + sizeof(memfd) - 1 : NULL;
+	}
+	for (*len = 0; p[f->path.len - *len - 1] != '/'; )
+		(*len)++;
+	name = p + f->path.len - *len;
+	return *len && *len <= NAME_MAX ? name : NULL;
+}
+
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020
+#endif
+#define SEALS_EXEC_IMPLIES (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)
+
+static int check_made_files(const struct spice_image *img, char *why)
+{
+	const struct spice_image_made_file *m = spice_image_table(img,
+						SPICE_SECT_MADE_FILES, NULL);
+	const struct spice_image_file *files = spice_image_table(img,
+						SPICE_SECT_FILES, NULL);
+	uint64_t i, nr_made = 0, nr_files = img->nr[SPICE_SECT_FILES];
+	uint32_t len;
+
+	for (i = 0; i < nr_files; i++)
+		nr_made += !!(files[i].flags & SPICE_FILE_MADE);
+	if (nr_made != img->nr[SPICE_SECT_MADE_FILES])
+		return fail(why, -EINVAL, "%llu made files, %llu made-file entries",
+			    (unsigned long long)nr_made,
+			    (unsigned long long)img->nr[SPICE_SECT_MADE_FILES]);
+	for (i = 0; i < nr_made; i++, m++) {
+		if ((i && m->file <= m[-1].file) || m->file >= nr_files ||
+		    !(files[m->file].flags & SPICE_FILE_MADE))
+			return fail(why, -EINVAL,
+				    "made file %llu: file %u is not the next made file",
+				    (unsigned long long)i, m->file);
+		if ((m->kind != SPICE_MADE_MEMFD && m->kind != SPICE_MADE_UNLINKED) ||
+		    m->reserved || (m->seals & ~SPICE_MADE_SEALS) ||
+		    (m->kind != SPICE_MADE_MEMFD && m->seals))
+			return fail(why, -EINVAL, "made file %llu: kind %u, seals %#x",
+				    (unsigned long long)i, m->kind, m->seals);
+		if (!spice_image_made_name(img, &files[m->file], m->kind, &len))
+			return fail(why, -EINVAL,
+				    "made file %llu: its path gives no name to make it with",
+				    (unsigned long long)i);
+		/* As F_ADD_SEALS gives them: sealing an executable one seals writes. */
+		if ((m->seals & F_SEAL_EXEC) && (files[m->file].mode & 0111) &&
+		    (m->seals & SEALS_EXEC_IMPLIES) != SEALS_EXEC_IMPLIES)
+			return fail(why, -EINVAL,
+				    "made file %llu: F_SEAL_EXEC on an executable memfd without the seals it implies",
+				    (unsigned long long)i);
+	}
+	return 0;
+}
+
+static int check_file_data(const struct spice_image *img, char *why)
+{
+	const struct spice_image_file_extent *e = spice_image_table(img,
+						SPICE_SECT_FILE_DATA, NULL);
+	const struct spice_image_file *files = spice_image_table(img,
+						SPICE_SECT_FILES, NULL);
+	const struct spice_image_header *h = img->hdr;
+	uint64_t i, prev_end = 0, end, size;
+
+	for (i = 0; i < img->nr[SPICE_SECT_FILE_DATA]; i++, e++) {
+		if (e->file >= img->nr[SPICE_SECT_FILES] ||
+		    !(files[e->file].flags & SPICE_FILE_MADE) ||
+		    (i && e->file < e[-1].file) || e->reserved)
+			return fail(why, -EINVAL,
+				    "file extent %llu: file %u is not a made file in order",
+				    (unsigned long long)i, e->file);
+		if (i && e->file != e[-1].file)
+			prev_end = 0;
+		size = files[e->file].size;
+		end = end_of(e->pos, e->len);
+		if (!e->len || !aligned(e->pos | e->len | e->offset) ||
+		    e->pos < prev_end || !end ||
+		    end > end_of(size, SPICE_PAGE_SIZE - 1) / SPICE_PAGE_SIZE * SPICE_PAGE_SIZE)
+			return fail(why, -EINVAL,
+				    "file extent %llu: [%#llx, +%#llx) overlaps or is outside the file",
+				    (unsigned long long)i, (unsigned long long)e->pos,
+				    (unsigned long long)e->len);
+		prev_end = end;
+		end = end_of(e->offset, e->len);
+		if (e->offset < h->data_offset || !end ||
+		    end > h->data_offset + h->data_size)
+			return fail(why, -EINVAL,
+				    "file extent %llu: data outside the data area",
 				    (unsigned long long)i);
 	}
 	return 0;
@@ -1290,6 +1406,10 @@ int spice_image_parse(const void *buf, size_t len, uint64_t file_size,
 		err = check_posix_timers(img, why);
 	if (!err)
 		err = check_files(img, why);
+	if (!err)
+		err = check_made_files(img, why);
+	if (!err)
+		err = check_file_data(img, why);
 	if (!err)
 		err = check_fds(img, why);
 	if (!err)

@@ -47,6 +47,7 @@ static int copy_process(const struct spice_image *img, struct spice_writer *w,
 	const struct spice_image_itimer *it;
 	const struct spice_image_signal *sig;
 	const struct spice_image_posix_timer *timer;
+	const struct spice_image_made_file *m;
 	const struct spice_image_thread *t;
 	char what[SPICE_IMAGE_WHY_LEN];
 	const struct spice_image_file *f;
@@ -54,12 +55,15 @@ static int copy_process(const struct spice_image *img, struct spice_writer *w,
 	char *s;
 	int err;
 
+	m = spice_image_table(img, SPICE_SECT_MADE_FILES, NULL);
 	f = spice_image_table(img, SPICE_SECT_FILES, &nr);
 	for (i = 0; i < nr; i++) {
 		s = blob_string(img, f[i].path);
 		if (!s)
 			return -ENOMEM;
-		if (!spice_image_file_check(&f[i], s, what))
+		if (f[i].flags & SPICE_FILE_MADE)
+			err = spice_writer_add_made_file(w, s, &f[i], m++, -1);
+		else if (!spice_image_file_check(&f[i], s, what))
 			err = spice_writer_add_file(w, s, f[i].flags &
 						    SPICE_FILE_HAS_SHA256);
 		else
@@ -95,6 +99,26 @@ static int copy_process(const struct spice_image *img, struct spice_writer *w,
 	timer = spice_image_table(img, SPICE_SECT_POSIX_TIMERS, &nr);
 	for (i = 0; i < nr && !err; i++)
 		err = spice_writer_add_posix_timer(w, &timer[i]);
+	return err;
+}
+
+/* The contents of the made files, page by page. */
+static int copy_file_data(const struct spice_image *img, int fd,
+			  struct spice_writer *w)
+{
+	const struct spice_image_file_extent *e;
+	char buf[SPICE_PAGE_SIZE];
+	uint64_t i, nr, off;
+	int err = 0;
+
+	e = spice_image_table(img, SPICE_SECT_FILE_DATA, &nr);
+	for (i = 0; i < nr && !err; i++)
+		for (off = 0; off < e[i].len && !err; off += SPICE_PAGE_SIZE) {
+			err = spice_pread_full(fd, buf, sizeof(buf), e[i].offset + off);
+			if (!err)
+				err = spice_writer_add_file_data(w, e[i].file, e[i].pos + off,
+								 buf, sizeof(buf));
+		}
 	return err;
 }
 
@@ -186,6 +210,8 @@ int spice_image_copy(const struct spice_image *img, int fd, int out_fd,
 	if (!w)
 		return -errno ? -errno : -ENOMEM;
 	err = copy_process(img, w, why);
+	if (!err)
+		err = copy_file_data(img, fd, w);
 	if (!err)
 		err = copy_fds(img, w);
 	if (!err)

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <linux/spice.h>
 
-#define SPICE_SECT_MAX SPICE_SECT_SOCKETS
+#define SPICE_SECT_MAX SPICE_SECT_FILE_DATA
 
 struct spice_image {
 	void *meta;		/* a copy of bytes [0, metadata_size) */
@@ -21,5 +21,8 @@ struct spice_image {
 const char *spice_image_section_name(unsigned int type);
 const struct spice_image_vma *spice_image_find_vma(const struct spice_image *img,
 						   uint64_t addr);
+const char *spice_image_made_name(const struct spice_image *img,
+				  const struct spice_image_file *f,
+				  uint32_t kind, uint32_t *len);
 
 #endif /* __LIBSPICE_IMAGE_INTERNAL_H */

@@ -30,6 +30,13 @@ struct page_rec {
 	uint32_t spool;		/* page index in the spool, for IMAGE */
 };
 
+/* A page of a made file's contents, stored in the spool. */
+struct made_rec {
+	uint64_t pos;
+	uint32_t file;
+	uint32_t spool;
+};
+
 struct spice_writer {
 	int spool_fd;
 	uint32_t nr_spool;		/* pages in the spool */
@@ -65,6 +72,10 @@ struct spice_writer {
 	uint32_t nr_timerfds;
 	struct spice_image_socket *sockets;
 	uint32_t nr_sockets;
+	struct spice_image_made_file *made;
+	uint32_t nr_made;
+	struct made_rec *made_pages;
+	uint64_t nr_made_pages;
 	struct spice_image_vma *vmas;
 	uint32_t nr_vmas;
 	struct page_rec *pages;
@@ -75,6 +86,9 @@ struct spice_writer {
 	uint32_t blobs_size;
 	struct spice_writer_stats stats;
 };
+
+static int is_zero_page(const void *p);
+static int store_page(struct spice_writer *w, const void *page, uint32_t *idx);
 
 /* Grow *@arr of @n elements of @size to hold one more. */
 static int grow(void *arr, uint64_t n, size_t size)
@@ -160,6 +174,8 @@ void spice_writer_free(struct spice_writer *w)
 	free(w->locks);
 	free(w->timerfds);
 	free(w->sockets);
+	free(w->made);
+	free(w->made_pages);
 	free(w->vmas);
 	free(w->pages);
 	free(w->ws);
@@ -260,6 +276,8 @@ int spice_writer_add_file(struct spice_writer *w, const char *path,
 	for (i = 0; i < w->nr_files; i++) {
 		f = &w->files[i];
 		p = w->blobs + f->path.offset;
+		if (f->flags & SPICE_FILE_MADE)
+			continue;	/* no longer at that path */
 		if (f->path.len != strlen(path) || memcmp(p, path, f->path.len))
 			continue;
 		if ((flags & ~f->flags) && S_ISREG(f->mode)) {
@@ -310,6 +328,77 @@ int spice_writer_add_file(struct spice_writer *w, const char *path,
 		}
 	}
 	return w->nr_files++;
+}
+
+int spice_writer_add_made_file(struct spice_writer *w, const char *path,
+			       const struct spice_image_file *file,
+			       const struct spice_image_made_file *made, int fd)
+{
+	struct spice_image_file *f;
+	int err;
+
+	if (path[0] != '/' || strlen(path) > SPICE_IMAGE_MAX_PATH ||
+	    !S_ISREG(file->mode))
+		return -EINVAL;
+	if (w->nr_files >= SPICE_IMAGE_MAX_FILES)
+		return -E2BIG;
+	err = grow(&w->files, w->nr_files, sizeof(*f));
+	if (!err)
+		err = grow(&w->file_fds, w->nr_files, sizeof(int));
+	if (!err)
+		err = grow(&w->made, w->nr_made, sizeof(*w->made));
+	if (err)
+		return err;
+	f = &w->files[w->nr_files];
+	memset(f, 0, sizeof(*f));
+	err = add_blob(w, path, strlen(path), &f->path);
+	if (err)
+		return err;
+	f->mode = file->mode;
+	f->flags = SPICE_FILE_MADE;
+	f->size = file->size;
+	f->mtime_sec = file->mtime_sec;
+	f->mtime_nsec = file->mtime_nsec;
+	f->ino = file->ino;
+	w->made[w->nr_made] = *made;
+	w->made[w->nr_made].file = w->nr_files;
+	w->made[w->nr_made].reserved = 0;
+	w->file_fds[w->nr_files] = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+	if (fd >= 0 && w->file_fds[w->nr_files] < 0)
+		return -errno;
+	w->nr_made++;
+	return w->nr_files++;
+}
+
+int spice_writer_add_file_data(struct spice_writer *w, uint32_t file,
+			       uint64_t pos, const void *buf, size_t len)
+{
+	const struct made_rec *last;
+	struct made_rec *r;
+	const char *page = buf;
+	uint32_t idx;
+	int err;
+
+	if (file >= w->nr_files || !(w->files[file].flags & SPICE_FILE_MADE) ||
+	    ((pos | len) & (PAGE - 1)))
+		return -EINVAL;
+	for (; len; len -= PAGE, pos += PAGE, page += PAGE) {
+		last = w->nr_made_pages ? &w->made_pages[w->nr_made_pages - 1] : NULL;
+		if (last && (file < last->file || (file == last->file && pos <= last->pos)))
+			return -EINVAL;
+		if (is_zero_page(page))
+			continue;	/* a hole reads as zero */
+		err = store_page(w, page, &idx);
+		if (!err)
+			err = grow(&w->made_pages, w->nr_made_pages, sizeof(*r));
+		if (err)
+			return err;
+		r = &w->made_pages[w->nr_made_pages++];
+		r->pos = pos;
+		r->file = file;
+		r->spool = idx;
+	}
+	return 0;
 }
 
 int spice_writer_add_fd_data(struct spice_writer *w,
@@ -656,7 +745,8 @@ static int rec_cmp(const void *key, const void *elt)
 static uint64_t place_data(struct spice_writer *w, uint32_t *place,
 			   uint32_t *order)
 {
-	uint32_t next = 0, i, k;
+	uint32_t next = 0, k;
+	uint64_t i;
 	const struct page_rec *r;
 	uint64_t addr, ws_pages = 0;
 
@@ -682,6 +772,13 @@ static uint64_t place_data(struct spice_writer *w, uint32_t *place,
 			continue;
 		order[next] = r->spool;
 		place[r->spool] = next++;
+	}
+	for (i = 0; i < w->nr_made_pages; i++) {
+		k = w->made_pages[i].spool;
+		if (place[k] != NO_PLACE)
+			continue;
+		order[next] = k;
+		place[k] = next++;
 	}
 	return w->stats.ws_data_pages;
 }
@@ -739,6 +836,45 @@ static int build_intervals(struct spice_writer *w, const uint32_t *place,
 	return 0;
 }
 
+/*
+ * Merge a made file's stored pages into extents: consecutive positions
+ * at consecutive places.  Offsets are relative to the data area.
+ */
+static int build_extents(struct spice_writer *w, const uint32_t *place,
+			 struct spice_image_file_extent **out, uint64_t *nr)
+{
+	struct spice_image_file_extent *ext = NULL, *last;
+	const struct made_rec *r;
+	uint64_t n = 0, i, off;
+	int err;
+
+	for (i = 0; i < w->nr_made_pages; i++) {
+		r = &w->made_pages[i];
+		off = (uint64_t)place[r->spool] * PAGE;
+		last = n ? &ext[n - 1] : NULL;
+		if (last && last->file == r->file && last->pos + last->len == r->pos &&
+		    last->offset + last->len == off) {
+			last->len += PAGE;
+			continue;
+		}
+		err = n >= SPICE_IMAGE_MAX_FILE_EXTENTS ? -E2BIG :
+		      grow(&ext, n, sizeof(*ext));
+		if (err) {
+			free(ext);
+			return err;
+		}
+		memset(&ext[n], 0, sizeof(ext[n]));
+		ext[n].file = r->file;
+		ext[n].pos = r->pos;
+		ext[n].len = PAGE;
+		ext[n].offset = off;
+		n++;
+	}
+	*out = ext;
+	*nr = n;
+	return 0;
+}
+
 struct layout {
 	struct spice_image_section sect[SPICE_IMAGE_MAX_SECTIONS];
 	uint32_t nr;
@@ -792,11 +928,12 @@ int spice_writer_write(struct spice_writer *w, int fd,
 		       struct spice_writer_stats *stats, char *why)
 {
 	struct mmap_restore_interval *iv = NULL;
+	struct spice_image_file_extent *ext = NULL;
 	struct spice_image *check = NULL;
 	struct spice_image_header *h;
 	uint32_t *place, *order, i;
 	struct layout l = { .nr = 0 };
-	uint64_t nr_iv, ws_data, k;
+	uint64_t nr_iv, nr_ext = 0, ws_data, k;
 	size_t csum_at;
 	char *meta = NULL;
 	ssize_t n;
@@ -812,6 +949,8 @@ int spice_writer_write(struct spice_writer *w, int fd,
 	memset(place, 0xff, (w->nr_spool + 1) * sizeof(*place));
 	ws_data = place_data(w, place, order);
 	err = build_intervals(w, place, &iv, &nr_iv);
+	if (!err)
+		err = build_extents(w, place, &ext, &nr_ext);
 	if (err)
 		goto out;
 
@@ -843,6 +982,8 @@ int spice_writer_write(struct spice_writer *w, int fd,
 		    w->nr_timerfds);
 	add_section(&l, SPICE_SECT_SOCKETS, sizeof(*w->sockets), w->sockets,
 		    w->nr_sockets);
+	add_section(&l, SPICE_SECT_MADE_FILES, sizeof(*w->made), w->made, w->nr_made);
+	add_section(&l, SPICE_SECT_FILE_DATA, sizeof(*ext), ext, nr_ext);
 	for (i = 0; i < l.nr; i++)
 		l.sect[i].offset += l.nr * sizeof(l.sect[0]);
 	l.end += l.nr * sizeof(l.sect[0]);
@@ -866,6 +1007,8 @@ int spice_writer_write(struct spice_writer *w, int fd,
 	for (k = 0; k < nr_iv; k++)
 		if (iv[k].source == MMAP_RESTORE_SRC_IMAGE)
 			iv[k].offset += h->data_offset;
+	for (k = 0; k < nr_ext; k++)
+		ext[k].offset += h->data_offset;
 	memcpy(meta + sizeof(*h), l.sect, l.nr * sizeof(l.sect[0]));
 	for (i = 0; i < l.nr; i++)
 		if (l.sect[i].size)
@@ -899,6 +1042,7 @@ int spice_writer_write(struct spice_writer *w, int fd,
 out:
 	free(meta);
 	free(iv);
+	free(ext);
 	free(place);
 	free(order);
 	return err;

@@ -49,6 +49,7 @@ LIBSPICE_API int spice_image_open(int fd, struct spice_image **img,
  * Is @f, a file of an image, still the one dumped at @path?  The checks
  * restore_process() makes: type, size, modification time, and the inode
  * generation and SHA-256 when the image has them (the file is then read).
+ * A SPICE_FILE_MADE file, made anew by the restore, always passes.
  * Returns 0, or -ESTALE with *@why (SPICE_IMAGE_WHY_LEN bytes, may be
  * NULL) saying what changed or why the file could not be looked at.
  */
@@ -90,6 +91,8 @@ LIBSPICE_API const void *spice_image_blob(const struct spice_image *img,
  *	spice_writer_add_signal(w, &sig)        (each pending signal, if any)
  *	spice_writer_add_posix_timer(w, &timer) (each POSIX timer, if any)
  *	spice_writer_add_file(w, path, &st) -> file index         (each)
+ *	spice_writer_add_made_file(w, path, &f, &m, fd) -> file index (each)
+ *	spice_writer_add_file_data(w, file, pos, buf, len)  (ascending)
  *	spice_writer_add_fd(w, &fd) or _add_fd_data()            (each)
  *	spice_writer_add_epoll_watch(w, &watch)   (each; after its fds)
  *	spice_writer_add_lock(w, &lock)    (each file lock; after its fds)
@@ -162,6 +165,27 @@ spice_writer_add_posix_timer(struct spice_writer *w,
  */
 LIBSPICE_API int spice_writer_add_file(struct spice_writer *w,
 				       const char *path, uint32_t flags);
+/*
+ * A file that had no name to open it by (a memfd, or a regular file deleted
+ * while open or made with O_TMPFILE), made anew at restore as
+ * SPICE_FILE_MADE says.  @path: where /proc showed it, without
+ * " (deleted)" ("/memfd:NAME" for a memfd); @file: its mode, size, mtime
+ * and inode number; @made: its kind and seals.  @fd, or -1, is a
+ * descriptor of it, duplicated to compare pages of its private mappings
+ * with.  Returns the file's index.
+ */
+LIBSPICE_API int
+spice_writer_add_made_file(struct spice_writer *w, const char *path,
+			   const struct spice_image_file *file,
+			   const struct spice_image_made_file *made, int fd);
+/*
+ * @len bytes of the contents of made file @file at @pos, both page-aligned
+ * (the last page zero-padded), in ascending order of file and position;
+ * all-zero pages are stored as holes.
+ */
+LIBSPICE_API int spice_writer_add_file_data(struct spice_writer *w,
+					    uint32_t file, uint64_t pos,
+					    const void *buf, size_t len);
 /* @fd->data is ignored: an fd without data. */
 LIBSPICE_API int spice_writer_add_fd(struct spice_writer *w,
 				     const struct spice_image_fd *fd);
