@@ -3,10 +3,12 @@
  * A small process to dump and restore, for the fault-injection and stress
  * tests: anonymous memory with a known pattern, shared anonymous memory, a
  * second thread, an internal pipe holding a byte, an internal socket pair,
- * a blocked real-time signal pending and a shared flock() lock on fd 2
- * (so that their making is swept too), and a request channel on fds 0
- * and 1 ('c': answers 'A' if the memory is intact, the pipe still holds
- * its byte and the signal is still pending, 'X' if not; 'e': exits 0).
+ * a memfd sealed against growing and mapped shared, an unbound TCP socket
+ * with SO_REUSEADDR, a blocked real-time signal pending and a shared
+ * flock() lock on fd 2 (so that their making is swept too), and a request
+ * channel on fds 0 and 1 ('c': answers 'A' if the memory and the memfd
+ * are intact, the pipe still holds its byte and the signal is still
+ * pending, 'X' if not; 'e': exits 0).
  * Its fd 2 is /dev/null.
  */
 #ifndef SPICE_DUMPEE_H
@@ -20,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <spice/dump.h>
@@ -41,10 +44,10 @@ static inline void dumpee_main(int req, int rep, uint32_t seed)
 {
 	char *p = mmap(NULL, DUMPEE_PAGES * PS, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	int i, ok, pipe_fds[2], pair[2], queued;
+	int i, ok, pipe_fds[2], pair[2], queued, memfd, sock, one = 1;
 	union sigval value = { .sival_int = 7 };
 	sigset_t rt, pending;
-	char *shared;
+	char *shared, *in_memfd;
 	pthread_t t;
 	char c;
 
@@ -70,6 +73,18 @@ static inline void dumpee_main(int req, int rep, uint32_t seed)
 	if (shared == MAP_FAILED)
 		_exit(16);
 	fill_page(shared, seed ^ 1, 0);
+	memfd = memfd_create("dumpee", MFD_ALLOW_SEALING);
+	if (memfd < 0 || ftruncate(memfd, PS))
+		_exit(17);
+	in_memfd = mmap(NULL, PS, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	if (in_memfd == MAP_FAILED)
+		_exit(17);
+	fill_page(in_memfd, seed ^ 2, 0);
+	if (fcntl(memfd, F_ADD_SEALS, F_SEAL_GROW))
+		_exit(17);
+	sock = socket(AF_INET, SOCK_STREAM, 0);
+	if (sock < 0 || setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+		_exit(18);
 	if (write(1, "R", 1) != 1)
 		_exit(12);
 	while (read(0, &c, 1) == 1) {
@@ -77,6 +92,8 @@ static inline void dumpee_main(int req, int rep, uint32_t seed)
 			_exit(0);
 		ok = !ioctl(pipe_fds[0], FIONREAD, &queued) && queued == 1 &&
 		     page_has_pattern(shared, seed ^ 1, 0) && page_is_zero(shared + PS) &&
+		     page_has_pattern(in_memfd, seed ^ 2, 0) &&
+		     fcntl(memfd, F_GET_SEALS) == F_SEAL_GROW &&
 		     !sigpending(&pending) && sigismember(&pending, SIGRTMIN + 3);
 		for (i = 0; i < DUMPEE_PAGES; i++)
 			ok &= i % 2 ? page_is_zero(p + i * PS) :
