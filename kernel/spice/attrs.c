@@ -172,17 +172,28 @@ void spice_commit_attrs(const struct spice_rebuild *rb)
 }
 
 /**
- * spice_commit_thread_attrs - A thread's parent-death signal and timer slack.
+ * spice_commit_thread_attrs - A thread's parent-death signal.
  * @p: The caller, or a new thread that has not run yet.
  * @t: Its image entry.
- *
- * As prctl(PR_SET_PDEATHSIG) and prctl(PR_SET_TIMERSLACK), which a real-time
- * thread ignores; zero keeps the thread's default slack.
  */
 void spice_commit_thread_attrs(struct task_struct *p,
 			       const struct spice_image_thread *t)
 {
 	p->pdeath_signal = t->pdeath_signal;
+}
+
+/**
+ * spice_commit_thread_sched - A thread's scheduling state and timer slack.
+ * @p: The caller, holding no lock, or a new thread that has not run yet.
+ * @t: Its image entry.
+ *
+ * The policy first: as prctl(PR_SET_TIMERSLACK), a real-time thread
+ * ignores the slack; zero keeps the thread's default slack.
+ */
+void spice_commit_thread_sched(struct task_struct *p,
+			       const struct spice_image_thread *t)
+{
+	spice_commit_sched(p, t);
 	if (t->timer_slack_ns && !rt_or_dl_task_policy(p))
 		p->timer_slack_ns = t->timer_slack_ns;
 	/* fork() took the first thread's restored slack as the default. */

@@ -20,6 +20,8 @@
 #include <linux/mman.h>
 #include <linux/oom.h>
 #include <linux/overflow.h>
+#include <linux/sched.h>
+#include <linux/sched/prio.h>
 #include <linux/signal.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -268,15 +270,39 @@ static int spice_check_process(const struct spice_image *img)
 	return 0;
 }
 
+/*
+ * A policy, priority and nice value sched_setattr(2) takes: the policies
+ * that need no admission (not SCHED_DEADLINE), a priority only with a
+ * real-time one.
+ */
+static bool spice_sched_ok(const struct spice_image_thread *t)
+{
+	u32 policy = t->sched_policy & ~SCHED_RESET_ON_FORK;
+
+	if (t->nice < MIN_NICE || t->nice > MAX_NICE)
+		return false;
+	switch (policy) {
+	case SCHED_FIFO:
+	case SCHED_RR:
+		return t->sched_priority >= 1 && t->sched_priority <= MAX_RT_PRIO - 1;
+	case SCHED_NORMAL:
+	case SCHED_BATCH:
+	case SCHED_IDLE:
+		return !t->sched_priority;
+	default:
+		return false;
+	}
+}
+
 static int spice_check_threads(const struct spice_image *img)
 {
 	const struct spice_image_thread *t = img->threads;
 	u64 i, j, n = img->nr[SPICE_SECT_THREADS];
 
 	for (i = 0; i < n; i++) {
-		if (t[i].flags || t[i].reserved0 || t[i].reserved1 ||
-		    memchr_inv(t[i].reserved, 0, sizeof(t[i].reserved)) ||
-		    t[i].tid <= 0 || !valid_signal(t[i].pdeath_signal))
+		if (t[i].flags || t[i].reserved0 || t[i].reserved ||
+		    t[i].tid <= 0 || !valid_signal(t[i].pdeath_signal) ||
+		    !spice_sched_ok(&t[i]))
 			return -EINVAL;
 		if (t[i].xstate.len > SPICE_IMAGE_MAX_XSTATE)
 			return -E2BIG;

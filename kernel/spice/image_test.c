@@ -15,6 +15,7 @@
 #include <linux/ktime.h>
 #include <linux/mman.h>
 #include <linux/resource.h>
+#include <linux/sched.h>
 #include <linux/net.h>
 #include <linux/socket.h>
 #include <linux/time.h>
@@ -492,10 +493,41 @@ static void attributes(struct kunit *test)
 	reseal(x);
 	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
 	t->pdeath_signal = 0;
-	t->reserved1 = 1;
+	t->reserved = 1;
 	reseal(x);
 	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
-	t->reserved1 = 0;
+	t->reserved = 0;
+	/* Scheduling: each policy with its priority, nice in range. */
+	t->sched_policy = SCHED_FIFO | SCHED_RESET_ON_FORK;
+	t->sched_priority = 99;
+	t->nice = -20;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, 0, check(x, T_FILE_SIZE));
+	t->sched_priority = 100;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	t->sched_priority = 0;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	t->sched_policy = SCHED_IDLE;
+	t->nice = 19;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, 0, check(x, T_FILE_SIZE));
+	t->nice = 20;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	t->nice = 0;
+	t->sched_priority = 1;		/* not with a fair policy */
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	t->sched_priority = 0;
+	t->sched_policy = SCHED_DEADLINE;	/* needs admission: not kept */
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	t->sched_policy = SCHED_BATCH | 0x100;
+	reseal(x);
+	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));
+	t->sched_policy = 0;
 	r[RLIMIT_STACK] = (struct spice_image_rlimit) { 2, 1 };	/* soft > hard */
 	reseal(x);
 	KUNIT_EXPECT_EQ(test, -EINVAL, check(x, T_FILE_SIZE));

@@ -320,6 +320,8 @@ int spice_rebuild_prepare(struct spice_rebuild *rb,
 	if (!err)
 		err = spice_prepare_attrs(rb);
 	if (!err)
+		err = spice_prepare_sched(rb);
+	if (!err)
 		err = spice_check_limits(rb);
 	if (!err)
 		err = spice_prepare_sigpending(rb);
@@ -490,6 +492,7 @@ static int spice_commit_threads(struct spice_rebuild *rb)
 		spice_arch_set_task(p, t, t->xstate.len ?
 				    spice_image_blob(img, t->xstate) : NULL);
 		spice_commit_thread(p, t);
+		spice_commit_thread_sched(p, t);
 		siginitset(&blocked, t->sigmask);
 		sigdelsetmask(&blocked, sigmask(SIGKILL) | sigmask(SIGSTOP));
 		spice_set_blocked(p, &blocked);
@@ -685,6 +688,8 @@ long spice_rebuild_commit(struct spice_rebuild *rb)
 	spice_commit_attrs(rb);
 	up_write(&current->signal->exec_update_lock);
 	proc_exec_connector(current);
+	/* With no lock held; before the threads, which are made from it. */
+	spice_commit_thread_sched(current, t);
 	spice_phase_end(rb, &rb->stats.commit_ns);
 	err = spice_commit_threads(rb);
 	if (err) {

@@ -137,6 +137,12 @@ void spice_commit_mm_attrs_early(const struct spice_image_process *p);
 void spice_commit_attrs(const struct spice_rebuild *rb);
 void spice_commit_thread_attrs(struct task_struct *p,
 			       const struct spice_image_thread *t);
+void spice_commit_thread_sched(struct task_struct *p,
+			       const struct spice_image_thread *t);
+
+/* sched.c */
+int spice_prepare_sched(const struct spice_rebuild *rb);
+void spice_commit_sched(struct task_struct *p, const struct spice_image_thread *t);
 
 /* timers.c */
 void spice_stop_itimers(void);

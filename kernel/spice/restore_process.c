@@ -226,8 +226,9 @@ static void restore_process_report(struct spice_rebuild *rb)
  *   file that cannot be polled, which epoll_ctl(2) refuses too; a hard
  *   resource limit above the caller's without CAP_SYS_RESOURCE, or
  *   RLIMIT_NOFILE above fs.nr_open; MDWE bits other than the caller keeps,
- *   or a writable and executable mapping under them; a writable shared
- *   mapping of a write-sealed memfd.
+ *   or a writable and executable mapping under them; a scheduling policy,
+ *   priority or nice value the caller could not set on itself without
+ *   CAP_SYS_NICE; a writable shared mapping of a write-sealed memfd.
  * - -EACCES: An OOM score below the caller's oom_score_adj_min without
  *   CAP_SYS_RESOURCE; an executable memfd or unlinked file where
  *   vm.memfd_noexec forbids one to the caller.
@@ -303,7 +304,7 @@ static void restore_process_report(struct spice_rebuild *rb)
  *   than epoll allows.
  * - -EOPNOTSUPP: A 32-bit thread or caller, a caller with a shadow stack;
  *   a pidfd of a thread with %RESTORE_PROCESS_NEW_TIDS; a memfd without
- *   CONFIG_MEMFD_CREATE.
+ *   CONFIG_MEMFD_CREATE; a real-time thread with CONFIG_RT_GROUP_SCHED.
  *
  * Past the point of no return only allocations and thread creation can
  * fail; the process is then killed with SIGKILL.

@@ -2,8 +2,10 @@
 /* spice inspect and spice verify: what an image holds, and whether it is
  * sound.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -191,6 +193,16 @@ static void print_vmas(const struct spice_image *img, int json)
 		printf("]");
 }
 
+static const char *sched_policy_name(uint32_t policy)
+{
+	static const char *const names[] = {
+		[SCHED_OTHER] = "other", [SCHED_FIFO] = "fifo", [SCHED_RR] = "rr",
+		[SCHED_BATCH] = "batch", [SCHED_IDLE] = "idle",
+	};
+
+	return policy < ARRAY_SIZE(names) && names[policy] ? names[policy] : "?";
+}
+
 /* struct user_regs_struct: rip is word 16, rsp word 19, orig_rax word 15. */
 static void print_threads(const struct spice_image *img)
 {
@@ -217,7 +229,11 @@ static void print_threads(const struct spice_image *img)
 			       (unsigned long long)t[i].timer_slack_ns);
 		else
 			printf(" timer_slack default");
-		printf(" pdeath_signal %u\n", t[i].pdeath_signal);
+		printf(" pdeath_signal %u", t[i].pdeath_signal);
+		printf(" sched %s%s priority %u nice %d\n",
+		       sched_policy_name(t[i].sched_policy & ~SCHED_RESET_ON_FORK),
+		       t[i].sched_policy & SCHED_RESET_ON_FORK ? "|reset_on_fork" : "",
+		       t[i].sched_priority, t[i].nice);
 	}
 }
 

@@ -588,10 +588,18 @@ struct spice_image_thread {
 	__u64 timer_slack_ns;
 	/** @pdeath_signal: prctl(PR_GET_PDEATHSIG): a signal, or zero. */
 	__u32 pdeath_signal;
-	/** @reserved1: Must be zero. */
-	__u32 reserved1;
+	/**
+	 * @sched_policy: SCHED_NORMAL, SCHED_FIFO, SCHED_RR, SCHED_BATCH or
+	 * SCHED_IDLE, with SCHED_RESET_ON_FORK if the thread had it, as
+	 * sched_getscheduler(2) returns it.
+	 */
+	__u32 sched_policy;
+	/** @sched_priority: 1 to 99 for SCHED_FIFO and SCHED_RR, else zero. */
+	__u32 sched_priority;
+	/** @nice: The nice value, -20 to 19, as getpriority(2) gives it. */
+	__s32 nice;
 	/** @reserved: Must be zero. */
-	__u64 reserved[2];
+	__u64 reserved;
 };
 
 /* Entries of a non-empty %SPICE_SECT_RLIMITS: RLIMIT_CPU to RLIMIT_RTTIME. */

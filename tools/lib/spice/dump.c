@@ -136,7 +136,8 @@ static int dump_thread_state(struct dump *d, struct dump_thread *t,
 	it->rseq = rseq.ptr;
 	it->rseq_len = rseq.size;
 	it->rseq_sig = rseq.sig;
-	return dump_thread_prctl(d, t, it);
+	ret = dump_thread_sched(d, t->tid, it);
+	return ret ? ret : dump_thread_prctl(d, t, it);
 }
 
 /* Add page @addr of @v; a range never spans two VMAs. */

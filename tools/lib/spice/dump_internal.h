@@ -171,6 +171,9 @@ int dump_tcp_diag(int nl, int family, uint64_t ino, uint32_t states,
 		  uint32_t *backlog);
 int dump_tcp_state(int sfd, int *state);
 
+/* dump_sched.c */
+int dump_thread_sched(struct dump *d, pid_t tid, struct spice_image_thread *it);
+
 /* dump_settings.c */
 int dump_rlimits(struct dump *d);
 int dump_proc_flags(struct dump *d, struct spice_image_process *p);

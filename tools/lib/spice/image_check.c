@@ -9,6 +9,7 @@
 #define _GNU_SOURCE	/* O_DIRECT */
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -334,6 +335,22 @@ static int check_process(const struct spice_image *img, char *why)
 	return 0;
 }
 
+/*
+ * A policy sched_setattr(2) takes without admission, a priority only with
+ * a real-time one, a nice value in range.
+ */
+static int sched_ok(const struct spice_image_thread *t)
+{
+	uint32_t policy = t->sched_policy & ~(uint32_t)SCHED_RESET_ON_FORK;
+
+	if (t->nice < -20 || t->nice > 19)
+		return 0;
+	if (policy == SCHED_FIFO || policy == SCHED_RR)
+		return t->sched_priority >= 1 && t->sched_priority <= 99;
+	return (policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE) &&
+	       !t->sched_priority;
+}
+
 static int check_threads(const struct spice_image *img, char *why)
 {
 	const struct spice_image_thread *t = spice_image_table(img,
@@ -341,11 +358,15 @@ static int check_threads(const struct spice_image *img, char *why)
 	uint64_t i, j, n = img->nr[SPICE_SECT_THREADS];
 
 	for (i = 0; i < n; i++) {
-		if (t[i].flags || t[i].reserved0 || t[i].reserved1 ||
-		    !all_zero(t[i].reserved, sizeof(t[i].reserved)))
+		if (t[i].flags || t[i].reserved0 || t[i].reserved)
 			return fail(why, -EINVAL,
 				    "thread %llu: unknown flags or reserved field set",
 				    (unsigned long long)i);
+		if (!sched_ok(&t[i]))
+			return fail(why, -EINVAL,
+				    "thread %llu: scheduling policy %#x, priority %u, nice %d",
+				    (unsigned long long)i, t[i].sched_policy,
+				    t[i].sched_priority, t[i].nice);
 		if (t[i].tid <= 0)
 			return fail(why, -EINVAL, "thread %llu: tid %d",
 				    (unsigned long long)i, t[i].tid);

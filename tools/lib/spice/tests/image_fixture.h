@@ -51,6 +51,8 @@ struct fixture {
 #define FX_OOM_SCORE_ADJ	-500
 #define FX_PROC_FLAGS		(SPICE_PROC_NO_NEW_PRIVS | SPICE_PROC_CHILD_SUBREAPER)
 #define FX_TIMER_SLACK		123456
+#define FX_SCHED_POLICY		3	/* SCHED_BATCH */
+#define FX_NICE			5
 #define FX_PDEATH_SIGNAL	10	/* SIGUSR1 */
 #define FX_NOFILE		7	/* RLIMIT_NOFILE */
 #define FX_ANON_FLAGS		(SPICE_VMA_HEAP | SPICE_VMA_DONTFORK | SPICE_VMA_HUGEPAGE)
@@ -105,7 +107,9 @@ static inline int fx_build(struct fixture *fx)
 	const uint64_t auxv[] = { 6 /* AT_PAGESZ */, FX_PAGE, 0, 0 };
 	struct spice_image_thread t = { .tid = 42, .sigmask = 1,
 					.timer_slack_ns = FX_TIMER_SLACK,
-					.pdeath_signal = FX_PDEATH_SIGNAL };
+					.pdeath_signal = FX_PDEATH_SIGNAL,
+					.sched_policy = FX_SCHED_POLICY,
+					.nice = FX_NICE };
 	struct spice_image_sigaction act[64] = { { 0 } };
 	struct spice_image_fd fd0 = { .fd = 3, .type = SPICE_FD_FILE,
 				      .open_flags = O_RDONLY, .file = 0,

@@ -145,6 +145,8 @@ static void test_round_trip(void)
 	check(t[0].timer_slack_ns == FX_TIMER_SLACK &&
 	      t[1].pdeath_signal == FX_PDEATH_SIGNAL,
 	      "timer slack and parent-death signal survive");
+	check(t[1].sched_policy == FX_SCHED_POLICY && t[1].nice == FX_NICE &&
+	      !t[1].sched_priority, "scheduling policy and nice value survive");
 	lim = spice_image_table(img, SPICE_SECT_RLIMITS, &nr);
 	check(nr == SPICE_IMAGE_NR_RLIMITS && !memcmp(lim, fx.rlim, sizeof(fx.rlim)),
 	      "resource limits survive");
@@ -487,16 +489,28 @@ static void m_oom_low(unsigned char *b, size_t *l)
 	PROC(b)->oom_score_adj = -1001;
 }
 
-static void m_thread_reserved1(unsigned char *b, size_t *l)
-{
-	(void)l;
-	THR(b, 1)->reserved1 = 1;
-}
-
 static void m_thread_reserved(unsigned char *b, size_t *l)
 {
 	(void)l;
-	THR(b, 0)->reserved[1] = 1;
+	THR(b, 0)->reserved = 1;
+}
+
+static void m_sched_deadline(unsigned char *b, size_t *l)
+{
+	(void)l;
+	THR(b, 1)->sched_policy = 6;	/* SCHED_DEADLINE */
+}
+
+static void m_sched_fifo_no_priority(unsigned char *b, size_t *l)
+{
+	(void)l;
+	THR(b, 0)->sched_policy = 1 | 0x40000000;	/* FIFO, reset on fork */
+}
+
+static void m_sched_nice(unsigned char *b, size_t *l)
+{
+	(void)l;
+	THR(b, 1)->nice = -21;
 }
 
 static void m_pdeath(unsigned char *b, size_t *l)
@@ -1256,10 +1270,13 @@ static const struct mutation mutations[] = {
 	  "MDWE_NO_INHERIT without MDWE_REFUSE_EXEC_GAIN" },
 	{ "oom_score_adj 2000", m_oom_high, 1, -EINVAL, "oom_score_adj 2000 out of range" },
 	{ "oom_score_adj -1001", m_oom_low, 1, -EINVAL, "oom_score_adj -1001 out of range" },
-	{ "thread reserved1 set", m_thread_reserved1, 1, -EINVAL,
-	  "thread 1: unknown flags or reserved" },
 	{ "thread reserved set", m_thread_reserved, 1, -EINVAL,
 	  "thread 0: unknown flags or reserved" },
+	{ "SCHED_DEADLINE", m_sched_deadline, 1, -EINVAL,
+	  "thread 1: scheduling policy 0x6, priority 0, nice" },
+	{ "SCHED_FIFO without a priority", m_sched_fifo_no_priority, 1, -EINVAL,
+	  "thread 0: scheduling policy 0x40000001, priority 0" },
+	{ "nice -21", m_sched_nice, 1, -EINVAL, "priority 0, nice -21" },
 	{ "parent-death signal 99", m_pdeath, 1, -EINVAL, "thread 1: pdeath_signal 99" },
 	{ "parent-death signal 65", m_pdeath_65, 1, -EINVAL, "thread 0: pdeath_signal 65" },
 	{ "3 resource limits", m_rlimits_3, 1, -EINVAL, "rlimits: 3 entries, expected 16" },
