@@ -27,6 +27,10 @@
 #include "diagnose.h"
 #include "sockets.h"
 
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC	0x0020
+#endif
+
 static const char *const rlimit_names[SPICE_IMAGE_NR_RLIMITS] = {
 	"CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE",
 	"MEMLOCK", "AS", "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO",
@@ -343,6 +347,41 @@ static void check_alarm_clocks(const struct spice_image *img, struct report *r)
 			    tfd[i].fd, tfd[i].clock);
 }
 
+/*
+ * Files made anew: each as the launcher could make it, under its
+ * RLIMIT_FSIZE, and executable only where vm.memfd_noexec allows.
+ */
+static void check_made_files(const struct spice_image *img, struct report *r)
+{
+	const struct spice_image_made_file *m;
+	const struct spice_image_file *f;
+	long noexec = read_long("/proc/sys/vm/memfd_noexec");
+	struct rlimit fsize;
+	uint64_t i, nr;
+	int exec;
+
+	m = spice_image_table(img, SPICE_SECT_MADE_FILES, &nr);
+	f = spice_image_table(img, SPICE_SECT_FILES, NULL);
+	for (i = 0; i < nr; i++) {
+		const struct spice_image_file *fi = &f[m[i].file];
+
+		if (!getrlimit(RLIMIT_FSIZE, &fsize) && fsize.rlim_cur != RLIM_INFINITY &&
+		    fi->size > fsize.rlim_cur)
+			say(r, "file %.*s: %llu bytes, over the launcher's RLIMIT_FSIZE (%llu)",
+			    (int)fi->path.len, (const char *)spice_image_blob(img, fi->path),
+			    (unsigned long long)fi->size,
+			    (unsigned long long)fsize.rlim_cur);
+		/* A memfd is made executable unless it was sealed not to be. */
+		exec = m[i].kind == SPICE_MADE_MEMFD ?
+		       !((m[i].seals & F_SEAL_EXEC) && !(fi->mode & 0111)) :
+		       !!(fi->mode & 0111);
+		if (exec && noexec >= 2)
+			say(r, "file %.*s: executable, which vm.memfd_noexec=%ld forbids",
+			    (int)fi->path.len, (const char *)spice_image_blob(img, fi->path),
+			    noexec);
+	}
+}
+
 int diagnose(const struct spice_image *img, const struct restore_process_fd *map,
 	     unsigned int nr_map, unsigned int what, const char *prefix)
 {
@@ -355,6 +394,7 @@ int diagnose(const struct spice_image *img, const struct restore_process_fd *map
 	check_memory(img, &r);
 	check_sigpending(img, &r);
 	check_alarm_clocks(img, &r);
+	check_made_files(img, &r);
 	if (what & DIAGNOSE_FDS)
 		check_supplied(img, map, nr_map, &r);
 	if (what & DIAGNOSE_SOCKETS)

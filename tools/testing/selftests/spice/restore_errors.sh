@@ -4,7 +4,8 @@
 # spice verify and spice restore name what a restore fails on: a file the
 # process held open that is gone since the dump, a descriptor that only a
 # launcher can supply (a pipe from outside the process), a file lock that
-# another process holds, and a listening socket whose port another holds.
+# another process holds, a listening socket whose port another holds, and
+# a deleted file larger than the launcher's RLIMIT_FSIZE.
 # The dumpee is busybox sleep with a file on fd 3 and a pipe's read end on
 # fd 4, a file with a flock() lock on fd 3, or a TCP listener on fd 3.
 ksft_skip=4
@@ -114,6 +115,23 @@ ok $? "spice restore names the socket whose port is taken, then the kernel's err
 sed 's/^/# /' "$dir/err"
 kill "$holder"
 wait "$holder" 2>/dev/null
+
+# A file deleted while held, made anew at restore: over the launcher's
+# RLIMIT_FSIZE, named before the kernel refuses it (EFBIG).
+dd if=/dev/urandom of="$dir/big" bs=1024 count=200 2>/dev/null
+# shellcheck disable=SC2217 # fd 3 is for the dump, not for sleep
+sleep 1000 3<"$dir/big" </dev/null >/dev/null 2>&1 &
+pid=$!
+wait_sleep "$pid"
+rm -f "$dir/big"
+spice dump "$pid" -o "$dir/e.img" >/dev/null 2>"$dir/dump.err"
+ok $? "spice dump of a sleep holding a deleted file"
+too_big="file $dir/big: 204800 bytes, over the launcher's RLIMIT_FSIZE"
+(ulimit -f 100 && spice restore "$dir/e.img" </dev/null >/dev/null 2>"$dir/err")
+[ $? = 1 ] && grep -q "^spice restore: $dir/e.img: $too_big" "$dir/err" &&
+	grep -q "the kernel said: File too large" "$dir/err"
+ok $? "spice restore names the deleted file over RLIMIT_FSIZE, then the kernel's error"
+sed 's/^/# /' "$dir/err"
 
 rm -rf "$dir"
 echo "1..$n"
