@@ -39,6 +39,7 @@
 #include <spice/image.h>
 
 #include "../kselftest_harness.h"
+#include "channel.h"
 #include "mmap_restore_util.h"
 #include "proc_views.h"
 
@@ -1127,14 +1128,7 @@ static void dumpee(int cmd, int ack, int with)
 	int nr_maps;
 	char c;
 
-	/* Out of the way first: either may sit on the other's number. */
-	cmd = fcntl(cmd, F_DUPFD, 100);
-	ack = fcntl(ack, F_DUPFD, 100);
-	if (cmd < 0 || ack < 0 || dup2(cmd, CMD_FD) < 0 || dup2(ack, ACK_FD) < 0)
-		_exit(20);
-	close_range(0, 2, 0);
-	close_range(3, CMD_FD - 1, 0);
-	close_range(ACK_FD + 1, ~0U, 0);
+	channel_fds(cmd, ack, -1, CMD_FD, ACK_FD);
 	set_state(with);
 	nr_maps = count_maps(getpid());
 	if (write(ACK_FD, "R", 1) != 1)

@@ -40,6 +40,7 @@
 #include <spice/image.h>
 
 #include "../kselftest_harness.h"
+#include "channel.h"
 #include "spice_test.h"
 
 #define CMD_FD		10	/* the dumpee's requests */
@@ -408,27 +409,9 @@ static char check_state(int with)
 
 static void dumpee(int cmd, int ack, int with)
 {
-	char c;
-
-	/* Out of the way first: either may sit on the other's number. */
-	cmd = fcntl(cmd, F_DUPFD, 100);
-	ack = fcntl(ack, F_DUPFD, 100);
-	if (cmd < 0 || ack < 0 || dup2(cmd, CMD_FD) < 0 || dup2(ack, ACK_FD) < 0)
-		_exit(20);
-	close_range(0, 2, 0);
-	close_range(3, CMD_FD - 1, 0);
-	close_range(ACK_FD + 1, ~0U, 0);
+	channel_fds(cmd, ack, -1, CMD_FD, ACK_FD);
 	set_state(with);
-	if (write(ACK_FD, "R", 1) != 1)
-		_exit(28);
-	while (read(CMD_FD, &c, 1) == 1) {
-		if (c == 'e')
-			_exit(7);
-		c = check_state(with);
-		if (write(ACK_FD, &c, 1) != 1)
-			_exit(29);
-	}
-	_exit(14);
+	channel_serve(check_state, with, CMD_FD, ACK_FD);
 }
 
 struct restored {
