@@ -260,6 +260,21 @@ static int hash_file(struct spice_writer *w, uint32_t i)
 	return err;
 }
 
+/* A zeroed entry at the end of the file table, with @path; not counted yet. */
+static int new_file(struct spice_writer *w, const char *path,
+		    struct spice_image_file **out)
+{
+	int err = grow(&w->files, w->nr_files, sizeof(**out));
+
+	if (!err)
+		err = grow(&w->file_fds, w->nr_files, sizeof(int));
+	if (err)
+		return err;
+	*out = &w->files[w->nr_files];
+	memset(*out, 0, sizeof(**out));
+	return add_blob(w, path, strlen(path), &(*out)->path);
+}
+
 int spice_writer_add_file(struct spice_writer *w, const char *path,
 			  uint32_t flags)
 {
@@ -293,14 +308,7 @@ int spice_writer_add_file(struct spice_writer *w, const char *path,
 		return -errno;
 	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISCHR(st.st_mode))
 		return -EINVAL;
-	err = grow(&w->files, w->nr_files, sizeof(*f));
-	if (!err)
-		err = grow(&w->file_fds, w->nr_files, sizeof(int));
-	if (err)
-		return err;
-	f = &w->files[w->nr_files];
-	memset(f, 0, sizeof(*f));
-	err = add_blob(w, path, strlen(path), &f->path);
+	err = new_file(w, path, &f);
 	if (err)
 		return err;
 	f->mode = st.st_mode;
@@ -342,16 +350,9 @@ int spice_writer_add_made_file(struct spice_writer *w, const char *path,
 		return -EINVAL;
 	if (w->nr_files >= SPICE_IMAGE_MAX_FILES)
 		return -E2BIG;
-	err = grow(&w->files, w->nr_files, sizeof(*f));
+	err = grow(&w->made, w->nr_made, sizeof(*w->made));
 	if (!err)
-		err = grow(&w->file_fds, w->nr_files, sizeof(int));
-	if (!err)
-		err = grow(&w->made, w->nr_made, sizeof(*w->made));
-	if (err)
-		return err;
-	f = &w->files[w->nr_files];
-	memset(f, 0, sizeof(*f));
-	err = add_blob(w, path, strlen(path), &f->path);
+		err = new_file(w, path, &f);
 	if (err)
 		return err;
 	f->mode = file->mode;
